@@ -1,0 +1,16 @@
+"""gengan_jax: deep generative models learned by comparison, in JAX.
+
+Sub-packages:
+
+* :mod:`gengan_jax.losses` -- pure loss functions (adversarial, reconstruction,
+  KL, penalties), per-example outputs.
+* :mod:`gengan_jax.nets` -- Flax Linen networks (MLPs, DCGAN-style nets, code
+  discriminator).
+* :mod:`gengan_jax.algorithms` -- one module per algorithm: config, state,
+  ``init``, ``train_step``, ``sample`` (and ``encode``/``reconstruct``).
+* :mod:`gengan_jax.data` -- toy mixtures, TFDS sources, local files, batching.
+* :mod:`gengan_jax.metrics` -- evaluation.
+* :mod:`gengan_jax.train` -- mesh, sharded step, checkpoints, logging, loop.
+"""
+
+__version__ = "0.1.0"
