@@ -1,0 +1,36 @@
+"""Flax Linen networks: MLPs, DCGAN-style conv nets, the alpha-GAN code
+discriminator, and factories that pick one by architecture name.
+
+Every module is configured by its dataclass fields, holds no training logic,
+and is called as ``module.apply(variables, x, train=...)``: ``train`` toggles
+batch norm (``use_running_average=not train``; pass
+``mutable=["batch_stats"]`` when ``train=True`` on a network with BN) and is
+ignored by networks without BN. Discriminators and critics return one logit
+or score per example, shape ``[B]``.
+"""
+
+from gengan_jax.nets.code_discriminator import CodeDiscriminator
+from gengan_jax.nets.dcgan import DCGANDiscriminator
+from gengan_jax.nets.dcgan import DCGANEncoder
+from gengan_jax.nets.dcgan import DCGANGenerator
+from gengan_jax.nets.factory import make_discriminator
+from gengan_jax.nets.factory import make_encoder
+from gengan_jax.nets.factory import make_generator
+from gengan_jax.nets.mlp import MLP
+from gengan_jax.nets.mlp import MLPDiscriminator
+from gengan_jax.nets.mlp import MLPEncoder
+from gengan_jax.nets.mlp import MLPGenerator
+
+__all__ = [
+    "CodeDiscriminator",
+    "DCGANDiscriminator",
+    "DCGANEncoder",
+    "DCGANGenerator",
+    "MLP",
+    "MLPDiscriminator",
+    "MLPEncoder",
+    "MLPGenerator",
+    "make_discriminator",
+    "make_encoder",
+    "make_generator",
+]

@@ -1,0 +1,180 @@
+"""Build a network by architecture name and data shape.
+
+Algorithms and experiment configs name an architecture (``"mlp"`` or
+``"dcgan"``) and the shape of one example; these functions return the
+matching Flax module, so an algorithm never branches on the data.
+
+=========  ==================  ==============================================
+arch       data_shape          networks
+=========  ==================  ==============================================
+``mlp``    ``(D,)``            :class:`MLPGenerator`, :class:`MLPDiscriminator`,
+                               :class:`MLPEncoder` (toy 2-D problems)
+``dcgan``  ``(H, W, C)``,      :class:`DCGANGenerator`,
+           ``H == W`` in       :class:`DCGANDiscriminator`,
+           {28, 32, 64}        :class:`DCGANEncoder` (Radford et al. 2016)
+=========  ==================  ==============================================
+
+Extra keyword arguments are forwarded to the module: ``hidden`` (and
+``kernel_init``) for ``mlp``, ``base_features`` for ``dcgan``. Any other
+keyword raises ``TypeError`` naming the accepted ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import flax.linen as nn
+
+from gengan_jax.nets import dcgan
+from gengan_jax.nets import mlp
+
+ARCHS: tuple[str, ...] = ("dcgan", "mlp")
+
+
+def _data_shape(arch: str, data_shape: Any) -> tuple[int, ...]:
+  """Validates ``data_shape`` for ``arch``; returns it as a tuple of ints."""
+  if arch not in ARCHS:
+    raise ValueError(
+        f"unknown arch {arch!r} (data_shape={data_shape!r}); valid archs are "
+        f"{ARCHS}: 'mlp' for data_shape (D,), 'dcgan' for (H, W, C) with "
+        f"H == W in {dcgan.SUPPORTED_SIZES}."
+    )
+  try:
+    shape = tuple(int(d) for d in data_shape)
+  except TypeError:
+    shape = None
+  if arch == "mlp":
+    if shape is None or len(shape) != 1 or shape[0] < 1:
+      raise ValueError(
+          f"arch 'mlp' needs a rank-1 data_shape (D,), e.g. (2,); got "
+          f"data_shape={data_shape!r}. Use arch 'dcgan' for images (H, W, C) "
+          f"with H == W in {dcgan.SUPPORTED_SIZES}."
+      )
+    return shape
+  if (shape is None or len(shape) != 3 or shape[0] != shape[1]
+      or shape[0] not in dcgan.SUPPORTED_SIZES or shape[2] < 1):
+    raise ValueError(
+        f"arch 'dcgan' needs data_shape (H, W, C) with H == W in "
+        f"{dcgan.SUPPORTED_SIZES} and any channel count, e.g. (28, 28, 1) or "
+        f"(32, 32, 3); got data_shape={data_shape!r}. Use arch 'mlp' for "
+        "flat data (D,)."
+    )
+  return shape
+
+
+def _check_latent_dim(latent_dim: Any) -> int:
+  try:
+    value = None if isinstance(latent_dim, bool) else operator.index(latent_dim)
+  except TypeError:
+    value = None
+  if value is None or value < 1:
+    raise ValueError(f"latent_dim must be a positive int; got {latent_dim!r}.")
+  return value
+
+
+def _build(cls: type[nn.Module], arch: str, fixed: dict[str, Any],
+           kw: dict[str, Any]) -> nn.Module:
+  """``cls(**fixed, **kw)``, rejecting keywords that ``cls`` does not take."""
+  accepted = sorted(
+      f.name for f in dataclasses.fields(cls)
+      if f.init and f.name not in fixed and f.name not in ("parent", "name")
+  )
+  unknown = sorted(set(kw) - set(accepted))
+  if unknown:
+    raise TypeError(
+        f"arch {arch!r} ({cls.__name__}) got unexpected keyword argument(s) "
+        f"{unknown}; it accepts {accepted}."
+    )
+  return cls(**fixed, **kw)
+
+
+def make_generator(arch: str, *, data_shape: Sequence[int], latent_dim: int,
+                   **kw: Any) -> nn.Module:
+  """Returns a generator ``z [B, latent_dim] -> x [B, *data_shape]``.
+
+  Args:
+    arch: ``"mlp"`` (:class:`MLPGenerator`) or ``"dcgan"``
+      (:class:`DCGANGenerator`, tanh output in (-1, 1)).
+    data_shape: shape of one example: ``(D,)`` for ``mlp``; ``(H, W, C)``
+      with ``H == W`` in {28, 32, 64} for ``dcgan``.
+    latent_dim: ``K``, the width of the latent codes (the modules infer it
+      from their input; it is validated here).
+    **kw: forwarded to the module (``hidden`` for ``mlp``, ``base_features``
+      for ``dcgan``).
+
+  Returns:
+    An unbound Flax module with ``__call__(z, *, train)``.
+
+  Raises:
+    ValueError: unknown ``arch``, a ``data_shape`` it cannot handle, or a
+      non-positive ``latent_dim``.
+    TypeError: a keyword the module does not take.
+  """
+  shape = _data_shape(arch, data_shape)
+  _check_latent_dim(latent_dim)
+  if arch == "mlp":
+    return _build(mlp.MLPGenerator, arch, {"data_dim": shape[0]}, kw)
+  return _build(dcgan.DCGANGenerator, arch, {"image_shape": shape}, kw)
+
+
+def make_discriminator(arch: str, *, data_shape: Sequence[int],
+                       use_batch_norm: bool = True, **kw: Any) -> nn.Module:
+  """Returns a discriminator/critic ``x [B, *data_shape] -> logits [B]``.
+
+  Args:
+    arch: ``"mlp"`` (:class:`MLPDiscriminator`) or ``"dcgan"``
+      (:class:`DCGANDiscriminator`).
+    data_shape: shape of one example, as for :func:`make_generator`.
+    use_batch_norm: batch norm in the ``dcgan`` discriminator; pass ``False``
+      for WGAN-GP critics (Gulrajani et al. 2017) whose per-example gradient
+      penalty is invalid with batch norm. Ignored for ``mlp``, which never
+      uses batch norm.
+    **kw: forwarded to the module (``hidden`` for ``mlp``, ``base_features``
+      for ``dcgan``).
+
+  Returns:
+    An unbound Flax module with ``__call__(x, *, train)``.
+
+  Raises:
+    ValueError: unknown ``arch`` or a ``data_shape`` it cannot handle.
+    TypeError: a keyword the module does not take.
+  """
+  shape = _data_shape(arch, data_shape)
+  if arch == "mlp":
+    return _build(mlp.MLPDiscriminator, arch, {}, kw)
+  return _build(dcgan.DCGANDiscriminator, arch,
+                {"image_shape": shape, "use_batch_norm": bool(use_batch_norm)},
+                kw)
+
+
+def make_encoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
+                 **kw: Any) -> nn.Module:
+  """Returns an encoder ``x [B, *data_shape] -> codes [B, latent_dim]``.
+
+  The output is linear; for a Gaussian encoder ask for ``2 * K`` and split.
+
+  Args:
+    arch: ``"mlp"`` (:class:`MLPEncoder`) or ``"dcgan"``
+      (:class:`DCGANEncoder`).
+    data_shape: shape of one example, as for :func:`make_generator`.
+    latent_dim: width of the output codes.
+    **kw: forwarded to the module (``hidden`` for ``mlp``, ``base_features``
+      for ``dcgan``).
+
+  Returns:
+    An unbound Flax module with ``__call__(x, *, train)``.
+
+  Raises:
+    ValueError: unknown ``arch``, a ``data_shape`` it cannot handle, or a
+      non-positive ``latent_dim``.
+    TypeError: a keyword the module does not take.
+  """
+  shape = _data_shape(arch, data_shape)
+  latent_dim = _check_latent_dim(latent_dim)
+  if arch == "mlp":
+    return _build(mlp.MLPEncoder, arch, {"latent_dim": latent_dim}, kw)
+  return _build(dcgan.DCGANEncoder, arch,
+                {"image_shape": shape, "latent_dim": latent_dim}, kw)
