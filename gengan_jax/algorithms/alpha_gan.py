@@ -1,0 +1,249 @@
+"""alpha-GAN: variational auto-encoding GAN with a code discriminator.
+
+Rosca, Lakshminarayanan, Warde-Farley & Mohamed, "Variational approaches for
+auto-encoding generative adversarial networks" (arXiv:1706.04987), Algorithm 1.
+Four networks, each with its own optimizer and updated separately:
+generator ``G``, encoder ``E``, data discriminator ``D`` and code
+discriminator ``C``. With ``x_rec = G(E(x))`` and ``x_gen = G(z)``,
+``z ~ N(0, I)``:
+
+* encoder:    ``lambda_E ||x - x_rec||_1  - log C(E(x)) + log(1 - C(E(x)))``
+* generator:  ``lambda_G ||x - x_rec||_1  - log D(x_rec) + log(1 - D(x_rec))
+  - log D(x_gen) + log(1 - D(x_gen))``
+* data discriminator: ``-log D(x) - log(1 - D(x_rec)) - log(1 - D(x_gen))`` —
+  both reconstructions and prior samples are fake;
+* code discriminator: ``-log C(z) - log(1 - C(E(x)))`` — prior samples are
+  real, encoder codes fake. arXiv v1 swaps the two terms in eqs. 16-17 of
+  Algorithm 1; the authors confirmed the corrected form used here (see the
+  README of the reference re-implementation victor-shepardson/alpha-GAN).
+
+The adversarial terms of E and G use ``-log D + log(1 - D) = -logit``, minus
+the log of the density ratio ``D / (1 - D)`` that the discriminator estimates
+(Algorithm 1; non-saturating: its gradient never vanishes as ``D -> 0``);
+``adversarial_loss='non_saturating'`` uses ``-log D`` instead.
+``code_penalty='empirical_kl'`` replaces the code discriminator by the
+minibatch KL of Appendix D (eq. 18): the KL from a diagonal Gaussian fitted to
+the batch of codes to the prior.
+
+One ``train_step``: ``generator_updates`` (default 2) rounds of an encoder
+update followed by a generator update, then one data-discriminator update and
+one code-discriminator update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from gengan_jax import losses, nets
+from gengan_jax.algorithms import train_state as ts
+from gengan_jax.algorithms.config import (ArchitectureConfig, OptimizerConfig, check,
+                                          check_choice)
+from gengan_jax.algorithms.keys import gaussian_prior, step_keys
+
+ADVERSARIAL_LOSSES = {
+    "log_ratio": losses.generator_log_ratio_loss,
+    "non_saturating": losses.generator_non_saturating_loss,
+}
+CODE_PENALTIES = ("discriminator", "empirical_kl")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(ArchitectureConfig):
+  """alpha-GAN hyper-parameters.
+
+  Attributes:
+    lambda_encoder: weight of the L1 reconstruction in the encoder loss.
+    lambda_generator: weight of the L1 reconstruction in the generator loss.
+    adversarial_loss: ``'log_ratio'`` (Algorithm 1) or ``'non_saturating'``.
+    code_penalty: ``'discriminator'`` (a code discriminator) or
+      ``'empirical_kl'`` (Appendix D, eq. 18).
+    code_discriminator_hidden: hidden widths of C (3 x 750 in the paper).
+    generator_updates: encoder and generator updates per discriminator update.
+    generator_optimizer, encoder_optimizer, discriminator_optimizer,
+    code_discriminator_optimizer: Adam settings, one per network.
+  """
+
+  latent_dim: int = 8
+  lambda_encoder: float = 1.0
+  lambda_generator: float = 1.0
+  adversarial_loss: str = "log_ratio"
+  code_penalty: str = "discriminator"
+  code_discriminator_hidden: tuple[int, ...] = (750, 750, 750)
+  generator_updates: int = 2
+  generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
+  encoder_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
+  discriminator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
+  code_discriminator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
+
+  def __post_init__(self):
+    super().__post_init__()
+    check(self.lambda_encoder >= 0, "lambda_encoder", self.lambda_encoder, ">= 0")
+    check(self.lambda_generator >= 0, "lambda_generator", self.lambda_generator, ">= 0")
+    check_choice("adversarial_loss", self.adversarial_loss, ADVERSARIAL_LOSSES)
+    check_choice("code_penalty", self.code_penalty, CODE_PENALTIES)
+    check(self.generator_updates >= 1, "generator_updates",
+          self.generator_updates, "a positive integer")
+
+
+class State(struct.PyTreeNode):
+  """The four networks' states and the number of steps taken.
+
+  ``code_discriminator`` is still present (and simply not updated) when
+  ``code_penalty='empirical_kl'``, so every config has the same state type.
+  """
+
+  step: jax.Array
+  generator: ts.TrainState
+  encoder: ts.TrainState
+  discriminator: ts.TrainState
+  code_discriminator: ts.TrainState
+  config: Config = struct.field(pytree_node=False)
+
+
+def num_batches(config: Config) -> int:
+  """Data batches consumed by one ``train_step`` (the leading batch axis)."""
+  del config
+  return 1
+
+
+def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
+  """Initialises G, E, D and C for data shaped like ``example_batch[0]``."""
+  data_shape = tuple(example_batch.shape[1:])
+  g_key, e_key, d_key, c_key = jax.random.split(key, 4)
+  kw = config.net_kwargs()
+  generator = nets.make_generator(config.arch, data_shape=data_shape,
+                                  latent_dim=config.latent_dim, **kw)
+  encoder = nets.make_encoder(config.arch, data_shape=data_shape,
+                              latent_dim=config.latent_dim, **kw)
+  discriminator = nets.make_discriminator(config.arch, data_shape=data_shape, **kw)
+  code_discriminator = nets.CodeDiscriminator(hidden=config.code_discriminator_hidden)
+  z = jnp.zeros((example_batch.shape[0], config.latent_dim))
+  return State(
+      step=jnp.zeros((), jnp.int32),
+      generator=ts.create(generator, g_key, z, config.generator_optimizer),
+      encoder=ts.create(encoder, e_key, example_batch, config.encoder_optimizer),
+      discriminator=ts.create(discriminator, d_key, example_batch,
+                              config.discriminator_optimizer),
+      code_discriminator=ts.create(code_discriminator, c_key, z,
+                                   config.code_discriminator_optimizer),
+      config=config,
+  )
+
+
+def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
+  """One iteration of Algorithm 1.
+
+  Args:
+    state: the current state.
+    batch: data of shape ``[1, B, *data_shape]``.
+    key: the run's key; the step number is folded in here.
+  """
+  cfg = state.config
+  x = batch[0]
+  n = x.shape[0]
+  keys = step_keys(key, state.step, "generator", "discriminator", "code")
+  G, E, D, C = (state.generator, state.encoder, state.discriminator,
+                state.code_discriminator)
+  adversarial = ADVERSARIAL_LOSSES[cfg.adversarial_loss]
+
+  def code_term(codes, c_params):
+    if cfg.code_penalty == "empirical_kl":
+      return losses.empirical_kl(codes)
+    return adversarial(ts.apply(C, c_params, codes, train=True)[0]).mean()
+
+  for i in range(cfg.generator_updates):
+    # Encoder: reconstruct x and make its codes look like prior samples to C.
+    def e_loss_fn(params):
+      z_hat, stats = ts.apply(E, params, x, train=True)
+      x_rec, _ = ts.apply(G, G.params, z_hat, train=True)
+      rec = losses.l1_reconstruction(x, x_rec).mean()
+      return cfg.lambda_encoder * rec + code_term(z_hat, C.params), (stats, rec)
+
+    (e_loss, (e_stats, e_rec)), e_grads = jax.value_and_grad(
+        e_loss_fn, has_aux=True)(E.params)
+    E = ts.update(E, e_grads, e_stats)
+
+    # Generator: reconstruct x and make reconstructions and samples look real.
+    z_hat = jax.lax.stop_gradient(ts.apply(E, E.params, x, train=True)[0])
+    z = gaussian_prior(jax.random.fold_in(keys["generator"], i), n, cfg.latent_dim)
+
+    def g_loss_fn(params):
+      x_rec, stats = ts.apply(G, params, z_hat, train=True)
+      x_gen, stats = ts.apply(G, params, z, train=True, batch_stats=stats)
+      rec = losses.l1_reconstruction(x, x_rec).mean()
+      rec_logits, _ = ts.apply(D, D.params, x_rec, train=True)
+      gen_logits, _ = ts.apply(D, D.params, x_gen, train=True)
+      adv = adversarial(rec_logits).mean() + adversarial(gen_logits).mean()
+      return cfg.lambda_generator * rec + adv, (stats, rec)
+
+    (g_loss, (g_stats, g_rec)), g_grads = jax.value_and_grad(
+        g_loss_fn, has_aux=True)(G.params)
+    G = ts.update(G, g_grads, g_stats)
+
+  # Data discriminator: x is real; reconstructions and prior samples are fake.
+  z_hat = jax.lax.stop_gradient(ts.apply(E, E.params, x, train=True)[0])
+  z = gaussian_prior(keys["discriminator"], n, cfg.latent_dim)
+  x_rec = jax.lax.stop_gradient(ts.apply(G, G.params, z_hat, train=True)[0])
+  x_gen = jax.lax.stop_gradient(ts.apply(G, G.params, z, train=True)[0])
+
+  def d_loss_fn(params):
+    real_logits, stats = ts.apply(D, params, x, train=True)
+    rec_logits, stats = ts.apply(D, params, x_rec, train=True, batch_stats=stats)
+    gen_logits, stats = ts.apply(D, params, x_gen, train=True, batch_stats=stats)
+    loss = (losses.discriminator_real_loss(real_logits).mean()
+            + losses.discriminator_fake_loss(rec_logits).mean()
+            + losses.discriminator_fake_loss(gen_logits).mean())
+    return loss, (stats, real_logits, gen_logits)
+
+  (d_loss, (d_stats, real_logits, gen_logits)), d_grads = jax.value_and_grad(
+      d_loss_fn, has_aux=True)(D.params)
+  D = ts.update(D, d_grads, d_stats)
+
+  metrics = {
+      "encoder_loss": e_loss,
+      "generator_loss": g_loss,
+      "discriminator_loss": d_loss,
+      "reconstruction_l1": g_rec,
+      "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
+      "d_fake": jnp.mean(jax.nn.sigmoid(gen_logits)),
+      "empirical_kl": losses.empirical_kl(z_hat),
+  }
+
+  # Code discriminator: prior samples are real, encoder codes are fake.
+  if cfg.code_penalty == "discriminator":
+    z_prior = gaussian_prior(keys["code"], n, cfg.latent_dim)
+
+    def c_loss_fn(params):
+      prior_logits, _ = ts.apply(C, params, z_prior, train=True)
+      code_logits, _ = ts.apply(C, params, z_hat, train=True)
+      return (losses.discriminator_real_loss(prior_logits).mean()
+              + losses.discriminator_fake_loss(code_logits).mean())
+
+    c_loss, c_grads = jax.value_and_grad(c_loss_fn)(C.params)
+    C = ts.update(C, c_grads, C.batch_stats)
+    metrics["code_discriminator_loss"] = c_loss
+
+  new_state = state.replace(step=state.step + 1, generator=G, encoder=E,
+                            discriminator=D, code_discriminator=C)
+  return new_state, metrics
+
+
+def sample(state: State, key: jax.Array, num: int) -> jax.Array:
+  """Draws ``num`` samples ``G(z)``, ``z ~ N(0, I)`` (BN in inference mode)."""
+  z = gaussian_prior(key, num, state.config.latent_dim)
+  return ts.apply(state.generator, state.generator.params, z, train=False)[0]
+
+
+def encode(state: State, x: jax.Array) -> jax.Array:
+  """Codes ``E(x)`` of data ``x`` of shape ``[B, *data_shape]``."""
+  return ts.apply(state.encoder, state.encoder.params, x, train=False)[0]
+
+
+def reconstruct(state: State, x: jax.Array) -> jax.Array:
+  """Reconstructions ``G(E(x))``."""
+  return ts.apply(state.generator, state.generator.params, encode(state, x),
+                  train=False)[0]

@@ -1,0 +1,27 @@
+"""Named random keys for one training step.
+
+A run is a function of its config and seed: each step folds its step number
+into the run's key and splits the result into keys named by their role, so a
+resumed run draws exactly the numbers an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import jax
+
+
+def step_keys(key: jax.Array, step: jax.Array | int, *names: str) -> dict[str, jax.Array]:
+  """Returns ``{name: key}`` derived from ``fold_in(key, step)``."""
+  step_key = jax.random.fold_in(key, step)
+  return dict(zip(names, jax.random.split(step_key, len(names))))
+
+
+def gaussian_prior(key: jax.Array, num: int, latent_dim: int) -> jax.Array:
+  """Samples ``z ~ N(0, I)`` of shape ``[num, latent_dim]``."""
+  return jax.random.normal(key, (num, latent_dim))
+
+
+def sphere_prior(key: jax.Array, num: int, latent_dim: int) -> jax.Array:
+  """Samples ``z`` uniformly on the unit sphere ``S^{latent_dim-1}``."""
+  z = jax.random.normal(key, (num, latent_dim))
+  return z / jax.numpy.linalg.norm(z, axis=-1, keepdims=True)

@@ -1,0 +1,31 @@
+"""Tiny configs and data shared by the algorithm tests."""
+
+import jax
+import numpy as np
+
+from gengan_jax import algorithms
+
+ALGORITHMS = sorted(algorithms.REGISTRY)
+
+TINY_MLP = dict(arch="mlp", latent_dim=4, hidden=(16, 16))
+TINY_DCGAN = dict(arch="dcgan", latent_dim=4, base_features=4)
+
+
+def tiny_config(name: str, arch: str = "mlp", **overrides):
+  module = algorithms.get(name)
+  fields = dict(TINY_MLP if arch == "mlp" else TINY_DCGAN)
+  if name == "alpha_gan":
+    fields["code_discriminator_hidden"] = (16, 16, 16)
+  fields.update(overrides)
+  return module, algorithms.from_mapping(module.Config, fields)
+
+
+def tiny_data(arch: str, num_batches: int, batch_size: int = 8, seed: int = 0):
+  rng = np.random.default_rng(seed)
+  shape = (2,) if arch == "mlp" else (28, 28, 1)
+  return np.tanh(rng.normal(size=(num_batches, batch_size) + shape)).astype(np.float32)
+
+
+def leaves_equal(a, b, *, rtol=0.0, atol=0.0):
+  for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+    np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
