@@ -1,0 +1,1 @@
+"""Experiment configs and entry points (``python -m experiments.train``)."""

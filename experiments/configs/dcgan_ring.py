@@ -1,0 +1,14 @@
+"""DCGAN: non-saturating GAN, G updated twice per D update on the 2-D ring of 8 Gaussians (radius 1, std 0.01; VEEGAN/PacGAN)."""
+
+from experiments.configs import common
+
+
+def get_config():
+  c = common.toy(common.base('dcgan'), 'ring')
+  c.data.batch_size = 256
+  c.train.steps = 10000
+  c.train.plot_every = 2500
+  c.model.latent_dim = 2
+  c.model.generator_optimizer = common.adam(5e-4, 0.5, 0.9)
+  c.model.discriminator_optimizer = common.adam(5e-4, 0.5, 0.9)
+  return c
