@@ -6,8 +6,8 @@ from experiments.configs import common
 def get_config():
   c = common.toy(common.base('alpha_gan'), 'grid')
   c.data.batch_size = 256
-  c.train.steps = 10000
-  c.train.plot_every = 2500
+  c.train.steps = 20000
+  c.train.plot_every = 5000
   c.model.latent_dim = 2
   c.model.lambda_encoder = 1.0
   c.model.lambda_generator = 1.0
@@ -15,5 +15,5 @@ def get_config():
   # need far less, and this keeps the default run to a few CPU minutes.
   c.model.code_discriminator_hidden = (128, 128, 128)
   for net in ("generator", "encoder", "discriminator", "code_discriminator"):
-    c.model[net + "_optimizer"] = common.adam(5e-4, 0.5, 0.9)
+    c.model[net + "_optimizer"] = common.adam(2e-4, 0.5, 0.9)
   return c

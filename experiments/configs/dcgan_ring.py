@@ -6,9 +6,9 @@ from experiments.configs import common
 def get_config():
   c = common.toy(common.base('dcgan'), 'ring')
   c.data.batch_size = 256
-  c.train.steps = 10000
-  c.train.plot_every = 2500
+  c.train.steps = 20000
+  c.train.plot_every = 5000
   c.model.latent_dim = 2
-  c.model.generator_optimizer = common.adam(5e-4, 0.5, 0.9)
-  c.model.discriminator_optimizer = common.adam(5e-4, 0.5, 0.9)
+  c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
+  c.model.discriminator_optimizer = common.adam(2e-4, 0.5, 0.9)
   return c
