@@ -5,6 +5,8 @@ from experiments.configs import common
 
 def get_config():
   c = common.mnist(common.base('alpha_gan'))
+  c.train.steps = 600
+  c.train.plot_every = 200
   # lambda multiplies the per-image L1 norm (a sum over 784 pixels).
   c.model.lambda_encoder = 0.05
   c.model.lambda_generator = 0.05

@@ -17,7 +17,7 @@ def scatter_samples(path: str, samples: np.ndarray, data: np.ndarray, *,
   ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:orange", alpha=0.4,
              label="samples")
   if means is not None:
-    ax.scatter(means[:, 0], means[:, 1], marker="x", c="k", s=30, label="modes")
+    ax.scatter(means[:, 0], means[:, 1], marker="x", c="k", s=6, label="modes")
   lim = 1.25 * float(np.max(np.abs(data))) + 0.1
   ax.set_xlim(-lim, lim)
   ax.set_ylim(-lim, lim)
