@@ -33,13 +33,16 @@ def test_sharded_steps(name, arch):
   step = mesh_lib.shard_step(module.train_step, mesh)
   batch = jax.device_put(data, mesh_lib.batch_sharding(mesh))
   key = jax.random.key(1)
+  compiled_after_first = None
   for i in range(3):
     state, metrics = step(state, batch, key)
+    if i == 0:
+      compiled_after_first = step._cache_size()  # pylint: disable=protected-access
     assert int(state.step) == i + 1
     assert metrics, "train_step returned no metrics"
     for k_, v in metrics.items():
       assert v.shape == () and np.isfinite(float(v)), (k_, v)
-  assert step._cache_size() == 1, "train_step recompiled after the first step"
+  assert step._cache_size() == compiled_after_first, "train_step recompiled after the first step"
   assert jax.tree.structure(state) == treedef
   assert _signature(state) == before
 
