@@ -130,11 +130,12 @@ def _host(tree) -> dict[str, float]:
   return {k: float(v) for k, v in jax.device_get(tree).items()}
 
 
-def train(config, workdir: str, *, devices=None) -> dict[str, Any]:
+def train(config, workdir: str, *, devices=None) -> tuple[dict[str, Any], Any]:
   """Runs (or resumes) the experiment ``config`` in ``workdir``.
 
   Returns:
-    The final summary: step, final metrics, evaluation and output paths.
+    ``(summary, state)``: the summary (step, final metrics, evaluation and
+    output paths, also written to ``summary.json``) and the final state.
   """
   exp = Experiment(config, devices=devices)
   s = exp.settings
