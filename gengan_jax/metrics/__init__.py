@@ -1,5 +1,35 @@
-"""Evaluation metrics."""
+"""Evaluation metrics for implicit generative models.
 
+Host-side (numpy, float64) unless noted; each module holds one metric:
+
+* :mod:`~gengan_jax.metrics.frechet` -- Frechet distance / FID from features.
+* :mod:`~gengan_jax.metrics.kid` -- kernel inception distance (unbiased MMD^2).
+* :mod:`~gengan_jax.metrics.inception_score` -- IS from any classifier's logits.
+* :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
+  mixtures of Gaussians (VEEGAN / PacGAN protocols).
+"""
+
+from gengan_jax.metrics.frechet import FeatureStatistics
+from gengan_jax.metrics.frechet import fid_from_features
+from gengan_jax.metrics.frechet import frechet_distance
+from gengan_jax.metrics.frechet import gaussian_statistics
+from gengan_jax.metrics.frechet import trace_sqrt_product
+from gengan_jax.metrics.inception_score import inception_score
+from gengan_jax.metrics.kid import kernel_inception_distance
+from gengan_jax.metrics.kid import mmd2_unbiased
+from gengan_jax.metrics.kid import polynomial_kernel
 from gengan_jax.metrics.mixtures import ModeCoverage, mode_coverage
 
-__all__ = ["ModeCoverage", "mode_coverage"]
+__all__ = [
+    "FeatureStatistics",
+    "ModeCoverage",
+    "fid_from_features",
+    "frechet_distance",
+    "gaussian_statistics",
+    "inception_score",
+    "kernel_inception_distance",
+    "mmd2_unbiased",
+    "mode_coverage",
+    "polynomial_kernel",
+    "trace_sqrt_product",
+]
