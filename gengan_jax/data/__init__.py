@@ -24,6 +24,8 @@ from gengan_jax.data.pipeline import make_dataset
 from gengan_jax.data.pipeline import postprocess_images
 from gengan_jax.data.pipeline import preprocess_images
 from gengan_jax.data.pipeline import shard_batch
+from gengan_jax.data.stacked_mnist import mode_of_digits
+from gengan_jax.data.stacked_mnist import stack_digits
 from gengan_jax.data.tfds_source import tfds_images
 from gengan_jax.data.toy import GaussianMixture
 from gengan_jax.data.toy import PRESETS
@@ -42,11 +44,13 @@ __all__ = [
     "load_mnist_idx",
     "load_npz",
     "make_dataset",
+    "mode_of_digits",
     "postprocess_images",
     "preprocess_images",
     "read_idx",
     "ring",
     "shard_batch",
+    "stack_digits",
     "tfds_images",
     "toy_mixture",
 ]

@@ -27,6 +27,7 @@ import jax
 import numpy as np
 
 from gengan_jax.data import local
+from gengan_jax.data import stacked_mnist
 from gengan_jax.data import tfds_source
 from gengan_jax.data import toy
 
@@ -260,6 +261,7 @@ SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tfds": (("name", "split"), ("data_dir", "image_key", "limit")),
     "idx": (("directory", "split"), ("limit",)),
     "npz": (("path",), ("key", "limit")),
+    "stacked_mnist": (("directory", "split"), ("num_images", "stack_seed", "limit")),
 }
 
 
@@ -309,6 +311,11 @@ def make_dataset(
   * ``'idx'``: ``directory``, ``split`` (MNIST-style IDX files, see
     :func:`~gengan_jax.data.local.load_mnist_idx`).
   * ``'npz'``: ``path``; optional ``key`` (default ``'x'``).
+  * ``'stacked_mnist'``: ``directory``, ``split`` (IDX digits with labels, as
+    for ``'idx'``); optional ``num_images`` (default 25,600, as in PacGAN)
+    and ``stack_seed`` (default 0): Stacked MNIST images ``[N, 28, 28, 3]``,
+    three independently drawn digits as channels (see
+    :mod:`gengan_jax.data.stacked_mnist`).
 
   Image sources give float32 ``[N, H, W, C]`` in ``[-1, 1]`` (a channel axis
   is added to ``[N, H, W]``). Integer arrays are taken as 8-bit pixels and
@@ -350,6 +357,18 @@ def make_dataset(
     split = _get(config, "split")
     raw, _ = local.load_mnist_idx(_get(config, "directory"), split)
     ds_name = f"idx/{split}"
+  elif source == "stacked_mnist":
+    split = _get(config, "split")
+    digits, labels = local.load_mnist_idx(_get(config, "directory"), split)
+    if labels is None:
+      raise ValueError(
+          f"make_dataset: source 'stacked_mnist' needs the labels file of "
+          f"split {split!r} in {_get(config, 'directory')!r} (to know the modes).")
+    raw, _, _ = stacked_mnist.stack_digits(
+        digits, labels,
+        _get(config, "num_images", stacked_mnist.NUM_TRAINING_IMAGES),
+        seed=_get(config, "stack_seed", 0))
+    ds_name = f"stacked_mnist/{split}"
   else:  # npz
     path = _get(config, "path")
     raw = local.load_npz(path, _get(config, "key", "x"))
