@@ -10,7 +10,23 @@ batch and have no per-example value. Binary-discriminator losses take logits.
 Modules:
 
 * :mod:`~gengan_jax.losses.adversarial` -- GAN and Wasserstein losses.
-* :mod:`~gengan_jax.losses.penalties` -- WGAN-GP gradient penalty.
+* :mod:`~gengan_jax.losses.penalties` -- gradient penalties: WGAN-GP (two-
+  and one-sided), DRAGAN, R1, R2.
+* :mod:`~gengan_jax.losses.constraints` -- weight clipping (an optax transform).
+* :mod:`~gengan_jax.losses.scoring_rules` -- class-probability estimation:
+  the proper scoring rules of Mohamed & Lakshminarayanan's Table 1.
+* :mod:`~gengan_jax.losses.f_divergences` -- divergence minimisation: f, f*,
+  g_f, T*, the f-GAN critic and generator losses.
+* :mod:`~gengan_jax.losses.ratio_matching` -- Bregman ratio matching (LSIF,
+  KLIEP, logistic).
+* :mod:`~gengan_jax.losses.kernels`, :mod:`~gengan_jax.losses.mmd` -- moment
+  matching: kernels and MMD^2 estimators (scalars, or per-pair terms).
+
+Objectives that compare two sample sets of possibly different sizes
+(:func:`classifier_loss`, :func:`fgan_critic_loss`,
+:func:`bregman_ratio_loss`) return a pair ``(real_terms, fake_terms)`` of
+per-example terms; the minibatch loss is ``real_terms.mean() +
+fake_terms.mean()``.
 * :mod:`~gengan_jax.losses.reconstruction` -- L1, squared L2, cosine.
 * :mod:`~gengan_jax.losses.kl` -- analytic Gaussian KL, minibatch KL fits.
 """
@@ -31,8 +47,70 @@ from gengan_jax.losses.penalties import interpolate
 from gengan_jax.losses.reconstruction import cosine_distance
 from gengan_jax.losses.reconstruction import l1_reconstruction
 from gengan_jax.losses.reconstruction import l2_reconstruction
+from gengan_jax.losses.constraints import clip_weights
+from gengan_jax.losses.f_divergences import DIVERGENCES
+from gengan_jax.losses.f_divergences import conjugate_domain
+from gengan_jax.losses.f_divergences import conjugate_of_activation
+from gengan_jax.losses.f_divergences import f_conjugate
+from gengan_jax.losses.f_divergences import f_generator
+from gengan_jax.losses.f_divergences import f_prime_at_one
+from gengan_jax.losses.f_divergences import fgan_critic_loss
+from gengan_jax.losses.f_divergences import fgan_generator_loss
+from gengan_jax.losses.f_divergences import log_ratio_from_critic
+from gengan_jax.losses.f_divergences import optimal_critic
+from gengan_jax.losses.f_divergences import output_activation
+from gengan_jax.losses.kernels import gaussian_kernel
+from gengan_jax.losses.kernels import inverse_multiquadric_kernel
+from gengan_jax.losses.kernels import median_heuristic
+from gengan_jax.losses.kernels import rational_quadratic_kernel
+from gengan_jax.losses.kernels import squared_distances
+from gengan_jax.losses.mmd import feature_mmd2
+from gengan_jax.losses.mmd import mmd2
+from gengan_jax.losses.mmd import mmd2_linear
+from gengan_jax.losses.penalties import DRAGAN_METHODS
+from gengan_jax.losses.penalties import dragan_penalty
+from gengan_jax.losses.penalties import dragan_perturb
+from gengan_jax.losses.penalties import r1_penalty
+from gengan_jax.losses.penalties import r2_penalty
+from gengan_jax.losses.penalties import squared_gradient_norm
+from gengan_jax.losses.ratio_matching import BREGMAN_GENERATORS
+from gengan_jax.losses.ratio_matching import bregman_ratio_loss
+from gengan_jax.losses.scoring_rules import SCORING_RULES
+from gengan_jax.losses.scoring_rules import classifier_loss
+from gengan_jax.losses.scoring_rules import scoring_rule
 
 __all__ = [
+    "BREGMAN_GENERATORS",
+    "DIVERGENCES",
+    "DRAGAN_METHODS",
+    "SCORING_RULES",
+    "bregman_ratio_loss",
+    "classifier_loss",
+    "clip_weights",
+    "conjugate_domain",
+    "conjugate_of_activation",
+    "dragan_penalty",
+    "dragan_perturb",
+    "f_conjugate",
+    "f_generator",
+    "f_prime_at_one",
+    "feature_mmd2",
+    "fgan_critic_loss",
+    "fgan_generator_loss",
+    "gaussian_kernel",
+    "inverse_multiquadric_kernel",
+    "log_ratio_from_critic",
+    "median_heuristic",
+    "mmd2",
+    "mmd2_linear",
+    "optimal_critic",
+    "output_activation",
+    "r1_penalty",
+    "r2_penalty",
+    "rational_quadratic_kernel",
+    "scoring_rule",
+    "squared_distances",
+    "squared_gradient_norm",
     "cosine_distance",
     "discriminator_fake_loss",
     "discriminator_real_loss",

@@ -1,10 +1,26 @@
-"""Gradient penalties for Lipschitz critics (WGAN-GP).
+r"""Gradient penalties for critics and discriminators.
 
-``gradient_penalty = gradient_norm_penalty o interpolate``: draw one point per
-example on the segment between a real and a generated example, then penalise
-the deviation of the critic's input-gradient norm at that point from a target
-(1 for a 1-Lipschitz critic). All functions are pure and return per-example
-values; the caller reduces (and multiplies by the weight ``lambda``).
+Each penalty is a function of the critic's input-gradient at some points:
+
+=====================  ========================  =============================
+penalty                points                    per-example value
+=====================  ========================  =============================
+WGAN-GP                real/fake interpolates    ``(||g|| - t)^2``
+(:func:`gradient_penalty`)
+one-sided WGAN-GP      real/fake interpolates    ``max(0, ||g|| - t)^2``
+(``one_sided=True``)
+DRAGAN                 perturbed real data       ``(||g|| - t)^2``
+(:func:`dragan_penalty`)
+R1 (:func:`r1_penalty`)  real data               ``||g||^2``
+R2 (:func:`r2_penalty`)  generated data          ``||g||^2``
+=====================  ========================  =============================
+
+with ``g = grad_x f(x)``. ``gradient_penalty = gradient_norm_penalty o
+interpolate`` and ``dragan_penalty = gradient_norm_penalty o dragan_perturb``.
+All functions are pure, work with any critic ``f: [B, ...] -> [B]`` that
+treats examples independently (no batch norm), compose with ``jit``,
+``vmap`` and sharded inputs, and return per-example values; the caller
+reduces (and multiplies by the weight ``lambda``, or ``gamma / 2`` for R1/R2).
 """
 
 from __future__ import annotations
@@ -20,6 +36,12 @@ __all__ = [
     "interpolate",
     "gradient_norm_penalty",
     "gradient_penalty",
+    "DRAGAN_METHODS",
+    "dragan_perturb",
+    "dragan_penalty",
+    "squared_gradient_norm",
+    "r1_penalty",
+    "r2_penalty",
 ]
 
 # Added to the squared gradient norm inside the square root so that the
@@ -92,6 +114,7 @@ def gradient_norm_penalty(
     x: jax.typing.ArrayLike,
     *,
     target_norm: float = 1.0,
+    one_sided: bool = False,
 ) -> jax.Array:
   r"""Squared deviation of the critic's input-gradient norm from a target.
 
@@ -102,7 +125,11 @@ def gradient_norm_penalty(
 
   where the norm runs over all non-batch axes of ``x`` and ``t`` is
   ``target_norm``. The ``1e-12`` keeps the penalty differentiable where the
-  gradient is exactly zero; it changes the norm by at most ``1e-6``.
+  gradient is exactly zero; it changes the norm by at most ``1e-6``. With
+  ``one_sided=True`` only the excess over the target is penalised,
+  ``p_i = max(0, ||grad f(x_i)|| - t)^2`` (Gulrajani et al. 2017, Appendix;
+  Petzka, Fischer & Lukovnikov, "On the regularization of Wasserstein
+  GANs", ICLR 2018, eq. (8)).
 
   The per-example gradients are computed in one backward pass as
   ``jax.grad(lambda x: jnp.sum(critic_fn(x)))(x)``. This equals
@@ -120,6 +147,7 @@ def gradient_norm_penalty(
     critic_fn: maps a batch ``[B, ...]`` to scores of shape ``[B]``.
     x: the points at which to evaluate the penalty, shape ``[B, ...]``.
     target_norm: the target gradient norm ``t >= 0`` (1 for WGAN-GP).
+    one_sided: penalise only norms above ``t``.
 
   Returns:
     Per-example penalties, shape ``[B]``.
@@ -133,14 +161,27 @@ def gradient_norm_penalty(
     Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017,
     eq. (3) and Algorithm 1.
   """
+  _check_critic(critic_fn)
+  x = _checks.as_float_array(x, "x")
+  _checks.check_min_rank(x, 1, "x", "[B, ...]")
+  _checks.check_positive_float(target_norm, "target_norm", allow_zero=True)
+  norms = jnp.sqrt(_squared_gradient_norms(critic_fn, x) + _NORM_EPS)
+  deviation = norms - target_norm
+  if one_sided:
+    deviation = jax.nn.relu(deviation)
+  return jnp.square(deviation)
+
+
+def _check_critic(critic_fn) -> None:
   if not callable(critic_fn):
     raise TypeError(
         "`critic_fn` must be callable, mapping [B, ...] -> [B], got "
         f"{type(critic_fn).__name__}."
     )
-  x = _checks.as_float_array(x, "x")
-  _checks.check_min_rank(x, 1, "x", "[B, ...]")
-  _checks.check_positive_float(target_norm, "target_norm", allow_zero=True)
+
+
+def _squared_gradient_norms(critic_fn, x: jax.Array) -> jax.Array:
+  """``||grad_x f(x_i)||^2`` per example, from one backward pass."""
   batch = x.shape[0]
 
   def summed_scores(inputs):
@@ -155,9 +196,7 @@ def gradient_norm_penalty(
     return jnp.sum(scores)
 
   grads = jax.grad(summed_scores)(x)
-  sq_norms = jnp.sum(jnp.square(grads), axis=tuple(range(1, x.ndim)))
-  norms = jnp.sqrt(sq_norms + _NORM_EPS)
-  return jnp.square(norms - target_norm)
+  return jnp.sum(jnp.square(grads), axis=tuple(range(1, x.ndim)))
 
 
 def gradient_penalty(
@@ -167,6 +206,7 @@ def gradient_penalty(
     key: jax.typing.ArrayLike,
     *,
     target_norm: float = 1.0,
+    one_sided: bool = False,
 ) -> jax.Array:
   r"""WGAN-GP gradient penalty at random real/fake interpolates.
 
@@ -193,6 +233,9 @@ def gradient_penalty(
     fake: generated examples, same shape as ``real``.
     key: a typed PRNG key (``jax.random.key``) or a raw ``uint32`` key.
     target_norm: the target gradient norm ``t >= 0`` (1 for WGAN-GP).
+    one_sided: penalise only norms above ``t``,
+      ``max(0, ||grad f|| - t)^2`` (the one-sided variant of Gulrajani et
+      al., Appendix; Petzka et al., ICLR 2018).
 
   Returns:
     Per-example penalties, shape ``[B]``.
@@ -208,4 +251,201 @@ def gradient_penalty(
     eq. (3) and Algorithm 1.
   """
   x_hat = interpolate(real, fake, key)
+  return gradient_norm_penalty(critic_fn, x_hat, target_norm=target_norm,
+                               one_sided=one_sided)
+
+
+DRAGAN_METHODS: tuple[str, ...] = ("uniform", "gaussian")
+
+
+def dragan_perturb(
+    real: jax.typing.ArrayLike,
+    key: jax.typing.ArrayLike,
+    *,
+    method: str = "uniform",
+    scale: float = 0.5,
+) -> jax.Array:
+  r"""Random points near the data, where DRAGAN penalises the gradient.
+
+  ``method='uniform'`` (the default: the DRAGAN authors' released code, also
+  used by Fedus et al. 2018 and most reimplementations) perturbs each
+  element upwards by up to ``scale`` times the standard deviation of the
+  whole batch, then picks a random point on the segment back to the data:
+
+  .. math::
+
+    x^p_i = x_i + c \, \mathrm{std}(x) \, u_i, \quad u_i \sim U[0, 1]^D,
+    \qquad \hat x_i = x_i + lpha_i (x^p_i - x_i), \quad
+    lpha_i \sim U[0, 1]
+
+  with ``c = scale`` and ``std(x)`` over all elements of ``real`` (a batch
+  statistic, not differentiated). ``method='gaussian'`` is the paper's
+  perturbation, ``x_hat_i = x_i + delta_i``, ``delta_i ~ N(0, c I)`` with
+  ``sqrt(c) = scale`` (the noise's standard deviation).
+
+  Args:
+    real: data ``[B, ...]``, floating dtype.
+    key: a typed PRNG key or a raw ``uint32`` key.
+    method: ``'uniform'`` or ``'gaussian'``.
+    scale: ``c`` (uniform) or the noise standard deviation (gaussian),
+      ``>= 0``.
+
+  Returns:
+    The perturbed points, shape and dtype of ``real``.
+
+  Raises:
+    ValueError: unknown ``method`` (the valid ones are named), negative
+      ``scale`` or scalar ``real``.
+    TypeError: non-floating ``real`` or a key of the wrong dtype.
+
+  References:
+    Kodali, Abernethy, Hays & Kira, "On Convergence and Stability of GANs",
+    arXiv:1705.07215, 2017, Sec. 3.3, eq. (4) and Algorithm 1 (Gaussian
+    perturbation); the authors' code github.com/kodalinaveen3/DRAGAN (the
+    uniform variant).
+  """
+  if method not in DRAGAN_METHODS:
+    raise ValueError(f"`method`={method!r} is not a DRAGAN perturbation; valid "
+                     f"choices are {', '.join(repr(m) for m in DRAGAN_METHODS)}.")
+  real = _checks.as_float_array(real, "real")
+  _checks.check_min_rank(real, 1, "real", "[B, ...]")
+  _checks.check_positive_float(scale, "scale", allow_zero=True)
+  key = _check_key(key)
+  if method == "gaussian":
+    return real + scale * jax.random.normal(key, real.shape, real.dtype)
+  u_key, a_key = jax.random.split(key)
+  std = jax.lax.stop_gradient(jnp.std(real))
+  perturbed = real + scale * std * jax.random.uniform(u_key, real.shape, real.dtype)
+  alpha = jax.random.uniform(a_key, (real.shape[0],) + (1,) * (real.ndim - 1),
+                             real.dtype)
+  return real + alpha * (perturbed - real)
+
+
+def dragan_penalty(
+    critic_fn: Callable[[jax.Array], jax.Array],
+    real: jax.typing.ArrayLike,
+    key: jax.typing.ArrayLike,
+    *,
+    method: str = "uniform",
+    scale: float = 0.5,
+    target_norm: float = 1.0,
+) -> jax.Array:
+  r"""DRAGAN gradient penalty at random perturbations of the data.
+
+  .. math::
+
+    p_i = \left(\lVert \nabla_{\hat x} f(\hat x_i) \rVert_2 - k\right)^2,
+    \qquad \hat x = \text{dragan\_perturb}(x)
+
+  with ``k = target_norm``. See :func:`dragan_perturb` for the two
+  perturbations (default ``'uniform'``, the authors' code; ``'gaussian'``,
+  the paper's). Per-example: the caller reduces and weights it (``lambda =
+  10`` in the paper).
+
+  Args:
+    critic_fn: maps ``[B, ...]`` to ``[B]``.
+    real: data ``[B, ...]``.
+    key: a PRNG key.
+    method: ``'uniform'`` or ``'gaussian'``.
+    scale: see :func:`dragan_perturb`.
+    target_norm: ``k >= 0``.
+
+  Returns:
+    Per-example penalties, shape ``[B]``.
+
+  Raises:
+    ValueError, TypeError: as :func:`dragan_perturb` and
+      :func:`gradient_norm_penalty`.
+
+  References:
+    Kodali et al., arXiv:1705.07215, 2017, eq. (4) and Algorithm 1.
+  """
+  x_hat = dragan_perturb(real, key, method=method, scale=scale)
   return gradient_norm_penalty(critic_fn, x_hat, target_norm=target_norm)
+
+
+def squared_gradient_norm(
+    critic_fn: Callable[[jax.Array], jax.Array],
+    x: jax.typing.ArrayLike,
+) -> jax.Array:
+  r"""The squared input-gradient norm ``||grad_x f(x_i)||^2`` per example.
+
+  .. math::
+
+    p_i = \lVert \nabla_x f(x_i) \rVert_2^2
+
+  (no small constant: the square needs none). Valid for critics that treat
+  examples independently (see :func:`gradient_norm_penalty`).
+
+  Args:
+    critic_fn: maps ``[B, ...]`` to ``[B]``.
+    x: points ``[B, ...]``.
+
+  Returns:
+    Per-example squared norms, shape ``[B]``.
+
+  Raises:
+    ValueError: scalar ``x`` or a critic output that is not ``[B]``.
+    TypeError: non-callable ``critic_fn`` or non-floating ``x``.
+  """
+  _check_critic(critic_fn)
+  x = _checks.as_float_array(x, "x")
+  _checks.check_min_rank(x, 1, "x", "[B, ...]")
+  return _squared_gradient_norms(critic_fn, x)
+
+
+def r1_penalty(
+    critic_fn: Callable[[jax.Array], jax.Array],
+    real: jax.typing.ArrayLike,
+) -> jax.Array:
+  r"""R1: the zero-centred gradient penalty on real data.
+
+  .. math::
+
+    R_1(\psi) = \frac{\gamma}{2} \mathbb{E}_{p_D}
+      \lVert \nabla_x D_\psi(x) \rVert^2
+
+  This returns the per-example ``||grad_x D(x_i)||^2`` on data; the caller
+  takes the mean and multiplies by ``gamma / 2``. ``D`` is the
+  discriminator's logit.
+
+  Args:
+    critic_fn: maps ``[B, ...]`` to logits ``[B]``.
+    real: data ``[B, ...]``.
+
+  Returns:
+    Per-example squared norms, shape ``[B]``.
+
+  References:
+    Mescheder, Geiger & Nowozin, "Which Training Methods for GANs do
+    actually Converge?", ICML 2018, eq. (9).
+  """
+  return squared_gradient_norm(critic_fn, real)
+
+
+def r2_penalty(
+    critic_fn: Callable[[jax.Array], jax.Array],
+    fake: jax.typing.ArrayLike,
+) -> jax.Array:
+  r"""R2: the zero-centred gradient penalty on generated data.
+
+  .. math::
+
+    R_2(\theta, \psi) = \frac{\gamma}{2} \mathbb{E}_{p_\theta}
+      \lVert \nabla_x D_\psi(x) \rVert^2
+
+  Per-example ``||grad_x D(x~_i)||^2`` on generated samples (pass them
+  through ``stop_gradient`` for the discriminator's update); the caller
+  reduces and multiplies by ``gamma / 2``.
+
+  Args:
+    critic_fn: maps ``[B, ...]`` to logits ``[B]``.
+    fake: generated samples ``[B, ...]``.
+
+  Returns:
+    Per-example squared norms, shape ``[B]``.
+
+  References:
+    Mescheder, Geiger & Nowozin, ICML 2018, eq. (10).
+  """
+  return squared_gradient_norm(critic_fn, fake)
