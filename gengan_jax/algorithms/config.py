@@ -61,6 +61,31 @@ def check_choice(name: str, value: Any, choices: typing.Iterable[Any]) -> None:
         f"{', '.join(repr(c) for c in choices)}.")
 
 
+def check_keys(mapping: Any, valid: typing.Iterable[str], *, prefix: str = "") -> None:
+  """Raises :class:`ConfigError` naming every key of ``mapping`` not in ``valid``.
+
+  Args:
+    mapping: a dict or ``ConfigDict``.
+    valid: the accepted keys.
+    prefix: the dotted path of ``mapping`` in the config, e.g. ``'train.'``.
+  """
+  if hasattr(mapping, "to_dict"):
+    mapping = mapping.to_dict()
+  valid = tuple(valid)
+  unknown = sorted(set(mapping) - set(valid))
+  if unknown:
+    raise ConfigError(f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; "
+                      f"valid keys are: {', '.join(valid)}.")
+
+
+def check_int(name: str, value: Any, lowest: int) -> None:
+  """Raises :class:`ConfigError` unless ``value`` is an int (not a bool) >= ``lowest``."""
+  if isinstance(value, bool) or not isinstance(value, int):
+    raise ConfigError(f"config value {name}={value!r} has the wrong type: "
+                      f"expected an integer >= {lowest}.")
+  check(value >= lowest, name, value, f"an integer >= {lowest}")
+
+
 def _convert(path: str, hint: Any, value: Any) -> Any:
   """Converts ``value`` to the annotated type ``hint`` or raises ConfigError."""
   origin = typing.get_origin(hint)
