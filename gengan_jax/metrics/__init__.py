@@ -5,6 +5,8 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
 * :mod:`~gengan_jax.metrics.frechet` -- Frechet distance / FID from features.
 * :mod:`~gengan_jax.metrics.kid` -- kernel inception distance (unbiased MMD^2).
 * :mod:`~gengan_jax.metrics.inception_score` -- IS from any classifier's logits.
+* :mod:`~gengan_jax.metrics.precision_recall` -- precision/recall and
+  density/coverage from features.
 * :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
   mixtures of Gaussians (VEEGAN / PacGAN protocols).
 """
@@ -19,10 +21,13 @@ from gengan_jax.metrics.kid import kernel_inception_distance
 from gengan_jax.metrics.kid import mmd2_unbiased
 from gengan_jax.metrics.kid import polynomial_kernel
 from gengan_jax.metrics.mixtures import ModeCoverage, mode_coverage
+from gengan_jax.metrics.precision_recall import density_coverage
+from gengan_jax.metrics.precision_recall import precision_recall
 
 __all__ = [
     "FeatureStatistics",
     "ModeCoverage",
+    "density_coverage",
     "fid_from_features",
     "frechet_distance",
     "gaussian_statistics",
@@ -31,5 +36,6 @@ __all__ = [
     "mmd2_unbiased",
     "mode_coverage",
     "polynomial_kernel",
+    "precision_recall",
     "trace_sqrt_product",
 ]
