@@ -9,6 +9,7 @@ ignored by networks without BN. Discriminators and critics return one logit
 or score per example, shape ``[B]``.
 """
 
+from gengan_jax.nets.classifier import MNISTClassifier
 from gengan_jax.nets.code_discriminator import CodeDiscriminator
 from gengan_jax.nets.dcgan import DCGANDiscriminator
 from gengan_jax.nets.dcgan import DCGANEncoder
@@ -30,6 +31,7 @@ __all__ = [
     "MLPDiscriminator",
     "MLPEncoder",
     "MLPGenerator",
+    "MNISTClassifier",
     "make_discriminator",
     "make_encoder",
     "make_generator",
