@@ -7,6 +7,8 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
 * :mod:`~gengan_jax.metrics.inception_score` -- IS from any classifier's logits.
 * :mod:`~gengan_jax.metrics.precision_recall` -- precision/recall and
   density/coverage from features.
+* :mod:`~gengan_jax.metrics.ms_ssim` -- SSIM, MS-SSIM and sample diversity
+  (JAX, per image pair).
 * :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
   mixtures of Gaussians (VEEGAN / PacGAN protocols).
 """
@@ -21,6 +23,10 @@ from gengan_jax.metrics.kid import kernel_inception_distance
 from gengan_jax.metrics.kid import mmd2_unbiased
 from gengan_jax.metrics.kid import polynomial_kernel
 from gengan_jax.metrics.mixtures import ModeCoverage, mode_coverage
+from gengan_jax.metrics.ms_ssim import diversity
+from gengan_jax.metrics.ms_ssim import diversity_references
+from gengan_jax.metrics.ms_ssim import ms_ssim
+from gengan_jax.metrics.ms_ssim import ssim
 from gengan_jax.metrics.precision_recall import density_coverage
 from gengan_jax.metrics.precision_recall import precision_recall
 
@@ -28,6 +34,8 @@ __all__ = [
     "FeatureStatistics",
     "ModeCoverage",
     "density_coverage",
+    "diversity",
+    "diversity_references",
     "fid_from_features",
     "frechet_distance",
     "gaussian_statistics",
@@ -35,7 +43,9 @@ __all__ = [
     "kernel_inception_distance",
     "mmd2_unbiased",
     "mode_coverage",
+    "ms_ssim",
     "polynomial_kernel",
     "precision_recall",
+    "ssim",
     "trace_sqrt_product",
 ]
