@@ -9,6 +9,9 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
   density/coverage from features.
 * :mod:`~gengan_jax.metrics.ms_ssim` -- SSIM, MS-SSIM and sample diversity
   (JAX, per image pair).
+* :mod:`~gengan_jax.metrics.stacked_mnist` -- 1,000-mode count and KL.
+* :mod:`~gengan_jax.metrics.likelihood` -- bits/dim, IWAE bound (JAX).
+* :mod:`~gengan_jax.metrics.latent` -- encoder codes against the prior.
 * :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
   mixtures of Gaussians (VEEGAN / PacGAN protocols).
 """
@@ -22,6 +25,10 @@ from gengan_jax.metrics.inception_score import inception_score
 from gengan_jax.metrics.kid import kernel_inception_distance
 from gengan_jax.metrics.kid import mmd2_unbiased
 from gengan_jax.metrics.kid import polynomial_kernel
+from gengan_jax.metrics.latent import latent_statistics
+from gengan_jax.metrics.latent import plot_latent_statistics
+from gengan_jax.metrics.likelihood import bits_per_dim
+from gengan_jax.metrics.likelihood import iwae_bound
 from gengan_jax.metrics.mixtures import ModeCoverage, mode_coverage
 from gengan_jax.metrics.ms_ssim import diversity
 from gengan_jax.metrics.ms_ssim import diversity_references
@@ -29,8 +36,11 @@ from gengan_jax.metrics.ms_ssim import ms_ssim
 from gengan_jax.metrics.ms_ssim import ssim
 from gengan_jax.metrics.precision_recall import density_coverage
 from gengan_jax.metrics.precision_recall import precision_recall
+from gengan_jax.metrics.stacked_mnist import mode_counts
+from gengan_jax.metrics.stacked_mnist import stacked_mnist_modes
 
 __all__ = [
+    "bits_per_dim",
     "FeatureStatistics",
     "ModeCoverage",
     "density_coverage",
@@ -40,12 +50,17 @@ __all__ = [
     "frechet_distance",
     "gaussian_statistics",
     "inception_score",
+    "iwae_bound",
     "kernel_inception_distance",
+    "latent_statistics",
     "mmd2_unbiased",
+    "mode_counts",
     "mode_coverage",
     "ms_ssim",
+    "plot_latent_statistics",
     "polynomial_kernel",
     "precision_recall",
     "ssim",
+    "stacked_mnist_modes",
     "trace_sqrt_product",
 ]
