@@ -10,6 +10,7 @@ from __future__ import annotations
 import types
 
 from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
+from gengan_jax.algorithms import fgan, gan_penalty, gmmn, mmd_gan
 from gengan_jax.algorithms.config import ConfigError, OptimizerConfig, from_mapping
 from gengan_jax.algorithms.train_state import TrainState
 
@@ -18,6 +19,10 @@ REGISTRY: dict[str, types.ModuleType] = {
     "dcgan": dcgan,
     "wgan_gp": wgan_gp,
     "age": age,
+    "fgan": fgan,
+    "gmmn": gmmn,
+    "mmd_gan": mmd_gan,
+    "gan_penalty": gan_penalty,
 }
 
 

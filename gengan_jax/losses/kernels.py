@@ -28,13 +28,29 @@ __all__ = [
 Scales = float | Sequence[float] | jax.Array
 
 
+def replicated(x: jax.Array) -> jax.Array:
+  """``x`` with any explicit sharding of its axes removed (all-gathered).
+
+  A Gram matrix pairs every example with every other, so two batches that
+  are split over the same mesh axis cannot index its rows and columns at
+  once. Under a mesh with explicit axes (``jax.make_mesh``'s default) the
+  inputs are gathered first; elsewhere this is the identity.
+  """
+  sharding = jax.typeof(x).sharding
+  spec = getattr(sharding, "spec", None)
+  mesh = getattr(sharding, "mesh", None)
+  if spec is None or mesh is None or mesh.empty or all(p is None for p in spec):
+    return x
+  return jax.sharding.reshard(x, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+
+
 def _flatten_pair(x, y) -> tuple[jax.Array, jax.Array]:
   x = _checks.as_float_array(x, "x")
   y = _checks.as_float_array(y, "y")
   _checks.check_min_rank(x, 1, "x", "[N, ...]")
   _checks.check_min_rank(y, 1, "y", "[M, ...]")
-  x = x.reshape(x.shape[0], -1)
-  y = y.reshape(y.shape[0], -1)
+  x = replicated(x).reshape(x.shape[0], -1)
+  y = replicated(y).reshape(y.shape[0], -1)
   if x.shape[1] != y.shape[1]:
     raise ValueError(f"`x` and `y` must have the same number of features per "
                      f"example, got x: {x.shape[1]}, y: {y.shape[1]}.")

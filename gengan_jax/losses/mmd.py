@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from gengan_jax.losses import _checks
+from gengan_jax.losses.kernels import replicated
 
 __all__ = ["mmd2", "mmd2_linear", "feature_mmd2"]
 
@@ -48,7 +49,7 @@ def _check_pair(x, y, *, min_size: int) -> tuple[jax.Array, jax.Array]:
   if x.shape[0] < min_size or y.shape[0] < min_size:
     raise ValueError(f"`x` and `y` need at least {min_size} examples each, got "
                      f"{x.shape[0]} and {y.shape[0]}.")
-  return x, y
+  return replicated(x), replicated(y)
 
 
 def mmd2(
