@@ -29,7 +29,10 @@ from gengan_jax.metrics.latent import latent_statistics
 from gengan_jax.metrics.latent import plot_latent_statistics
 from gengan_jax.metrics.likelihood import bits_per_dim
 from gengan_jax.metrics.likelihood import iwae_bound
-from gengan_jax.metrics.mixtures import ModeCoverage, mode_coverage
+from gengan_jax.metrics.mixtures import MixtureProtocol
+from gengan_jax.metrics.mixtures import ModeCoverage
+from gengan_jax.metrics.mixtures import evaluate_mixture
+from gengan_jax.metrics.mixtures import mode_coverage
 from gengan_jax.metrics.ms_ssim import diversity
 from gengan_jax.metrics.ms_ssim import diversity_references
 from gengan_jax.metrics.ms_ssim import ms_ssim
@@ -42,10 +45,12 @@ from gengan_jax.metrics.stacked_mnist import stacked_mnist_modes
 __all__ = [
     "bits_per_dim",
     "FeatureStatistics",
+    "MixtureProtocol",
     "ModeCoverage",
     "density_coverage",
     "diversity",
     "diversity_references",
+    "evaluate_mixture",
     "fid_from_features",
     "frechet_distance",
     "gaussian_statistics",
