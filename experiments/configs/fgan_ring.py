@@ -1,0 +1,22 @@
+"""f-GAN (Nowozin et al. 2016) with the Jensen-Shannon critic and generator, non-saturating, on the 2-D ring of 8 Gaussians (radius 1, std 0.01; VEEGAN/PacGAN).
+
+Pick other divergences with --config.model.critic_divergence=... and
+--config.model.generator_divergence=... (any of gengan_jax.losses.DIVERGENCES).
+"""
+
+from experiments.configs import common
+
+
+def get_config():
+  c = common.toy(common.base('fgan'), 'ring')
+  c.data.batch_size = 256
+  c.train.steps = 20000
+  c.train.plot_every = 5000
+  c.model.latent_dim = 2
+  c.model.critic_divergence = 'jensen_shannon'
+  c.model.generator_divergence = None
+  c.model.generator_loss = 'non_saturating'
+  c.model.generator_updates = 1
+  c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
+  c.model.critic_optimizer = common.adam(2e-4, 0.5, 0.9)
+  return c

@@ -1,0 +1,10 @@
+"""GMMN (Li, Swersky & Zemel 2015) on the 2-D grid of 25 Gaussians (spacing 2, std 0.05; VEEGAN/PacGAN)."""
+
+from experiments.configs import gmmn_ring
+
+
+def get_config():
+  """The ring experiment's settings on the grid of 25 Gaussians."""
+  c = gmmn_ring.get_config()
+  c.data.name = "grid"
+  return c
