@@ -12,10 +12,15 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
 * :mod:`~gengan_jax.metrics.stacked_mnist` -- 1,000-mode count and KL.
 * :mod:`~gengan_jax.metrics.likelihood` -- bits/dim, IWAE bound (JAX).
 * :mod:`~gengan_jax.metrics.latent` -- encoder codes against the prior.
+* :mod:`~gengan_jax.metrics.critic` -- independent Wasserstein critic.
 * :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
   mixtures of Gaussians (VEEGAN / PacGAN protocols).
 """
 
+from gengan_jax.metrics.critic import CriticHistory
+from gengan_jax.metrics.critic import IndependentCritic
+from gengan_jax.metrics.critic import plot_critic_history
+from gengan_jax.metrics.critic import train_independent_critic
 from gengan_jax.metrics.frechet import FeatureStatistics
 from gengan_jax.metrics.frechet import fid_from_features
 from gengan_jax.metrics.frechet import frechet_distance
@@ -43,8 +48,10 @@ from gengan_jax.metrics.stacked_mnist import mode_counts
 from gengan_jax.metrics.stacked_mnist import stacked_mnist_modes
 
 __all__ = [
+    "CriticHistory",
     "bits_per_dim",
     "FeatureStatistics",
+    "IndependentCritic",
     "MixtureProtocol",
     "ModeCoverage",
     "density_coverage",
@@ -60,6 +67,7 @@ __all__ = [
     "latent_statistics",
     "mmd2_unbiased",
     "mode_counts",
+    "plot_critic_history",
     "mode_coverage",
     "ms_ssim",
     "plot_latent_statistics",
@@ -67,5 +75,6 @@ __all__ = [
     "precision_recall",
     "ssim",
     "stacked_mnist_modes",
+    "train_independent_critic",
     "trace_sqrt_product",
 ]
