@@ -3,6 +3,8 @@
 Host-side (numpy, float64) unless noted; each module holds one metric:
 
 * :mod:`~gengan_jax.metrics.frechet` -- Frechet distance / FID from features.
+* :mod:`~gengan_jax.metrics.inception` -- the FID Inception-v3 (Flax), its
+  weights from a local file; any other feature function plugs in.
 * :mod:`~gengan_jax.metrics.kid` -- kernel inception distance (unbiased MMD^2).
 * :mod:`~gengan_jax.metrics.inception_score` -- IS from any classifier's logits.
 * :mod:`~gengan_jax.metrics.precision_recall` -- precision/recall and
@@ -26,6 +28,8 @@ from gengan_jax.metrics.frechet import fid_from_features
 from gengan_jax.metrics.frechet import frechet_distance
 from gengan_jax.metrics.frechet import gaussian_statistics
 from gengan_jax.metrics.frechet import trace_sqrt_product
+from gengan_jax.metrics.inception import InceptionV3
+from gengan_jax.metrics.inception import load_inception_v3
 from gengan_jax.metrics.inception_score import inception_score
 from gengan_jax.metrics.kid import kernel_inception_distance
 from gengan_jax.metrics.kid import mmd2_unbiased
@@ -49,11 +53,12 @@ from gengan_jax.metrics.stacked_mnist import stacked_mnist_modes
 
 __all__ = [
     "CriticHistory",
-    "bits_per_dim",
     "FeatureStatistics",
+    "InceptionV3",
     "IndependentCritic",
     "MixtureProtocol",
     "ModeCoverage",
+    "bits_per_dim",
     "density_coverage",
     "diversity",
     "diversity_references",
@@ -65,16 +70,17 @@ __all__ = [
     "iwae_bound",
     "kernel_inception_distance",
     "latent_statistics",
+    "load_inception_v3",
     "mmd2_unbiased",
     "mode_counts",
-    "plot_critic_history",
     "mode_coverage",
     "ms_ssim",
+    "plot_critic_history",
     "plot_latent_statistics",
     "polynomial_kernel",
     "precision_recall",
     "ssim",
     "stacked_mnist_modes",
-    "train_independent_critic",
     "trace_sqrt_product",
+    "train_independent_critic",
 ]
