@@ -1,0 +1,191 @@
+"""The matmul forms of the DCGAN 4x4 stride-2 layers compute the same function
+as the XLA convolutions they replace: values, gradients (input and kernel) and
+the second derivatives a gradient penalty takes; checked against
+``lax.conv_general_dilated`` / ``lax.conv_transpose`` / Flax's ``Conv`` and
+``ConvTranspose``, and against a direct numpy loop over the definition."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from gengan_jax.nets import dcgan
+
+DN = ("NHWC", "HWIO", "NHWC")
+# float32 sums of <= 16 * C_in products of O(1) numbers.
+TOL = dict(rtol=1e-5, atol=1e-5)
+
+
+def _lax_conv(x, w):
+  return lax.conv_general_dilated(x, w, (2, 2), "SAME", dimension_numbers=DN)
+
+
+def _lax_conv_transpose(x, w):
+  return lax.conv_transpose(x, w, (2, 2), "SAME", dimension_numbers=DN)
+
+
+def _numpy_conv(x, w):
+  """The definition: 'SAME' pads 2*o + 2 - n in total, floor half before."""
+  b, h, wd, _ = x.shape
+  oh, ow = -(-h // 2), -(-wd // 2)
+  top, left = (2 * oh + 2 - h) // 2, (2 * ow + 2 - wd) // 2
+  xp = np.zeros((b, 2 * oh + 2, 2 * ow + 2, x.shape[3]))
+  xp[:, top:top + h, left:left + wd] = x
+  y = np.zeros((b, oh, ow, w.shape[3]))
+  for i in range(oh):
+    for j in range(ow):
+      window = xp[:, 2 * i:2 * i + 4, 2 * j:2 * j + 4]  # [B, 4, 4, C_in]
+      y[:, i, j] = np.einsum("bklc,klco->bo", window, w)
+  return y
+
+
+def _numpy_conv_transpose(x, w):
+  """The definition (Flax/lax, ``transpose_kernel=False``, 'SAME'): dilate x
+  by 2, pad 2 on each side and correlate with W, i.e.
+  ``y_o = sum_k d_{o + k - 2} W_k`` with ``d_{2i} = x_i`` and zeros between.
+  """
+  b, h, wd, _ = x.shape
+  y = np.zeros((b, 2 * h, 2 * wd, w.shape[3]))
+  for o1 in range(2 * h):
+    for o2 in range(2 * wd):
+      for k1 in range(4):
+        for k2 in range(4):
+          r, c = o1 + k1 - 2, o2 + k2 - 2
+          if r % 2 or c % 2 or not (0 <= r // 2 < h and 0 <= c // 2 < wd):
+            continue
+          y[:, o1, o2] += x[:, r // 2, c // 2] @ w[k1, k2]
+  return y
+
+
+def _inputs(shape, c_out, seed=0):
+  kx, kw, kc = jax.random.split(jax.random.key(seed), 3)
+  x = jax.random.normal(kx, shape)
+  w = jax.random.normal(kw, (4, 4, shape[-1], c_out)) / 4.0
+  return x, w, kc
+
+
+# (input shape NHWC, output channels): even and odd sizes, non-square, 1x1.
+SHAPES = [((2, 8, 8, 3), 4), ((2, 7, 5, 2), 3), ((1, 1, 1, 2), 2),
+          ((3, 6, 9, 1), 5)]
+
+
+@pytest.mark.parametrize("shape,c_out", SHAPES)
+def test_conv_matches_numpy_definition(shape, c_out):
+  x, w, _ = _inputs(shape, c_out)
+  want = _numpy_conv(np.asarray(x, np.float64), np.asarray(w, np.float64))
+  np.testing.assert_allclose(dcgan.conv_4x4_stride2(x, w), want, **TOL)
+  # The reference itself agrees with lax (so the definition is the right one).
+  np.testing.assert_allclose(_lax_conv(x, w), want, **TOL)
+
+
+@pytest.mark.parametrize("shape,c_out", SHAPES)
+def test_conv_transpose_matches_numpy_definition(shape, c_out):
+  x, w, _ = _inputs(shape, c_out)
+  want = _numpy_conv_transpose(np.asarray(x, np.float64),
+                               np.asarray(w, np.float64))
+  np.testing.assert_allclose(dcgan.conv_transpose_4x4_stride2(x, w), want,
+                             **TOL)
+  np.testing.assert_allclose(_lax_conv_transpose(x, w), want, **TOL)
+
+
+@pytest.mark.parametrize("fast,ref", [
+    (dcgan.conv_4x4_stride2, _lax_conv),
+    (dcgan.conv_transpose_4x4_stride2, _lax_conv_transpose),
+], ids=["conv", "conv_transpose"])
+@pytest.mark.parametrize("shape,c_out", SHAPES[:2])
+def test_same_values_and_gradients_as_lax(fast, ref, shape, c_out):
+  x, w, kc = _inputs(shape, c_out)
+  y_fast, vjp_fast = jax.vjp(fast, x, w)
+  y_ref, vjp_ref = jax.vjp(ref, x, w)
+  assert y_fast.shape == y_ref.shape and y_fast.dtype == y_ref.dtype
+  np.testing.assert_allclose(y_fast, y_ref, **TOL)
+  cotangent = jax.random.normal(kc, y_ref.shape)
+  for g_fast, g_ref in zip(vjp_fast(cotangent), vjp_ref(cotangent)):
+    np.testing.assert_allclose(g_fast, g_ref, **TOL)
+  # Forward mode too (jvp), e.g. for Hessian-vector products.
+  tx, tw = jax.random.normal(kc, x.shape), jax.random.normal(kc, w.shape)
+  _, t_fast = jax.jvp(fast, (x, w), (tx, tw))
+  _, t_ref = jax.jvp(ref, (x, w), (tx, tw))
+  np.testing.assert_allclose(t_fast, t_ref, **TOL)
+
+
+@pytest.mark.parametrize("fast,ref", [
+    (dcgan.conv_4x4_stride2, _lax_conv),
+    (dcgan.conv_transpose_4x4_stride2, _lax_conv_transpose),
+], ids=["conv", "conv_transpose"])
+def test_same_second_derivatives_as_lax(fast, ref):
+  """The double backward of a gradient penalty: d/dW ||d/dx sum f(x, W)||^2."""
+  x, w, kc = _inputs((2, 6, 6, 2), 3, seed=1)
+  v = jax.random.normal(kc, (2, 3, 3, 3) if fast is dcgan.conv_4x4_stride2
+                        else (2, 12, 12, 3))
+
+  def penalty(conv, w):
+    score = lambda x: jnp.sum(jnp.tanh(conv(x, w)) * v)
+    return jnp.sum(jax.grad(score)(x) ** 2)
+
+  p_fast, g_fast = jax.value_and_grad(lambda w: penalty(fast, w))(w)
+  p_ref, g_ref = jax.value_and_grad(lambda w: penalty(ref, w))(w)
+  np.testing.assert_allclose(p_fast, p_ref, rtol=1e-5)
+  np.testing.assert_allclose(g_fast, g_ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("fast_cls,flax_cls", [
+    (dcgan.Conv4x4, nn.Conv), (dcgan.ConvTranspose4x4, nn.ConvTranspose)],
+    ids=["Conv4x4", "ConvTranspose4x4"])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_modules_are_drop_in_replacements(fast_cls, flax_cls, use_bias):
+  x = jax.random.normal(jax.random.key(3), (2, 7, 7, 3))
+  init = nn.initializers.normal(0.5)
+  fast = fast_cls(5, use_bias=use_bias, kernel_init=init,
+                  bias_init=nn.initializers.normal(0.5))
+  ref = flax_cls(5, (4, 4), strides=(2, 2), padding="SAME", use_bias=use_bias,
+                 kernel_init=init, bias_init=nn.initializers.normal(0.5))
+  key = jax.random.key(4)
+  v_fast, v_ref = fast.init(key, x), ref.init(key, x)
+  # Same parameter tree, shapes and initial values: checkpoints carry over.
+  assert jax.tree.structure(v_fast) == jax.tree.structure(v_ref)
+  for a, b in zip(jax.tree.leaves(v_fast), jax.tree.leaves(v_ref)):
+    np.testing.assert_array_equal(a, b)
+
+  def loss(module, params):
+    return jnp.sum(jnp.sin(module.apply(params, x)))
+
+  np.testing.assert_allclose(fast.apply(v_ref, x), ref.apply(v_ref, x), **TOL)
+  g_fast = jax.grad(lambda p: loss(fast, p))(v_ref)
+  g_ref = jax.grad(lambda p: loss(ref, p))(v_ref)
+  for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref)):
+    np.testing.assert_allclose(a, b, **TOL)
+
+
+@pytest.mark.parametrize("module,x,fast,slow", [
+    (dcgan.DCGANGenerator((28, 28, 1), base_features=2), jnp.zeros((1, 3)),
+     "ConvTranspose4x4", "ConvTranspose"),
+    (dcgan.DCGANDiscriminator((28, 28, 1), base_features=2),
+     jnp.zeros((1, 28, 28, 1)), "Conv4x4", "Conv"),
+    (dcgan.DCGANEncoder((28, 28, 1), latent_dim=3, base_features=2),
+     jnp.zeros((1, 28, 28, 1)), "Conv4x4", "Conv"),
+], ids=["generator", "discriminator", "encoder"])
+def test_dcgan_nets_use_the_fast_layers(module, x, fast, slow):
+  variables = module.init(jax.random.key(0), x, train=False)
+  called = []
+
+  def interceptor(next_fun, args, kwargs, context):
+    called.append(type(context.module).__name__)
+    return next_fun(*args, **kwargs)
+
+  with nn.intercept_methods(interceptor):
+    module.apply(variables, x, train=False)
+  assert fast in called and slow not in called
+
+
+@pytest.mark.parametrize("fn", [dcgan.conv_4x4_stride2,
+                                dcgan.conv_transpose_4x4_stride2])
+def test_bad_shapes_name_the_argument(fn):
+  with pytest.raises(ValueError, match=r"x must be \[B, H, W, C_in\]"):
+    fn(jnp.zeros((4, 4, 2)), jnp.zeros((4, 4, 2, 3)))
+  with pytest.raises(ValueError, match=r"kernel must be \[4, 4, C_in, C_out\]"):
+    fn(jnp.zeros((1, 4, 4, 2)), jnp.zeros((3, 3, 2, 3)))
+  with pytest.raises(ValueError, match=r"C_in = 2"):
+    fn(jnp.zeros((1, 4, 4, 2)), jnp.zeros((4, 4, 5, 3)))
