@@ -8,6 +8,23 @@ Usage::
 Any config value can be overridden with ``--config.<path>=<value>``. Running
 the same command again with the same ``--workdir`` resumes from the latest
 checkpoint (raise ``--config.train.steps`` to train for longer).
+
+Faults end with one line, never a traceback: an invalid setting, a missing or
+malformed data file, or checkpoints from another config print ``error: ...``
+and exit 1 before anything is compiled; a NaN/Inf under
+``train.nonfinite='stop'`` prints the step, network and quantity and exits 1;
+SIGTERM (preemption) finishes the step, writes a checkpoint, prints where it
+stopped and exits 75 (``EX_TEMPFAIL``: run the same command to resume).
+
+Several processes (one per host, or several on one machine)::
+
+  python -m experiments.train --config=... --workdir=... \
+      --coordinator_address=host0:12345 --num_processes=2 --process_id=0   # and =1
+
+runs ``jax.distributed.initialize`` first (CPU collectives over gloo); each
+process reads its own slice of every global batch, only process 0 writes
+logs and pictures, and all of them write their part of the checkpoints.
+``--distributed`` instead lets JAX detect the cluster (Cloud TPU, SLURM).
 """
 
 from __future__ import annotations
@@ -15,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
 
 from absl import app, flags
 from ml_collections import config_flags
@@ -25,20 +43,64 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Path to an experiment config file (experiments/configs/*.py).",
     lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and pictures.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "host:port of process 0, for a multi-process run.")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Processes in a multi-process run.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index, 0-based.")
+_DISTRIBUTED = flags.DEFINE_bool(
+    "distributed", False, "Call jax.distributed.initialize() with the cluster's own settings.")
 flags.mark_flags_as_required(["config", "workdir"])
+
+
+def _initialize_distributed() -> None:
+  """Starts ``jax.distributed`` when asked to; must run before JAX uses a device."""
+  import jax  # pylint: disable=g-import-not-at-top
+  if _COORDINATOR.value is None and not _DISTRIBUTED.value:
+    return
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  if _COORDINATOR.value is None:
+    jax.distributed.initialize()
+    return
+  if _NUM_PROCESSES.value is None or _PROCESS_ID.value is None:
+    sys.exit("error: --coordinator_address needs --num_processes and --process_id.")
+  if not 0 <= _PROCESS_ID.value < _NUM_PROCESSES.value:
+    sys.exit(f"error: --process_id={_PROCESS_ID.value} must be in [0, "
+             f"--num_processes={_NUM_PROCESSES.value}).")
+  jax.distributed.initialize(coordinator_address=_COORDINATOR.value,
+                             num_processes=_NUM_PROCESSES.value,
+                             process_id=_PROCESS_ID.value)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+  del filename, lineno, line
+  from gengan_jax.train.checkpoint import CheckpointWarning  # pylint: disable=g-import-not-at-top
+  if issubclass(category, CheckpointWarning):
+    print(f"warning: {message}", file=file or sys.stderr, flush=True)
+  else:
+    print(f"warning: {category.__name__}: {message}", file=file or sys.stderr, flush=True)
 
 
 def main(argv):
   del argv
-  logging.getLogger("absl").setLevel(logging.WARNING)
   logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
+  logging.getLogger("absl").setLevel(logging.ERROR)
+  warnings.showwarning = _show_warning
+  _initialize_distributed()
   import jax  # pylint: disable=g-import-not-at-top
-  from gengan_jax.train import loop  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train import loop, preemption  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.checkpoint import CheckpointError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.nonfinite import NonFiniteError  # pylint: disable=g-import-not-at-top
   cfg = _CONFIG.value
   try:
     summary, _ = loop.train(cfg, _WORKDIR.value)
-  except (ConfigError, FileNotFoundError) as e:
+  except (ConfigError, FileNotFoundError, CheckpointError, NonFiniteError) as e:
     sys.exit(f"error: {e}")
+  if summary["preempted"]:
+    if jax.process_index() == 0:
+      print(f"Preempted by {summary['preempted_by']}: stopped after step {summary['step']} "
+            f"and saved a checkpoint in {summary['checkpoints']}. Run the same command "
+            "to resume.", flush=True)
+    sys.exit(preemption.EXIT_CODE)
   if jax.process_index() == 0:
     print(json.dumps({"evaluation": summary["evaluation"],
                       "final_metrics": summary["final_metrics"]}, indent=1))

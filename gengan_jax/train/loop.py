@@ -133,6 +133,16 @@ def _check_fit(algo_config, element_shape: tuple[int, ...], data_name: str) -> N
                       ) from None
 
 
+def _run_keys(seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """The keys of a run: for ``init``, for the training steps, for evaluation."""
+  return tuple(jax.random.split(jax.random.key(seed), 3))
+
+
+def _replicate(x: np.ndarray, mesh) -> jax.Array:
+  """A host array that is the same on every process, as a replicated global array."""
+  return jax.make_array_from_process_local_data(mesh_lib.replicated(mesh), np.asarray(x))
+
+
 class Experiment:
   """An algorithm, its config, its data and its mesh, ready to run.
 
@@ -157,8 +167,10 @@ class Experiment:
     self.num_batches = self.algorithm.num_batches(self.algo_config)
     self.seed = int(config.seed)
     rep = mesh_lib.replicated(self.mesh)
-    keys = jax.random.split(jax.random.key(self.seed), 3)
-    init_key, self.run_key, self.eval_key = (jax.device_put(k, rep) for k in keys)
+    # Made by a compiled function with a replicated output, so that in a
+    # multi-process run every process holds the same global keys.
+    keys = jax.jit(_run_keys, static_argnums=0, out_shardings=rep)(self.seed)
+    init_key, self.run_key, self.eval_key = keys
     self._init_key = init_key
     self.step_fn = mesh_lib.shard_step(self.algorithm.train_step, self.mesh)
     self.guarded_step_fn = jax.jit(
@@ -172,7 +184,7 @@ class Experiment:
     example = self.dataset.batch(0, self.batch_size, 1, seed=self.seed)[0]
     rep = mesh_lib.replicated(self.mesh)
     init = jax.jit(self.algorithm.init, static_argnums=1, out_shardings=rep)
-    return init(self._init_key, self.algo_config, jax.device_put(example, rep))
+    return init(self._init_key, self.algo_config, _replicate(example, self.mesh))
 
   def batch(self, step: int) -> jax.Array:
     """The global batch of ``step``, ``[num_batches, B, ...]``, sharded."""
@@ -218,7 +230,7 @@ class Experiment:
         rep = mesh_lib.replicated(self.mesh)
         x = self.dataset.batch(0, 32, 1, seed=self.seed + 1)[0]
         rec = np.asarray(jax.jit(self.algorithm.reconstruct, out_shardings=rep)(
-            state, jax.device_put(x, rep)))
+            state, _replicate(x, self.mesh)))
         pairs = np.stack([x, rec], axis=1).reshape((-1,) + x.shape[1:])
     if jax.process_index() != 0:
       return []

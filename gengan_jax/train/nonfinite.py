@@ -36,6 +36,7 @@ Policies (``config.train.nonfinite``):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -94,8 +95,12 @@ def leaf_names(metrics: Any, state: Any) -> list[str]:
   return names
 
 
+@functools.cache
 def guard(train_step: Callable[..., tuple[Any, Any]]) -> Callable[..., tuple[Any, Any, Health]]:
   """Wraps ``train_step`` so that non-finite updates are dropped and reported.
+
+  The wrapper of a given ``train_step`` is made once (cached), so every
+  ``jax.jit`` of it shares one compilation cache.
 
   Args:
     train_step: ``(state, batch, key) -> (state, metrics)``; ``state`` has a
