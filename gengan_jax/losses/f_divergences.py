@@ -34,9 +34,11 @@ Notes on the names: with these ``f`` the divergences are ``KL(P||Q)``,
 ``2 JS(P, Q)`` for ``jensen_shannon`` (Nowozin et al.'s Table 1 writes the
 JS divergence ``JS = 1/2 KL(P||M) + 1/2 KL(Q||M)`` next to this ``f``, whose
 ``D_f`` is twice that), ``2 JS - log 4`` for ``gan`` and ``TV = 1/2 int |p
-- q|``. ``f*`` is the conjugate of ``f`` restricted to ``u >= 0`` on the
-listed domain (Pearson: for ``t >= -2``; the table's formula extends ``f`` to
-``u < 0``).
+- q|``. ``f*`` is the table's: the conjugate of ``f`` over ``u >= 0`` on the
+listed domain, except for Pearson, whose ``t^2/4 + t`` is the conjugate of
+``(u - 1)^2`` over all real ``u`` (it equals the supremum over ``u >= 0``
+for ``t >= -2``; below, it is larger, which keeps the bound valid, only
+looser, for critics that undershoot).
 
 The critic's loss and the generator's losses are written on ``v`` with
 ``f*(g_f(v))`` simplified in closed form (e.g. ``softplus(v)`` for ``gan``)
@@ -76,7 +78,7 @@ _LOG2 = math.log(2.0)
 _DOMAINS: dict[str, tuple[float, float, bool]] = {
     "kl": (-math.inf, math.inf, False),
     "reverse_kl": (-math.inf, 0.0, False),
-    "pearson": (-2.0, math.inf, True),
+    "pearson": (-math.inf, math.inf, False),
     "neyman": (-math.inf, 1.0, False),
     "squared_hellinger": (-math.inf, 1.0, False),
     "jensen_shannon": (-math.inf, _LOG2, False),
@@ -147,10 +149,9 @@ def f_generator(u: jax.typing.ArrayLike, divergence: str) -> jax.Array:
 def conjugate_domain(divergence: str) -> tuple[float, float, bool]:
   """The domain of ``f*``: ``(lower, upper, closed)``.
 
-  ``closed`` says whether finite bounds belong to the domain. For Pearson
-  the lower bound ``-2`` comes from restricting ``f`` to ``u >= 0``; below
-  it ``f*(t) = -1`` (not ``t^2/4 + t``), which no critic of f-GAN reaches
-  through ``g_f(v) = v`` at the optimum ``T* = 2 (r - 1) >= -2``.
+  ``closed`` says whether finite bounds belong to the domain. Pearson's is
+  all of R, as in Nowozin et al.'s table (the conjugate of ``(u - 1)^2``
+  over real ``u``).
 
   Raises:
     ValueError: unknown ``divergence``.
@@ -167,9 +168,9 @@ def f_conjugate(t: jax.typing.ArrayLike, divergence: str) -> jax.Array:
 
   Closed forms from Nowozin et al. (2016), Table 2; ``+inf`` outside the
   domain of :func:`conjugate_domain` (where the supremum is unbounded; for
-  Pearson below ``-2`` and TV below ``-1/2`` the supremum over ``u >= 0`` is
-  finite but the table's formula is not it, and these points are returned as
-  ``+inf`` as well: they are outside the range of ``g_f``).
+  TV below ``-1/2`` the supremum over ``u >= 0`` alone would be finite, but
+  these points are outside the range of ``g_f`` and are returned as
+  ``+inf`` as in the table).
 
   Elementwise; no reduction.
 
