@@ -222,6 +222,15 @@ class Experiment:
       draw = [lambda p: plots.scatter_samples(p, samples, real,
                                               means=self.dataset.mixture.means, title=title)]
       pairs = None
+    elif len(self.dataset.element_shape) == 1:  # vectors: the first two coordinates.
+      if self.dataset.element_shape[0] < 2:
+        return []
+      n = self.settings["eval_samples"]
+      samples = self.sample(state, n)
+      real = self.dataset.batch(0, n, 1, seed=self.seed + 1)[0]
+      real = real[np.isfinite(real).all(axis=1)]
+      draw = [lambda p: plots.scatter_samples(p, samples, real, title=title)]
+      pairs = None
     else:
       samples = self.sample(state, 64)
       draw = [lambda p: plots.image_grid(p, samples, title=title)]
@@ -333,12 +342,12 @@ def train(config, workdir: str, *, devices=None,
     if policy != "stop" or bool(np.asarray(health.ok)):
       return
     writer.write(done, _host(step_metrics))
-    where = (f"step {last_saved} in {ckpt.directory}" if last_saved is not None
-             else "none was written")
+    where = (f"the last good checkpoint is step {last_saved} in {ckpt.directory}"
+             if last_saved is not None else "no checkpoint was written before it")
     raise nonfinite.NonFiniteError(
         exp.nonfinite_message(done, health, state) + f". Stopped (train.nonfinite='stop'); "
-        f"the last good checkpoint is {where}. Lower the learning rates, or set "
-        "train.nonfinite='skip' to drop such updates.")
+        f"{where}. Lower the learning rates, or set train.nonfinite='skip' to drop such "
+        "updates.")
 
   own_preemption = preemption is None
   preemption = Preemption() if own_preemption else preemption
