@@ -18,7 +18,7 @@ condition is ``f''(r) (q r - p) = 0``). Choices of ``f``:
 ============  ===========================  ===================================
 name          ``f(u)``                     loss ``(on p, on q)``
 ============  ===========================  ===================================
-lsif          ``(u - 1)^2 / 2``            ``(-r, r^2 / 2)``: least-squares
+lsif          ``(u - 1)^2 / 2``            ``(1 - r, (r^2 - 1) / 2)``: least-squares
                                            importance fitting (uLSIF)
 kl            ``u log u - u``              ``(-log r, r)``: unnormalised KL,
                                            the KLIEP objective
@@ -59,8 +59,8 @@ def bregman_ratio_loss(
 
   returned as the per-example terms ``(-f'(r(x_i)))`` on ``x_i ~ p`` and
   ``(f'(r) r - f(r))(x~_j)`` on ``x~_j ~ q`` (see the module table); the
-  minibatch loss is ``p_terms.mean() + q_terms.mean()``, equal to
-  ``BR_f(r* || r_phi)`` up to a constant. The sets may differ in size.
+  minibatch loss is ``p_terms.mean() + q_terms.mean()``, whose expectation
+  is ``BR_f(r* || r_phi) - E_q[f(r*)]`` exactly. The sets may differ in size.
 
   Args:
     log_ratio_p: the model's ``log r`` on numerator samples ``x ~ p``, shape
@@ -90,7 +90,7 @@ def bregman_ratio_loss(
   s_p = _checks.as_float_array(log_ratio_p, "log_ratio_p")
   s_q = _checks.as_float_array(log_ratio_q, "log_ratio_q")
   if f == "lsif":
-    return -jnp.exp(s_p), 0.5 * jnp.exp(2 * s_q)
+    return -jnp.expm1(s_p), 0.5 * jnp.expm1(2 * s_q)
   if f == "kl":
     return -s_p, jnp.exp(s_q)
   return jax.nn.softplus(-s_p), jax.nn.softplus(s_q)
