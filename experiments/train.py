@@ -29,6 +29,7 @@ logs and pictures, and all of them write their part of the checkpoints.
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import sys
@@ -80,6 +81,32 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {category.__name__}: {message}", file=file or sys.stderr, flush=True)
 
 
+def _parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing, with every error (e.g. an override of a key the
+  config does not have) reported as one ``error:`` line instead of a traceback."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    sys.exit(f"error: {e}")
+  except (KeyError, AttributeError, TypeError, ValueError) as e:
+    text = str(e.args[0] if e.args else e)
+    for _ in range(3):  # ml_collections nests the repr of the KeyError's message.
+      try:
+        text = str(ast.literal_eval(text))
+      except (ValueError, SyntaxError):
+        break
+    lines = text.splitlines() or [""]
+    key = lines[0].strip("\"' ")
+    hint = " ".join(l.strip() for l in lines[1:])
+    named = [a.split("=")[0] for a in argv
+             if a.startswith("--config.") and key in a.split("=")[0].split(".")]
+    if named:
+      sys.exit(f"error: unknown config key in {named[0]}: the config has no {key!r}. "
+               + (hint + " " if hint else "") + "Valid keys are those of the --config file.")
+    sys.exit(f"error: a command-line override is invalid ({type(e).__name__}: "
+             f"{' '.join(lines)}); keys and types are those of the --config file.")
+
+
 def main(argv):
   del argv
   logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
@@ -114,4 +141,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=_parse_flags)

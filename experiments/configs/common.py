@@ -9,7 +9,8 @@ Every config has the same top-level shape:
   plus ``batch_size`` (the global batch, split over all devices);
 * ``train``: ``steps``, ``log_every``, ``checkpoint_every``,
   ``keep_checkpoints``, ``plot_every`` (0: pictures only at the end),
-  ``eval_samples`` (2,500 for the mixture benchmarks), ``progress``.
+  ``eval_samples`` (2,500 for the mixture benchmarks), ``progress``,
+  ``nonfinite`` (``'stop'`` or ``'skip'``: what a NaN/Inf step does).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def base(algorithm: str) -> ml_collections.ConfigDict:
   c.data = ml_collections.ConfigDict()
   c.train = ml_collections.ConfigDict(dict(
       steps=5000, log_every=100, checkpoint_every=1000, keep_checkpoints=3,
-      plot_every=0, eval_samples=2500, progress=True))
+      plot_every=0, eval_samples=2500, progress=True, nonfinite="stop"))
   return c
 
 

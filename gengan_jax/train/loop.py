@@ -112,8 +112,8 @@ def _make_dataset(data_config):
   try:
     return data.make_dataset(data_config)
   except (ValueError, TypeError, OSError, KeyError) as e:
-    where = {"idx": "data.directory", "npz": "data.path", "tfds": "data.name"}.get(source,
-                                                                                    "data")
+    where = {"idx": "data.directory", "npz": "data.path", "tfds": "data.name",
+             "toy": "data.name"}[source]
     value = data_config.get(where.split(".")[-1])
     text = " ".join(str(e).split())
     raise ConfigError(f"config value {where}={value!r} is invalid: {text}") from None
@@ -161,7 +161,10 @@ class Experiment:
                                                prefix="model.")
     self.mesh = mesh_lib.make_mesh(devices)
     self.batch_size = int(config.data.batch_size)
-    mesh_lib.check_batch_size(self.batch_size, self.mesh)
+    try:
+      mesh_lib.check_batch_size(self.batch_size, self.mesh)
+    except ValueError as e:
+      raise ConfigError(str(e)) from None
     self.dataset = _make_dataset(config.data)
     _check_fit(self.algo_config, tuple(self.dataset.element_shape), self.dataset.name)
     self.num_batches = self.algorithm.num_batches(self.algo_config)
