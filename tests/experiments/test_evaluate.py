@@ -1,0 +1,157 @@
+"""experiments.evaluate on tiny runs made here (no shared MNIST, no real classifier)."""
+
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from experiments import evaluate
+from gengan_jax import metrics, nets
+from gengan_jax.metrics import classifier as clf
+from gengan_jax.train import loop
+
+
+def _config(algorithm, data, model, steps=2):
+  c = ml_collections.ConfigDict()
+  c.algorithm = algorithm
+  c.seed = 1
+  c.model = ml_collections.ConfigDict(model)
+  c.data = ml_collections.ConfigDict(data)
+  c.train = ml_collections.ConfigDict(dict(
+      steps=steps, log_every=1, checkpoint_every=steps, keep_checkpoints=1,
+      plot_every=0, eval_samples=100, progress=False))
+  return c
+
+
+@pytest.fixture(scope="module")
+def tiny_classifier(tmp_path_factory):
+  """A randomly initialised classifier saved like the real one (weights do not matter)."""
+  module = nets.MNISTClassifier(conv_features=(2, 2, 2), feature_dim=8)
+  params = module.init(jax.random.key(0), jnp.zeros((1, 28, 28, 1)), train=False)["params"]
+  return clf.save_classifier(tmp_path_factory.mktemp("clf") / "classifier", module, params,
+                             input_shape=(28, 28, 1), meta={"test_accuracy": 0.1})
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("runs") / "dcgan_ring"
+  c = _config("dcgan", dict(source="toy", name="ring", batch_size=16),
+              dict(arch="mlp", latent_dim=2, hidden=(8,)), steps=2)
+  loop.train(c, str(workdir))
+  return workdir
+
+
+@pytest.fixture(scope="module")
+def image_run(tmp_path_factory):
+  root = tmp_path_factory.mktemp("images")
+  x = np.random.default_rng(0).integers(0, 256, size=(48, 28, 28), dtype=np.uint8)
+  np.savez(root / "digits.npz", x=x)
+  c = _config("alpha_gan", dict(source="npz", path=str(root / "digits.npz"), batch_size=8),
+              dict(arch="dcgan", latent_dim=3, base_features=2,
+                   code_discriminator_hidden=(4, 4, 4)))
+  loop.train(c, str(root / "run"))
+  return root / "run"
+
+
+def test_mixture_run_both_protocols(toy_run, capsys):
+  result = evaluate.evaluate_run(str(toy_run), num_samples=300)
+  assert result["kind"] == "mixture" and result["step"] == 2
+  saved = json.loads((toy_run / "evaluation.json").read_text())
+  assert set(saved["mode_coverage"]) == set(metrics.mixtures.PROTOCOLS)
+  for name, r in saved["mode_coverage"].items():
+    assert r["num_samples"] == 300 and r["num_modes"] == 8
+    assert sum(r["counts"]) == round(r["high_quality_fraction"] * 300)
+    assert 0 <= r["modes_covered"] <= 8
+  # The samples the JSON describes are the ones a direct computation sees.
+  exp, state, _ = evaluate.load_run(str(toy_run))
+  samples = evaluate.draw_samples(exp, state, 300, jax.random.fold_in(jax.random.key(0), 0))
+  name, protocol = sorted(metrics.mixtures.PROTOCOLS.items())[0]
+  direct = metrics.mode_coverage(samples, exp.dataset.mixture.means, exp.dataset.mixture.std,
+                                 threshold_stds=protocol.threshold_stds,
+                                 min_count=protocol.min_count)
+  assert saved["mode_coverage"][name]["counts"] == direct.counts.tolist()
+  for png in ("samples.png", "modes.png"):
+    assert (toy_run / "report" / png).is_file()
+  assert "not applicable" in saved["likelihood"]
+  table = evaluate.run_table(result)
+  assert "modes covered" in table and "reverse KL" in table
+
+
+def test_image_run_every_metric(image_run, tiny_classifier):
+  result = evaluate.evaluate_run(str(image_run), classifier=tiny_classifier, num_samples=40,
+                                 critic_steps=3, ms_ssim_pairs=20)
+  saved = json.loads((image_run / "evaluation.json").read_text())
+  assert saved["kind"] == "images" and saved["num_samples"] == 40
+  assert "training data" in saved["held_out_data"]  # an npz file has no held-out split
+  assert saved["classifier"]["path"] == tiny_classifier
+  c = saved["classifier_metrics"]
+  for k in ("fid", "kid", "precision", "recall", "density", "coverage"):
+    assert math.isfinite(c["samples_vs_held_out"][k]), k
+  assert saved["reference"] == "first vs second half of the training data"
+  assert all(0.0 <= c["reference"][k] <= 1.0 for k in ("precision", "recall", "coverage"))
+  assert 1.0 <= c["inception_score"]["samples"] <= 10.0
+  np.testing.assert_allclose(sum(c["class_histogram"]["samples"]), 1.0)
+  d = saved["ms_ssim_diversity"]
+  assert d["num_pairs"] == 20 and all(math.isfinite(d[k]) for k in ("samples", "held_out"))
+  crit = saved["independent_critic"]
+  assert len(crit["train_negative_wasserstein"]) == len(crit["valid_negative_wasserstein"]) >= 1
+  assert crit["steps"][-1] == 3
+  lat = saved["latent_statistics"]  # alpha-GAN has an encoder
+  assert lat["prior"] == "gaussian" and len(lat["mean"]) == 3
+  assert "not applicable" in saved["likelihood"]
+  for png in ("samples.png", "modes.png", "critic.png", "latent.png"):
+    assert (image_run / "report" / png).is_file(), png
+  assert "MNIST FID" in evaluate.run_table(result)
+  assert "first vs second half" in evaluate.summary_tables([result, result])
+
+
+def test_features_match_a_direct_computation(image_run, tiny_classifier):
+  """FID in the JSON equals the metric on features computed here."""
+  result = evaluate.evaluate_run(str(image_run), classifier=tiny_classifier, num_samples=40,
+                                 critic_steps=0, ms_ssim_pairs=4, write=False)
+  exp, state, _ = evaluate.load_run(str(image_run))
+  samples = evaluate.draw_samples(exp, state, 40, jax.random.split(jax.random.key(0))[0])
+  _, features_fn = clf.load_mnist_classifier(tiny_classifier)
+  fid = metrics.fid_from_features(np.asarray(features_fn(exp.dataset.data)),
+                                  np.asarray(features_fn(samples)))
+  np.testing.assert_allclose(result["classifier_metrics"]["samples_vs_held_out"]["fid"], fid,
+                             rtol=1e-6)
+  half = np.asarray(features_fn(exp.dataset.data))
+  ref = metrics.fid_from_features(half[:24], half[24:])
+  np.testing.assert_allclose(result["classifier_metrics"]["reference"]["fid"], ref, rtol=1e-6)
+  assert result["independent_critic"].startswith("skipped")
+
+
+def test_missing_classifier_fails_with_instructions(image_run, tmp_path):
+  with pytest.raises(FileNotFoundError, match="train_classifier"):
+    evaluate.evaluate_run(str(image_run), classifier=str(tmp_path / "none"), num_samples=8,
+                          critic_steps=0, ms_ssim_pairs=2, write=False)
+
+
+def test_missing_run_is_reported(tmp_path):
+  with pytest.raises(FileNotFoundError, match="config.json"):
+    evaluate.load_run(str(tmp_path))
+
+
+def test_stacked_mnist_run(tmp_path, tiny_classifier):
+  from tests.data._idx_writer import write_mnist
+  write_mnist(tmp_path, "train5k", 16, seed=0)
+  write_mnist(tmp_path, "t10k", 16, seed=1)
+  c = _config("dcgan", dict(source="stacked_mnist", directory=str(tmp_path), split="train5k",
+                            num_images=32, batch_size=8),
+              dict(arch="dcgan", latent_dim=3, base_features=2))
+  loop.train(c, str(tmp_path / "run"))
+  result = evaluate.evaluate_run(str(tmp_path / "run"), classifier=tiny_classifier,
+                                 num_samples=24, critic_steps=0, ms_ssim_pairs=4)
+  assert result["kind"] == "stacked_mnist"
+  assert "held-out digits" in result["held_out_data"]
+  sm = result["stacked_mnist"]
+  assert sm["samples"]["num_samples"] == 24
+  assert sm["held_out"]["num_samples"] == 24  # as many stacked held-out images as samples
+  assert 1 <= sm["samples"]["modes"] <= 24
+  assert (tmp_path / "run" / "report" / "modes.png").is_file()
+  assert "Stacked MNIST modes" in evaluate.run_table(result)
