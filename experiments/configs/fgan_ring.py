@@ -4,6 +4,8 @@ Pick other divergences with --config.model.critic_divergence=... and
 --config.model.generator_divergence=... (any of gengan_jax.losses.DIVERGENCES).
 """
 
+import ml_collections
+
 from experiments.configs import common
 
 
@@ -14,7 +16,9 @@ def get_config():
   c.train.plot_every = 5000
   c.model.latent_dim = 2
   c.model.critic_divergence = 'jensen_shannon'
-  c.model.generator_divergence = None
+  # None: the critic's divergence (a typed placeholder, so it can be set
+  # from the command line).
+  c.model.generator_divergence = ml_collections.config_dict.placeholder(str)
   c.model.generator_loss = 'non_saturating'
   c.model.generator_updates = 1
   c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
