@@ -57,7 +57,7 @@ def test_two_processes_equal_one_process_and_resume(tmp_path):
   # Same data and random numbers; only the order of the cross-device sums
   # may differ (gloo vs in-process all-reduce).
   print(f"max |two processes - one process| over all state leaves: {worst:.3g}")
-  assert worst < 1e-5, worst
+  assert worst < 1e-4, worst
 
   # Only process 0 wrote logs: each logged step appears once.
   steps = [r["step"] for r in read_metrics(os.path.join(run_dir, "metrics.jsonl"))
