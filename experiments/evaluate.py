@@ -4,7 +4,7 @@ Usage::
 
   python -m experiments.evaluate --workdir=workdirs/alpha_gan_mnist \
       [--workdir=workdirs/dcgan_mnist ...] [--classifier=PATH] \
-      [--num_samples=N] [--critic_steps=2000] [--seed=0]
+      [--num_samples=N] [--critic_steps=1000] [--seed=0]
 
 For each work directory (written by ``python -m experiments.train``) it reads
 ``config.json``, restores the latest checkpoint, draws samples and computes:
@@ -21,6 +21,10 @@ For each work directory (written by ``python -m experiments.train``) it reads
   trained on half of the held-out data against samples and measured on the
   other half; reference values of the same metrics between the training and
   the held-out data;
+* with ``--inception=<weights file>``, for any images: the same FID, KID, IS
+  and precision/recall, density/coverage on the pool3 features and logits of
+  the FID Inception-v3 (:mod:`gengan_jax.metrics.inception`; the weights are
+  a local file, never downloaded -- slow on a CPU);
 * **Stacked MNIST** (``'stacked_mnist'``): the above on the channels read as
   separate digits, plus the number of the 1000 modes covered and the KL of
   the mode histogram to the uniform distribution;
@@ -64,8 +68,11 @@ _CLASSIFIER = flags.DEFINE_string(
 _NUM_SAMPLES = flags.DEFINE_integer(
     "num_samples", None, "Model samples (default: 2,500 for mixtures as in VEEGAN/PacGAN; "
     "10,000 for images, the size of the MNIST test set; 26,000 for Stacked MNIST as in PacGAN).")
-_CRITIC_STEPS = flags.DEFINE_integer("critic_steps", 2000,
+_CRITIC_STEPS = flags.DEFINE_integer("critic_steps", 1000,
                                      "Independent critic training steps (0: skip the critic).")
+_INCEPTION = flags.DEFINE_string(
+    "inception", None, "Inception-v3 FID weights (.pth or converted .npz; see "
+    "gengan_jax.metrics.inception): adds Inception FID/KID/IS/precision-recall for images.")
 _PAIRS = flags.DEFINE_integer("ms_ssim_pairs", 2000, "Random pairs for MS-SSIM diversity.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the evaluation's samples and draws.")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: latest).")
@@ -242,8 +249,48 @@ def _feature_metrics(f_real, f_fake, *, seed: int) -> dict:
   }
 
 
+def _extractor_metrics(extract, sets, *, seed: int, description: str) -> tuple[dict, dict]:
+  """FID, KID, precision/recall, density/coverage and IS from one network.
+
+  Args:
+    extract: ``images [N, H, W, C] -> (features [M, D], logits [M, K])``.
+    sets: ``(name, images)`` for ``samples``, ``held_out`` and the two
+      reference sets ``ref_a``, ``ref_b`` (real vs real).
+    seed: seed of the KID subsets.
+    description: what the features are, for the JSON.
+
+  Returns:
+    ``(metrics, logits)``: the numbers (samples vs held-out, the real-vs-real
+    reference, the inception score of samples and held-out data) and the
+    logits of samples and held-out data.
+  """
+  import numpy as np  # pylint: disable=g-import-not-at-top
+
+  from gengan_jax import metrics  # pylint: disable=g-import-not-at-top
+  # Nearest-neighbour metrics cost O(N^2): at most 10,000 examples per set.
+  cap = _MAX_FEATURE_EXAMPLES
+  feats, logits = {}, {}
+  for name, x in sets:
+    f, l = extract(x)
+    feats[name] = np.asarray(f)[:cap]
+    if name in ("samples", "held_out"):
+      logits[name] = np.asarray(l)
+  is_mean, is_std = metrics.inception_score(logits["samples"], num_splits=10)
+  ref_mean, ref_std = metrics.inception_score(logits["held_out"], num_splits=10)
+  return {
+      "features": f"{description} ({feats['samples'].shape[1]}-D features)",
+      "num_features": {k: int(len(v)) for k, v in feats.items()},
+      "samples_vs_held_out": _feature_metrics(feats["held_out"], feats["samples"], seed=seed),
+      "reference": _feature_metrics(feats["ref_a"], feats["ref_b"], seed=seed),
+      "inception_score": {"samples": is_mean, "samples_std": is_std, "held_out": ref_mean,
+                          "held_out_std": ref_std, "num_splits": 10},
+  }, logits
+
+
 def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_steps: int,
-                    ms_ssim_pairs: int, seed: int, log: Callable[[str], None]) -> tuple[dict, dict]:
+                    ms_ssim_pairs: int, seed: int, log: Callable[[str], None],
+                    inception: Callable[[Any], tuple[Any, Any]] | None = None
+                    ) -> tuple[dict, dict]:
   """Every image metric that applies; see the module docstring.
 
   Args:
@@ -257,6 +304,9 @@ def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_ste
     ms_ssim_pairs: pairs for the MS-SSIM diversity.
     seed: seed of the subset and pair draws.
     log: progress messages.
+    inception: ``images -> (features, logits)`` of Inception-v3 (e.g.
+      :func:`gengan_jax.metrics.inception.load_inception_v3`), or ``None``
+      to skip the Inception metrics.
 
   Returns:
     ``(metrics, arrays)``: JSON-able numbers and what the pictures need.
@@ -264,12 +314,18 @@ def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_ste
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
 
-  from gengan_jax import metrics  # pylint: disable=g-import-not-at-top
   from gengan_jax.metrics import classifier as clf  # pylint: disable=g-import-not-at-top
   # The package exports the function ms_ssim, which hides the module's name.
   ms_ssim = importlib.import_module("gengan_jax.metrics.ms_ssim")
 
   cfg = exp.config
+  timings, clock = {}, [time.time()]
+
+  def mark(stage: str) -> None:  # wall seconds of each stage, for the JSON
+    now = time.time()
+    timings[stage] = round(now - clock[0], 1)
+    clock[0] = now
+
   k_samples, k_critic = jax.random.split(key)
   samples = draw_samples(exp, state, num_samples, k_samples)
   real, real_desc, is_held_out = held_out_images(cfg, exp.dataset, num_stacked=num_samples)
@@ -287,29 +343,21 @@ def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_ste
                          "reference": ref_desc}
   arrays: dict[str, Any] = {"samples": samples}
   stacked = cfg.data.source == "stacked_mnist"
+  mark("samples_and_data")
 
+  sets = (("samples", samples), ("held_out", real), ("ref_a", ref_a), ("ref_b", ref_b))
   if classifier is not None:
     logits_fn, features_fn = classifier
     log("classifier features and logits")
-    # Nearest-neighbour metrics cost O(N^2): at most 10,000 examples per set.
-    cap = _MAX_FEATURE_EXAMPLES
-    feats = {name: clf.apply_in_batches(features_fn, _as_digits(x))[:cap]
-             for name, x in (("samples", samples), ("held_out", real), ("ref_a", ref_a),
-                             ("ref_b", ref_b))}
-    logits = {name: clf.apply_in_batches(logits_fn, _as_digits(x))
-              for name, x in (("samples", samples), ("held_out", real))}
+
+    def extract(x):  # every channel read as a digit
+      digits = _as_digits(x)
+      return (clf.apply_in_batches(features_fn, digits), clf.apply_in_batches(logits_fn, digits))
+
     per = "digit channels" if stacked else "images"
-    out["classifier_metrics"] = {
-        "features": f"MNIST classifier penultimate layer ({feats['samples'].shape[1]}-D), "
-                    f"on the {per}",
-        "num_features": {k: int(len(v)) for k, v in feats.items()},
-        "samples_vs_held_out": _feature_metrics(feats["held_out"], feats["samples"], seed=seed),
-        "reference": _feature_metrics(feats["ref_a"], feats["ref_b"], seed=seed),
-    }
-    is_mean, is_std = metrics.inception_score(logits["samples"], num_splits=10)
-    ref_mean, ref_std = metrics.inception_score(logits["held_out"], num_splits=10)
-    out["classifier_metrics"]["inception_score"] = {
-        "samples": is_mean, "samples_std": is_std, "held_out": ref_mean, "held_out_std": ref_std}
+    out["classifier_metrics"], logits = _extractor_metrics(
+        extract, sets, seed=seed,
+        description=f"MNIST classifier penultimate layer and logits, on the {per}")
     hist = {name: np.bincount(np.argmax(l, -1), minlength=10) / len(l)
             for name, l in logits.items()}
     out["classifier_metrics"]["class_histogram"] = {k: v.tolist() for k, v in hist.items()}
@@ -324,7 +372,14 @@ def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_ste
       out["stacked_mnist"] = res
   else:
     out["classifier_metrics"] = "not applicable: the MNIST classifier reads 28x28 digits"
-
+  mark("classifier_metrics")
+  if inception is not None:
+    log("Inception-v3 features and logits")
+    out["inception_metrics"], _ = _extractor_metrics(
+        inception, sets, seed=seed, description="Inception-v3 pool3 features and logits")
+    mark("inception_metrics")
+  else:
+    out["inception_metrics"] = "skipped: no Inception-v3 weights given (--inception=<file>)"
   log("MS-SSIM diversity")
   refs = ms_ssim.diversity_references(real, num_pairs=ms_ssim_pairs, seed=seed)
   out["ms_ssim_diversity"] = {
@@ -333,6 +388,7 @@ def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_ste
       "noise_std": 0.1, "num_pairs": ms_ssim_pairs,
       "scales": ms_ssim.scales_that_fit(samples.shape[1], samples.shape[2]),
   }
+  mark("ms_ssim_diversity")
 
   if critic_steps > 0:
     from gengan_jax.metrics import critic  # pylint: disable=g-import-not-at-top
@@ -352,6 +408,7 @@ def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_ste
         "gradient_penalty_weight": settings.gradient_penalty_weight,
         **_jsonable(history.as_dict())}
     arrays["critic"] = history
+    mark("independent_critic")
   else:
     out["independent_critic"] = "skipped (--critic_steps=0)"
 
@@ -364,6 +421,8 @@ def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_ste
     arrays["latent"] = (codes, prior, stats)
   else:
     out["latent_statistics"] = f"not applicable: {cfg.algorithm} has no encoder"
+  mark("latent_statistics")
+  out["seconds_per_stage"] = timings
   return out, arrays
 
 
@@ -483,8 +542,8 @@ def write_report(report_dir: str, exp, metrics_out: dict, arrays: dict) -> list[
 
 
 def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | None = None,
-                 critic_steps: int = 2000, ms_ssim_pairs: int = 2000, seed: int = 0,
-                 step: int | None = None, write: bool = True,
+                 critic_steps: int = 1000, ms_ssim_pairs: int = 2000, seed: int = 0,
+                 step: int | None = None, write: bool = True, inception: Any = None,
                  log: Callable[[str], None] = lambda s: None) -> dict:
   """Evaluates one run; writes ``evaluation.json`` and ``report/`` when ``write``.
 
@@ -500,6 +559,10 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
     seed: the evaluation's seed (samples, subsets, pairs, critic).
     step: checkpoint step (default: the latest).
     write: write ``evaluation.json`` and the report.
+    inception: Inception-v3 weights (a file for
+      :func:`gengan_jax.metrics.inception.load_inception_v3`) or an
+      ``images -> (features, logits)`` function; ``None`` skips the
+      Inception metrics (slow on a CPU: 299x299 inputs).
     log: progress messages.
 
   Returns:
@@ -542,9 +605,13 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
       classifier = None
     n = num_samples or (stacked_mnist.NUM_EVAL_SAMPLES if result["kind"] == "stacked_mnist"
                         else DEFAULT_IMAGE_SAMPLES)
+    if isinstance(inception, (str, os.PathLike)):
+      result["inception"] = {"path": os.path.abspath(inception)}
+      inception = importlib.import_module("gengan_jax.metrics.inception").load_inception_v3(
+          inception)
     metrics_out, arrays = evaluate_images(
         exp, state, key, classifier=classifier, num_samples=n, critic_steps=critic_steps,
-        ms_ssim_pairs=ms_ssim_pairs, seed=seed, log=log)
+        ms_ssim_pairs=ms_ssim_pairs, seed=seed, log=log, inception=inception)
     result.update(metrics_out)
   result["likelihood"] = likelihood_note(exp.algorithm)
   if write and jax.process_index() == 0:
@@ -583,14 +650,22 @@ def run_table(result: dict) -> str:
     if isinstance(c, dict):
       s, t = c["samples_vs_held_out"], c["reference"]
       rows += [("MNIST FID", _fmt(s["fid"], ".2f"), _fmt(t["fid"], ".2f") + f" ({result['reference']})"),
-               ("MNIST KID x 1000", f"{1000 * s['kid']:.2f} +- {1000 * s['kid_std']:.2f}",
-                f"{1000 * t['kid']:.2f}"),
+               ("MNIST KID", f"{s['kid']:.4g} +- {s['kid_std']:.2g}", f"{t['kid']:.4g}"),
                ("MNIST IS", f"{c['inception_score']['samples']:.2f}",
                 f"{c['inception_score']['held_out']:.2f} (held-out)"),
                ("precision", _fmt(s["precision"]), _fmt(t["precision"])),
                ("recall", _fmt(s["recall"]), _fmt(t["recall"])),
                ("density", _fmt(s["density"]), _fmt(t["density"])),
                ("coverage", _fmt(s["coverage"]), _fmt(t["coverage"]))]
+    c = result.get("inception_metrics")
+    if isinstance(c, dict):
+      s, t = c["samples_vs_held_out"], c["reference"]
+      rows += [("Inception FID", _fmt(s["fid"], ".2f"), _fmt(t["fid"], ".2f")),
+               ("Inception KID", f"{s['kid']:.4g} +- {s['kid_std']:.2g}", f"{t['kid']:.4g}"),
+               ("Inception IS", f"{c['inception_score']['samples']:.2f}",
+                f"{c['inception_score']['held_out']:.2f} (held-out)"),
+               ("Inception precision / recall", f"{s['precision']:.3f} / {s['recall']:.3f}",
+                f"{t['precision']:.3f} / {t['recall']:.3f}")]
     if "stacked_mnist" in result:
       sm, ref = result["stacked_mnist"]["samples"], result["stacked_mnist"]["held_out"]
       rows += [("Stacked MNIST modes (of 1000)", str(sm["modes"]), str(ref["modes"])),
@@ -648,7 +723,7 @@ def summary_tables(results: Sequence[dict]) -> str:
     out.append(_markdown(rows))
   img = [r for r in results if r["kind"] != "mixture"]
   if img:
-    rows = [["run", "step", "FID", "KID x1000", "IS", "precision", "recall", "density",
+    rows = [["run", "step", "FID", "KID", "IS", "precision", "recall", "density",
              "coverage", "MS-SSIM div.", "critic -W (valid)", "latent KL", "seconds"]]
     for r in img:
       c = r.get("classifier_metrics")
@@ -658,7 +733,7 @@ def summary_tables(results: Sequence[dict]) -> str:
       rows.append([
           os.path.basename(r["workdir"]), str(r["step"]),
           _fmt(s.get("fid"), ".2f"),
-          _fmt(1000 * s["kid"], ".2f") if s else "-",
+          _fmt(s["kid"], ".4g") if s else "-",
           _fmt(c["inception_score"]["samples"], ".2f") if s else "-",
           _fmt(s.get("precision")), _fmt(s.get("recall")), _fmt(s.get("density")),
           _fmt(s.get("coverage")), _fmt(r["ms_ssim_diversity"]["samples"]),
@@ -671,7 +746,7 @@ def summary_tables(results: Sequence[dict]) -> str:
       t = c["reference"]
       d = ref["ms_ssim_diversity"]
       rows.append([f"*data: {ref['reference']}*", "-", _fmt(t["fid"], ".2f"),
-                   _fmt(1000 * t["kid"], ".2f"), _fmt(c["inception_score"]["held_out"], ".2f"),
+                   _fmt(t["kid"], ".4g"), _fmt(c["inception_score"]["held_out"], ".2f"),
                    _fmt(t["precision"]), _fmt(t["recall"]), _fmt(t["density"]),
                    _fmt(t["coverage"]),
                    f"{_fmt(d['held_out'])} (+noise {_fmt(d['held_out_plus_noise'])})",
@@ -693,7 +768,7 @@ def main(argv):
       result = evaluate_run(
           workdir, classifier=_CLASSIFIER.value, num_samples=_NUM_SAMPLES.value,
           critic_steps=_CRITIC_STEPS.value, ms_ssim_pairs=_PAIRS.value, seed=_SEED.value,
-          step=_STEP.value, log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}",
+          step=_STEP.value, inception=_INCEPTION.value, log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}",
                                                            flush=True))
     except (ConfigError, FileNotFoundError) as e:
       sys.exit(f"error: {e}")

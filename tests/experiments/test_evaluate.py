@@ -106,13 +106,21 @@ def test_image_run_every_metric(image_run, tiny_classifier):
   for png in ("samples.png", "modes.png", "critic.png", "latent.png"):
     assert (image_run / "report" / png).is_file(), png
   assert "MNIST FID" in evaluate.run_table(result)
+  assert saved["inception_metrics"].startswith("skipped")
   assert "first vs second half" in evaluate.summary_tables([result, result])
+
+
+def _fake_inception(images):
+  """A stand-in feature extractor: 16 pixel sums as features, 10 as logits."""
+  x = np.asarray(images, np.float64).reshape(len(images), 16, -1).sum(-1)
+  return x, x[:, :10]
 
 
 def test_features_match_a_direct_computation(image_run, tiny_classifier):
   """FID in the JSON equals the metric on features computed here."""
   result = evaluate.evaluate_run(str(image_run), classifier=tiny_classifier, num_samples=40,
-                                 critic_steps=0, ms_ssim_pairs=4, write=False)
+                                 critic_steps=0, ms_ssim_pairs=4, write=False,
+                                 inception=_fake_inception)
   exp, state, _ = evaluate.load_run(str(image_run))
   samples = evaluate.draw_samples(exp, state, 40, jax.random.split(jax.random.key(0))[0])
   _, features_fn = clf.load_mnist_classifier(tiny_classifier)
@@ -124,6 +132,15 @@ def test_features_match_a_direct_computation(image_run, tiny_classifier):
   ref = metrics.fid_from_features(half[:24], half[24:])
   np.testing.assert_allclose(result["classifier_metrics"]["reference"]["fid"], ref, rtol=1e-6)
   assert result["independent_critic"].startswith("skipped")
+  # The pluggable (Inception) extractor sees the same samples and data.
+  inc = result["inception_metrics"]
+  np.testing.assert_allclose(
+      inc["samples_vs_held_out"]["fid"],
+      metrics.fid_from_features(_fake_inception(exp.dataset.data)[0],
+                                _fake_inception(samples)[0]), rtol=1e-6)
+  is_mean, _ = metrics.inception_score(_fake_inception(samples)[1], num_splits=10)
+  np.testing.assert_allclose(inc["inception_score"]["samples"], is_mean, rtol=1e-6)
+  assert "Inception FID" in evaluate.run_table(result)
 
 
 def test_missing_classifier_fails_with_instructions(image_run, tmp_path):
