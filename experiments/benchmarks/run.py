@@ -18,8 +18,9 @@ compile time, and the PyTorch eager step of
 updates), *interleaved* round by round so that both see the same machine
 load. FLOPs per step come from XLA's cost analysis of the compiled step (with
 any ``lax.scan`` unrolled: XLA counts a loop body once); the float32 matmul
-rate is measured in the same run (2048 x 2048, JAX and PyTorch; the larger is
-the machine's rate). Then evaluation: Frechet distance on 10k x 2048
+rate (2048 x 2048 in JAX) is measured in every round of every algorithm, and
+each row's share is of the rate measured during its own rounds (the machine is
+shared, its load drifts). Then evaluation: Frechet distance on 10k x 2048
 features, MMD^2 on 4k samples, mode coverage on 100k ring samples.
 
 Run from the repository root (PyTorch: ``pip install -e ".[bench]"``)::
@@ -72,6 +73,7 @@ class Row:
   compile_s: float
   steps_per_call: int = 1
   note: str = ""
+  matmul_gflops: float | None = None  # Measured during the same rounds.
 
   @property
   def ratio(self) -> float | None:
@@ -142,18 +144,28 @@ def step_flops(step_fn, state, batch, key) -> float | None:
   return _flops(compiled)
 
 
-def matmul_rates(n: int = 2048, repeats: int = 10) -> dict[str, float]:
+_MATMUL_N = 2048
+_matmul = jax.jit(jnp.dot)
+_matmul_a = None
+
+
+def jax_matmul_times(repeats: int) -> list[float]:
+  """Seconds per float32 ``[2048, 2048] @ [2048, 2048]`` in JAX."""
+  global _matmul_a
+  if _matmul_a is None:
+    _matmul_a = jax.random.normal(jax.random.key(0), (_MATMUL_N,) * 2)
+    jax.block_until_ready(_matmul(_matmul_a, _matmul_a))
+  return _time_calls(
+      lambda: jax.block_until_ready(_matmul(_matmul_a, _matmul_a)), repeats)
+
+
+def _gflops_of_matmul(seconds: float) -> float:
+  return 2 * _MATMUL_N ** 3 / seconds / 1e9
+
+
+def matmul_rates(n: int = _MATMUL_N, repeats: int = 10) -> dict[str, float]:
   """float32 ``[n, n] @ [n, n]`` GFLOP/s, median of ``repeats``."""
-  out = {}
-  a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
-  f = jax.jit(jnp.dot)
-  jax.block_until_ready(f(a, a))
-  times = []
-  for _ in range(repeats):
-    t = time.perf_counter()
-    jax.block_until_ready(f(a, a))
-    times.append(time.perf_counter() - t)
-  out["jax"] = 2 * n ** 3 / statistics.median(times) / 1e9
+  out = {"jax": _gflops_of_matmul(statistics.median(jax_matmul_times(repeats)))}
   if torch is not None:
     b = torch.randn(n, n)
     torch.mm(b, b)
@@ -283,7 +295,9 @@ def bench_algorithm(name: str, kind: str, args) -> list[Row]:
       torch_step()
   times = {label: [] for label, *_ in runners}
   torch_times: list[float] = []
+  mm_times: list[float] = []
   for _ in range(args.rounds):
+    mm_times += jax_matmul_times(2)
     for label, per_call, fn, _ in runners:
       reps = max(1, args.repeats // per_call) if per_call > 1 else args.repeats
       times[label] += [t / per_call for t in _time_calls(fn, reps)]
@@ -296,7 +310,8 @@ def bench_algorithm(name: str, kind: str, args) -> list[Row]:
     rows.append(Row(name, f"{kind} ({label})", _median_ms(times[label]),
                     torch_ms, None if flops is None else flops / 1e9, c_s,
                     per_call, "" if torch_step is None else
-                    f"torch threads {threads}"))
+                    f"torch threads {threads}",
+                    _gflops_of_matmul(statistics.median(mm_times))))
   return rows
 
 
@@ -346,16 +361,17 @@ def _fmt(v, spec):
 
 
 def markdown(rows: list[Row], evals, info: dict) -> str:
-  rate = info["matmul_gflops"]
   lines = [
       f"Device: {info['device']}; batch {info['batch_size']}, MNIST nets "
-      f"with base_features={info['base_features']}; measured float32 matmul "
-      f"rate {rate:.0f} GFLOP/s; load average {info['load_start']} (start) / "
-      f"{info['load_end']} (end).",
+      f"with base_features={info['base_features']}; float32 matmul rate "
+      f"(2048^3, JAX) measured during each algorithm's rounds (the share "
+      f"column uses it; at the start: {info['matmul_gflops_by_framework']}); "
+      f"load average {info['load_start']} (start) / {info['load_end']} (end).",
       "",
       "| algorithm | setting | step ms (JAX) | step ms (PyTorch) | PyTorch/JAX "
-      "| GFLOP/step | GFLOP/s | share of matmul rate | compile s | note |",
-      "|---|---|---|---|---|---|---|---|---|---|",
+      "| GFLOP/step | GFLOP/s | matmul GFLOP/s | share of matmul rate "
+      "| compile s | note |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
   ]
   for r in rows:
     g = r.gflops()
@@ -363,7 +379,8 @@ def markdown(rows: list[Row], evals, info: dict) -> str:
         f"| {r.algorithm} | {r.setting} | {r.jax_ms:.2f} | "
         f"{_fmt(r.torch_ms, '.2f')} | {_fmt(r.ratio, '.2f')}x | "
         f"{_fmt(r.gflop_per_step, '.3f')} | {_fmt(g, '.1f')} | "
-        f"{_fmt(None if g is None else 100 * g / rate, '.0f')}% | "
+        f"{_fmt(r.matmul_gflops, '.0f')} | "
+        f"{_fmt(None if g is None or not r.matmul_gflops else 100 * g / r.matmul_gflops, '.0f')}% | "
         f"{r.compile_s:.1f} | {r.note} |")
   if evals:
     lines += ["", "| evaluation | seconds | |", "|---|---|---|"]
