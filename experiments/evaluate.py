@@ -59,6 +59,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from absl import app, flags
 
 _WORKDIR = flags.DEFINE_multi_string("workdir", None, "Run directory (repeatable).")
@@ -75,6 +76,9 @@ _INCEPTION = flags.DEFINE_string(
     "gengan_jax.metrics.inception): adds Inception FID/KID/IS/precision-recall for images.")
 _PAIRS = flags.DEFINE_integer("ms_ssim_pairs", 2000, "Random pairs for MS-SSIM diversity.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the evaluation's samples and draws.")
+_REUSE = flags.DEFINE_bool(
+    "reuse", False, "Print the tables from an existing <workdir>/evaluation.json instead of "
+    "evaluating again (runs without one are evaluated).")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: latest).")
 
 DEFAULT_MIXTURE_SAMPLES = 2500
@@ -181,8 +185,10 @@ def held_out_images(config, dataset, num_stacked: int = 26_000):
 # Metrics.
 
 
-def _finite(x: float) -> float | str:
-  """JSON-safe float: non-finite values as the strings 'inf', '-inf', 'nan'."""
+def _finite(x: float) -> float | int | str:
+  """JSON-safe number: ints kept; non-finite floats as 'inf', '-inf', 'nan'."""
+  if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+    return int(x)
   x = float(x)
   return x if math.isfinite(x) else str(x)
 
@@ -640,11 +646,9 @@ def run_table(result: dict) -> str:
   """One run's metrics as a Markdown table: metric | samples | reference."""
   rows = [("metric", "samples", "reference (real data)")]
   if result["kind"] == "mixture":
-    for name, r in result["mode_coverage"].items():
-      p = f"{_PROTOCOL_NAMES.get(name, name)}: {r['num_samples']} samples, {r['threshold_stds']:g} std"
-      for field in r["reported"]:
-        rows.append((f"{_FIELD_NAMES[field]} ({p})", _mixture_value(field, r),
-                     _FIELD_IDEAL[field]))
+    for label, field, r in _mixture_columns(result["mode_coverage"]):
+      rows.append((f"{_FIELD_NAMES[field]} ({label})", _mixture_value(field, r),
+                   _FIELD_IDEAL[field]))
   else:
     c = result.get("classifier_metrics")
     if isinstance(c, dict):
@@ -694,6 +698,24 @@ _FIELD_IDEAL = {"modes_covered": "all", "high_quality_fraction": "98.9% (3 std i
                 "reverse_kl": "0"}
 
 
+def _mixture_columns(coverage: dict) -> list[tuple[str, str, dict]]:
+  """``(label, field, values)`` per reported number, protocols with the same
+  settings merged (they are evaluated on the same samples, so they agree)."""
+  groups: dict[tuple, list[str]] = {}
+  for name, r in coverage.items():
+    groups.setdefault((r["num_samples"], r["threshold_stds"], r["min_count"]), []).append(name)
+  out = []
+  for (n, std, _), names in groups.items():
+    fields = []
+    for name in names:
+      fields += [f for f in coverage[name]["reported"] if f not in fields]
+    for field in fields:
+      who = [_PROTOCOL_NAMES.get(m, m) for m in names if field in coverage[m]["reported"]]
+      source = next(m for m in names if field in coverage[m]["reported"])
+      out.append((f"{', '.join(who)}; {n} samples, {std:g} std", field, coverage[source]))
+  return out
+
+
 def _mixture_value(field: str, r: dict) -> str:
   if field == "modes_covered":
     return f"{r['modes_covered']} / {r['num_modes']}"
@@ -713,13 +735,12 @@ def summary_tables(results: Sequence[dict]) -> str:
   out = []
   mix = [r for r in results if r["kind"] == "mixture"]
   if mix:
-    columns = [(name, field) for name, r in mix[0]["mode_coverage"].items()
-               for field in r["reported"]]
-    rows = [["run", "step"] + [f"{_FIELD_NAMES[f]} ({_PROTOCOL_NAMES.get(n, n)})"
-                               for n, f in columns]]
+    columns = _mixture_columns(mix[0]["mode_coverage"])
+    rows = [["run", "step"] + [f"{_FIELD_NAMES[f]} ({label})" for label, f, _ in columns]]
     for r in mix:
+      cols = _mixture_columns(r["mode_coverage"])
       rows.append([os.path.basename(r["workdir"]), str(r["step"])] +
-                  [_mixture_value(f, r["mode_coverage"][n]) for n, f in columns])
+                  [_mixture_value(f, v) for _, f, v in cols])
     out.append(_markdown(rows))
   img = [r for r in results if r["kind"] != "mixture"]
   if img:
@@ -764,6 +785,13 @@ def main(argv):
     sys.exit("error: pass --workdir=<run directory> (repeatable).")
   results = []
   for workdir in _WORKDIR.value:
+    saved = os.path.join(os.path.abspath(workdir), "evaluation.json")
+    if _REUSE.value and os.path.isfile(saved):
+      with open(saved) as f:
+        results.append(json.load(f))
+      print(f"\n{saved} (reused)\n")
+      print(run_table(results[-1]))
+      continue
     try:
       result = evaluate_run(
           workdir, classifier=_CLASSIFIER.value, num_samples=_NUM_SAMPLES.value,

@@ -2,6 +2,7 @@
 
 import json
 import math
+import types
 
 import jax
 import jax.numpy as jnp
@@ -68,7 +69,7 @@ def test_mixture_run_both_protocols(toy_run, capsys):
     assert 0 <= r["modes_covered"] <= 8
   # The samples the JSON describes are the ones a direct computation sees.
   exp, state, _ = evaluate.load_run(str(toy_run))
-  samples = evaluate.draw_samples(exp, state, 300, jax.random.fold_in(jax.random.key(0), 0))
+  samples = evaluate.draw_samples(exp, state, 300, jax.random.fold_in(jax.random.key(0), 300))
   name, protocol = sorted(metrics.mixtures.PROTOCOLS.items())[0]
   direct = metrics.mode_coverage(samples, exp.dataset.mixture.means, exp.dataset.mixture.std,
                                  threshold_stds=protocol.threshold_stds,
@@ -79,6 +80,34 @@ def test_mixture_run_both_protocols(toy_run, capsys):
   assert "not applicable" in saved["likelihood"]
   table = evaluate.run_table(result)
   assert "modes covered" in table and "reverse KL" in table
+
+
+def test_mixture_protocols_on_a_perfect_sampler():
+  """A 'model' that samples the data itself: every mode, ~98.9% within 3 std."""
+  from gengan_jax.data import toy
+  mix = toy.toy_mixture("grid")
+  means = jnp.asarray(mix.means, jnp.float32)
+
+  def sample(state, key, num):
+    del state
+    k1, k2 = jax.random.split(key)
+    idx = jax.random.randint(k1, (num,), 0, len(mix.means))
+    return means[idx] + mix.std * jax.random.normal(k2, (num, 2))
+
+  exp = types.SimpleNamespace(algorithm=types.SimpleNamespace(sample=sample),
+                              dataset=types.SimpleNamespace(mixture=mix))
+  out, arrays = evaluate.evaluate_mixture(exp, None, jax.random.key(0), None)
+  for name, protocol in metrics.mixtures.PROTOCOLS.items():
+    r = out[name]
+    assert r["num_samples"] == protocol.num_samples == 2500
+    assert r["modes_covered"] == 25 and sum(r["counts"]) > 0
+    # P(|x - mu| <= 3 std) = 1 - exp(-9/2) = 0.9889 in 2-D; 4 binomial std at n=2500.
+    assert abs(r["high_quality_fraction"] - (1 - math.exp(-4.5))) < 4 * math.sqrt(
+        0.9889 * 0.0111 / 2500)
+    if "reverse_kl" in protocol.reports:
+      assert 0.0 <= r["reverse_kl"] < 0.02
+  assert out["veegan"]["counts"] == out["pacgan"]["counts"]  # same settings, same samples
+  assert arrays["samples"].shape == (2500, 2)
 
 
 def test_image_run_every_metric(image_run, tiny_classifier):
@@ -172,3 +201,17 @@ def test_stacked_mnist_run(tmp_path, tiny_classifier):
   assert 1 <= sm["samples"]["modes"] <= 24
   assert (tmp_path / "run" / "report" / "modes.png").is_file()
   assert "Stacked MNIST modes" in evaluate.run_table(result)
+
+
+def test_command_line_prints_tables(toy_run, capsys):
+  from absl import flags
+  evaluate.evaluate_run(str(toy_run), num_samples=300)
+  flags.FLAGS(["evaluate", f"--workdir={toy_run}", f"--workdir={toy_run}", "--reuse"])
+  try:
+    evaluate.main([])
+  finally:
+    flags.FLAGS.unparse_flags()
+  out = capsys.readouterr().out
+  assert out.count("(reused)") == 2
+  assert "| dcgan_ring | 2 |" in out  # the summary table, one row per run
+  assert "reverse KL (PacGAN; 300 samples, 3 std)" in out
