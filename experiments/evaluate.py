@@ -685,7 +685,7 @@ def run_table(result: dict) -> str:
                    f"{_fmt(crit['valid_negative_wasserstein'][-1])}", "0"))
     lat = result.get("latent_statistics")
     if isinstance(lat, dict) and "kl_gaussian_fit_to_prior" in lat:
-      rows.append((f"latent: KL(Gaussian fit of codes || {lat['prior']} prior)",
+      rows.append((f"latent: KL from a Gaussian fit of the codes to the {lat['prior']} prior",
                    _fmt(lat["kl_gaussian_fit_to_prior"]), "0"))
   rows.append(("likelihood", result["likelihood"].split(":")[0], "-"))
   return _markdown(rows)
@@ -745,7 +745,7 @@ def summary_tables(results: Sequence[dict]) -> str:
   img = [r for r in results if r["kind"] != "mixture"]
   if img:
     rows = [["run", "step", "FID", "KID", "IS", "precision", "recall", "density",
-             "coverage", "MS-SSIM div.", "critic -W (valid)", "latent KL", "seconds"]]
+             "coverage", "MS-SSIM div.", "critic -W train / valid", "latent KL", "seconds"]]
     for r in img:
       c = r.get("classifier_metrics")
       s = c["samples_vs_held_out"] if isinstance(c, dict) else {}
@@ -758,7 +758,9 @@ def summary_tables(results: Sequence[dict]) -> str:
           _fmt(c["inception_score"]["samples"], ".2f") if s else "-",
           _fmt(s.get("precision")), _fmt(s.get("recall")), _fmt(s.get("density")),
           _fmt(s.get("coverage")), _fmt(r["ms_ssim_diversity"]["samples"]),
-          _fmt(crit["valid_negative_wasserstein"][-1]) if isinstance(crit, dict) else "-",
+          (f"{_fmt(crit['train_negative_wasserstein'][-1], '.2f')} / "
+           f"{_fmt(crit['valid_negative_wasserstein'][-1], '.2f')}")
+          if isinstance(crit, dict) else "-",
           _fmt(lat.get("kl_gaussian_fit_to_prior")) if isinstance(lat, dict) else "-",
           _fmt(r["seconds"], ".0f")])
     ref = img[0]
@@ -771,7 +773,7 @@ def summary_tables(results: Sequence[dict]) -> str:
                    _fmt(t["precision"]), _fmt(t["recall"]), _fmt(t["density"]),
                    _fmt(t["coverage"]),
                    f"{_fmt(d['held_out'])} (+noise {_fmt(d['held_out_plus_noise'])})",
-                   "0", "0", "-"])
+                   "0 / 0", "0", "-"])
     out.append(_markdown(rows))
   return "\n\n".join(out)
 

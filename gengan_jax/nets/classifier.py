@@ -22,7 +22,7 @@ by 4 works)::
 No batch norm, so the features of one image do not depend on the rest of the
 batch and there is no ``batch_stats`` collection; dropout is the only
 difference between ``train=True`` and ``train=False`` (with ``train=True``
-pass ``rngs={'dropout': key}``). About 200k parameters (0.8 MB in float32).
+pass ``rngs={'dropout': key}``). 234k parameters (0.94 MB in float32).
 """
 
 from __future__ import annotations
