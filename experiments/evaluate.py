@@ -130,8 +130,8 @@ def load_run(workdir: str, *, step: int | None = None):
     ckpt.close()
   # Evaluation runs on one device: sampling, encoding and the metrics' own
   # networks then share it (the run's mesh shards only the training batch).
-  # Through the host: a direct device_put of the mesh-replicated arrays keeps
-  # their explicit-mesh type, and jit then asks for the 8-device mesh.
+  # Through the host: on a mesh with Explicit axes a direct device_put keeps
+  # the arrays' mesh type, and jit then asks for the whole mesh.
   state = jax.device_put(jax.device_get(state), jax.devices()[0])
   return exp, state, int(step)
 

@@ -19,9 +19,16 @@ DATA_AXIS = "data"
 
 
 def make_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
-  """A 1-D mesh named ``'data'`` over ``devices`` (default: all devices)."""
+  """A 1-D mesh named ``'data'`` over ``devices`` (default: all devices).
+
+  The axis is ``Auto`` (XLA propagates shardings), as for ``Mesh(devices)``:
+  ``jax.make_mesh`` would default to ``Explicit`` axes, under which a reshape
+  of a batch-sharded activation (the DCGAN layers' space-to-depth) needs an
+  explicit output sharding and fails.
+  """
   if devices is None:
-    return jax.make_mesh((jax.device_count(),), (DATA_AXIS,))
+    return jax.make_mesh((jax.device_count(),), (DATA_AXIS,),
+                         axis_types=(jax.sharding.AxisType.Auto,))
   return Mesh(np.asarray(devices), (DATA_AXIS,))
 
 
