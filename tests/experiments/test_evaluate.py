@@ -215,3 +215,20 @@ def test_command_line_prints_tables(toy_run, capsys):
   assert out.count("(reused)") == 2
   assert "| dcgan_ring | 2 |" in out  # the summary table, one row per run
   assert "reverse KL (PacGAN; 300 samples, 3 std)" in out
+
+
+def test_held_out_images_prefers_the_test_split(tmp_path):
+  from gengan_jax import data
+  from tests.data._idx_writer import write_mnist
+  write_mnist(tmp_path, "train5k", 6, seed=0)
+  test_images, _ = write_mnist(tmp_path, "t10k", 5, seed=1)
+  cfg = ml_collections.ConfigDict(dict(data=dict(source="idx", directory=str(tmp_path),
+                                                 split="train5k")))
+  ds = data.make_dataset(cfg.data)
+  images, desc, held_out = evaluate.held_out_images(cfg, ds)
+  assert held_out and desc.startswith("idx/test (5 held-out")
+  np.testing.assert_array_equal(images, data.preprocess_images(test_images[..., None]))
+  # Evaluating a model of the test split itself: no held-out data left.
+  cfg.data.split = "test"
+  images, desc, held_out = evaluate.held_out_images(cfg, data.make_dataset(cfg.data))
+  assert not held_out and "training data" in desc and len(images) == 5
