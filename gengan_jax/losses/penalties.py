@@ -268,7 +268,7 @@ def dragan_perturb(
   r"""Random points near the data, where DRAGAN penalises the gradient.
 
   ``method='uniform'`` (the default: the DRAGAN authors' released code, also
-  used by Fedus et al. 2018 and most reimplementations) perturbs each
+  used by most reimplementations) perturbs each
   element upwards by up to ``scale`` times the standard deviation of the
   whole batch, then picks a random point on the segment back to the data:
 

@@ -165,8 +165,9 @@ def test_sharded_batches_give_the_same_estimate():
   f = jax.jit(lambda a, b: (losses.mmd2(a, b, k), losses.mmd2_linear(a, b, k)))
   got = f(jax.device_put(x, sh), jax.device_put(y, sh))
   want = f(x, y)
-  np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
-  np.testing.assert_allclose(got[1], want[1], rtol=1e-5)
+  # Only the order of the float32 reductions differs.
+  np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-6)
 
 
 def test_errors():
