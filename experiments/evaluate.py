@@ -63,24 +63,34 @@ from typing import Any
 import numpy as np
 from absl import app, flags
 
-_WORKDIR = flags.DEFINE_multi_string("workdir", None, "Run directory (repeatable).")
-_CLASSIFIER = flags.DEFINE_string(
-    "classifier", None, "MNIST classifier directory (default: $GENGAN_MNIST_CLASSIFIER or "
-    "experiments/assets/mnist_classifier).")
-_NUM_SAMPLES = flags.DEFINE_integer(
-    "num_samples", None, "Model samples (default: 2,500 for mixtures as in VEEGAN/PacGAN; "
-    "10,000 for images, the size of the MNIST test set; 26,000 for Stacked MNIST as in PacGAN).")
-_CRITIC_STEPS = flags.DEFINE_integer("critic_steps", 1000,
-                                     "Independent critic training steps (0: skip the critic).")
-_INCEPTION = flags.DEFINE_string(
-    "inception", None, "Inception-v3 FID weights (.pth or converted .npz; see "
-    "gengan_jax.metrics.inception): adds Inception FID/KID/IS/precision-recall for images.")
-_PAIRS = flags.DEFINE_integer("ms_ssim_pairs", 2000, "Random pairs for MS-SSIM diversity.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of the evaluation's samples and draws.")
-_REUSE = flags.DEFINE_bool(
-    "reuse", False, "Print the tables from an existing <workdir>/evaluation.json instead of "
-    "evaluating again (runs without one are evaluated).")
-_STEP = flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: latest).")
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+  """Defines the command-line flags in ``flag_values``.
+
+  Called when the module runs as a script (not at import, so importing it
+  next to another entry point defines no clashing ``--workdir``/``--seed``).
+  """
+  fv = {"flag_values": flag_values}
+  flags.DEFINE_multi_string("workdir", None, "Run directory (repeatable).", **fv)
+  flags.DEFINE_string(
+      "classifier", None, "MNIST classifier directory (default: $GENGAN_MNIST_CLASSIFIER or "
+      "experiments/assets/mnist_classifier).", **fv)
+  flags.DEFINE_integer(
+      "num_samples", None, "Model samples (default: 2,500 for mixtures as in VEEGAN/PacGAN; "
+      "10,000 for images, the size of the MNIST test set; 26,000 for Stacked MNIST as in "
+      "PacGAN).", **fv)
+  flags.DEFINE_integer("critic_steps", 1000,
+                       "Independent critic training steps (0: skip the critic).", **fv)
+  flags.DEFINE_string(
+      "inception", None, "Inception-v3 FID weights (.pth or converted .npz; see "
+      "gengan_jax.metrics.inception): adds Inception FID/KID/IS/precision-recall for images.",
+      **fv)
+  flags.DEFINE_integer("ms_ssim_pairs", 2000, "Random pairs for MS-SSIM diversity.", **fv)
+  flags.DEFINE_integer("seed", 0, "Seed of the evaluation's samples and draws.", **fv)
+  flags.DEFINE_bool(
+      "reuse", False, "Print the tables from an existing <workdir>/evaluation.json instead of "
+      "evaluating again (runs without one are evaluated).", **fv)
+  flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: latest).", **fv)
+
 
 DEFAULT_MIXTURE_SAMPLES = 2500
 DEFAULT_IMAGE_SAMPLES = 10_000
@@ -510,6 +520,8 @@ def write_report(report_dir: str, exp, metrics_out: dict, arrays: dict) -> list[
     for ax, name in zip(axes, ("samples", "held_out")):
       c = np.asarray(arrays["mode_counts"][name], np.float64)
       im = ax.imshow(c.reshape(10, 100), aspect="auto", cmap="viridis")
+      ax.set_yticks(range(10))
+      ax.tick_params(labelsize=6)
       ax.set_ylabel("first digit")
       ax.set_title(f"{name}: images per mode (columns: last two digits)", fontsize=8)
       fig.colorbar(im, ax=ax)
@@ -784,17 +796,15 @@ def summary_tables(results: Sequence[dict]) -> str:
   return "\n\n".join(out)
 
 
-def main(argv):
-  del argv
-  from absl import logging  # pylint: disable=g-import-not-at-top
-  logging.set_verbosity(logging.WARNING)  # orbax logs every file it reads.
+def run(fv: flags.FlagValues) -> list[dict]:
+  """Evaluates (or reloads, with ``--reuse``) every ``--workdir``; prints tables."""
   from gengan_jax.algorithms.config import ConfigError  # pylint: disable=g-import-not-at-top
-  if not _WORKDIR.value:
+  if not fv.workdir:
     sys.exit("error: pass --workdir=<run directory> (repeatable).")
   results = []
-  for workdir in _WORKDIR.value:
+  for workdir in fv.workdir:
     saved = os.path.join(os.path.abspath(workdir), "evaluation.json")
-    if _REUSE.value and os.path.isfile(saved):
+    if fv.reuse and os.path.isfile(saved):
       with open(saved) as f:
         results.append(json.load(f))
       print(f"\n{saved} (reused)\n")
@@ -802,10 +812,10 @@ def main(argv):
       continue
     try:
       result = evaluate_run(
-          workdir, classifier=_CLASSIFIER.value, num_samples=_NUM_SAMPLES.value,
-          critic_steps=_CRITIC_STEPS.value, ms_ssim_pairs=_PAIRS.value, seed=_SEED.value,
-          step=_STEP.value, inception=_INCEPTION.value, log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}",
-                                                           flush=True))
+          workdir, classifier=fv.classifier, num_samples=fv.num_samples,
+          critic_steps=fv.critic_steps, ms_ssim_pairs=fv.ms_ssim_pairs, seed=fv.seed,
+          step=fv.step, inception=fv.inception,
+          log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}", flush=True))
     except (ConfigError, FileNotFoundError) as e:
       sys.exit(f"error: {e}")
     results.append(result)
@@ -817,7 +827,16 @@ def main(argv):
       print(f"  picture    : {p}")
   if len(results) > 1:
     print("\n" + summary_tables(results))
+  return results
+
+
+def main(argv):
+  del argv
+  from absl import logging  # pylint: disable=g-import-not-at-top
+  logging.set_verbosity(logging.WARNING)  # orbax logs every file it reads.
+  run(flags.FLAGS)
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

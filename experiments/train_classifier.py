@@ -27,17 +27,20 @@ from absl import app, flags, logging
 _DEFAULT_DATA = os.path.normpath(os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "data", "mnist"))
 
-_DATA_DIR = flags.DEFINE_string("data_dir", _DEFAULT_DATA, "Folder with MNIST IDX files.")
-_TRAIN_SPLIT = flags.DEFINE_string("train_split", "train5k", "IDX prefix of the training digits.")
-_TEST_SPLIT = flags.DEFINE_string("test_split", "test", "IDX split of the held-out digits.")
-_OUTPUT = flags.DEFINE_string("output", None,
-                              "Where to save (default: experiments/assets/mnist_classifier).")
-_EPOCHS = flags.DEFINE_integer("epochs", 30, "Passes over the training digits.")
-_BATCH = flags.DEFINE_integer("batch_size", 128, "Batch size.")
-_LR = flags.DEFINE_float("learning_rate", 2e-3, "Peak Adam learning rate (cosine decay to 0).")
-_MAX_SHIFT = flags.DEFINE_integer("max_shift", 2, "Random shifts of up to this many pixels.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of initialisation, order, shifts and dropout.")
-_MIN_ACC = flags.DEFINE_float("min_accuracy", 0.98, "Refuse to save below this test accuracy.")
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+  """Defines the command-line flags (when run as a script, not at import)."""
+  fv = {"flag_values": flag_values}
+  flags.DEFINE_string("data_dir", _DEFAULT_DATA, "Folder with MNIST IDX files.", **fv)
+  flags.DEFINE_string("train_split", "train5k", "IDX prefix of the training digits.", **fv)
+  flags.DEFINE_string("test_split", "test", "IDX split of the held-out digits.", **fv)
+  flags.DEFINE_string("output", None,
+                      "Where to save (default: experiments/assets/mnist_classifier).", **fv)
+  flags.DEFINE_integer("epochs", 30, "Passes over the training digits.", **fv)
+  flags.DEFINE_integer("batch_size", 128, "Batch size.", **fv)
+  flags.DEFINE_float("learning_rate", 2e-3, "Peak Adam learning rate (cosine decay to 0).", **fv)
+  flags.DEFINE_integer("max_shift", 2, "Random shifts of up to this many pixels.", **fv)
+  flags.DEFINE_integer("seed", 0, "Seed of initialisation, order, shifts and dropout.", **fv)
+  flags.DEFINE_float("min_accuracy", 0.98, "Refuse to save below this test accuracy.", **fv)
 
 
 def random_shift(key, images, max_shift: int):
@@ -134,19 +137,21 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # orbax logs every file it writes.
   from gengan_jax.metrics import classifier as clf  # pylint: disable=g-import-not-at-top
-  output = _OUTPUT.value or clf.DEFAULT_CLASSIFIER_PATH
+  fv = flags.FLAGS
+  output = fv.output or clf.DEFAULT_CLASSIFIER_PATH
   module, params, record = train(
-      _DATA_DIR.value, train_split=_TRAIN_SPLIT.value, test_split=_TEST_SPLIT.value,
-      epochs=_EPOCHS.value, batch_size=_BATCH.value, learning_rate=_LR.value,
-      max_shift=_MAX_SHIFT.value, seed=_SEED.value)
+      fv.data_dir, train_split=fv.train_split, test_split=fv.test_split,
+      epochs=fv.epochs, batch_size=fv.batch_size, learning_rate=fv.learning_rate,
+      max_shift=fv.max_shift, seed=fv.seed)
   print(f"held-out accuracy on {record['test_examples']} {record['test_split']} digits: "
         f"{record['test_accuracy']:.4f} (train {record['train_accuracy']:.4f})")
-  if record["test_accuracy"] < _MIN_ACC.value:
+  if record["test_accuracy"] < fv.min_accuracy:
     sys.exit(f"error: held-out accuracy {record['test_accuracy']:.4f} < "
-             f"--min_accuracy={_MIN_ACC.value}; not saved.")
+             f"--min_accuracy={fv.min_accuracy}; not saved.")
   path = clf.save_classifier(output, module, params, input_shape=(28, 28, 1), meta=record)
   print(f"saved to {path}")
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -206,11 +206,11 @@ def test_stacked_mnist_run(tmp_path, tiny_classifier):
 def test_command_line_prints_tables(toy_run, capsys):
   from absl import flags
   evaluate.evaluate_run(str(toy_run), num_samples=300)
-  flags.FLAGS(["evaluate", f"--workdir={toy_run}", f"--workdir={toy_run}", "--reuse"])
-  try:
-    evaluate.main([])
-  finally:
-    flags.FLAGS.unparse_flags()
+  fv = flags.FlagValues()
+  evaluate.define_flags(fv)
+  fv(["evaluate", f"--workdir={toy_run}", f"--workdir={toy_run}", "--reuse"])
+  results = evaluate.run(fv)
+  assert len(results) == 2
   out = capsys.readouterr().out
   assert out.count("(reused)") == 2
   assert "| dcgan_ring | 2 |" in out  # the summary table, one row per run
