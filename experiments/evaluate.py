@@ -92,7 +92,6 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
   flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: latest).", **fv)
 
 
-DEFAULT_MIXTURE_SAMPLES = 2500
 DEFAULT_IMAGE_SAMPLES = 10_000
 _SAMPLE_CHUNK = 500
 _MAX_FEATURE_EXAMPLES = 10_000
@@ -483,7 +482,7 @@ def likelihood_note(algorithm) -> str:
 # Pictures.
 
 
-def write_report(report_dir: str, exp, metrics_out: dict, arrays: dict) -> list[str]:
+def write_report(report_dir: str, exp, arrays: dict) -> list[str]:
   """Writes the report's PNGs; returns their paths."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
@@ -557,7 +556,6 @@ def write_report(report_dir: str, exp, metrics_out: dict, arrays: dict) -> list[
     latent.plot_latent_statistics(path, stats, title=f"{title}: codes of held-out data "
                                   f"vs the {prior} prior")
     paths.append(path)
-  del metrics_out
   return paths
 
 
@@ -640,7 +638,7 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
   result["likelihood"] = likelihood_note(exp.algorithm)
   if write and jax.process_index() == 0:
     log("pictures")
-    result["report"] = write_report(os.path.join(workdir, "report"), exp, result, arrays)
+    result["report"] = write_report(os.path.join(workdir, "report"), exp, arrays)
   result["seconds"] = round(time.time() - t0, 1)
   if write and jax.process_index() == 0:
     with open(os.path.join(workdir, "evaluation.json"), "w") as f:
