@@ -29,7 +29,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from gengan_jax import losses, nets
+from gengan_jax import losses
+from gengan_jax.algorithms import networks
 from gengan_jax.algorithms import train_state as ts
 from gengan_jax.algorithms.config import ArchitectureConfig, OptimizerConfig, check
 from gengan_jax.algorithms.keys import sphere_prior, step_keys
@@ -79,18 +80,11 @@ def num_batches(config: Config) -> int:
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises the generator and encoder."""
-  data_shape = tuple(example_batch.shape[1:])
   g_key, e_key = jax.random.split(key)
-  kw = config.net_kwargs()
-  generator = nets.make_generator(config.arch, data_shape=data_shape,
-                                  latent_dim=config.latent_dim, **kw)
-  encoder = nets.make_encoder(config.arch, data_shape=data_shape,
-                              latent_dim=config.latent_dim, **kw)
-  z = jnp.zeros((example_batch.shape[0], config.latent_dim))
   return State(
       step=jnp.zeros((), jnp.int32),
-      generator=ts.create(generator, g_key, z, config.generator_optimizer),
-      encoder=ts.create(encoder, e_key, example_batch, config.encoder_optimizer),
+      generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
+      encoder=networks.encoder(config, e_key, example_batch, config.encoder_optimizer),
       config=config,
   )
 
@@ -164,8 +158,8 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:
   """Draws ``num`` samples ``g(z)``, ``z`` uniform on the sphere."""
-  z = sphere_prior(key, num, state.config.latent_dim)
-  return ts.apply(state.generator, state.generator.params, z, train=False)[0]
+  return networks.sample(state.generator, key, num, state.config.latent_dim,
+                         prior=sphere_prior)
 
 
 def encode(state: State, x: jax.Array) -> jax.Array:

@@ -39,6 +39,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from gengan_jax import losses, nets
+from gengan_jax.algorithms import networks
 from gengan_jax.algorithms import train_state as ts
 from gengan_jax.algorithms.config import (ArchitectureConfig, OptimizerConfig, check,
                                           check_choice)
@@ -112,22 +113,15 @@ def num_batches(config: Config) -> int:
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises G, E, D and C for data shaped like ``example_batch[0]``."""
-  data_shape = tuple(example_batch.shape[1:])
   g_key, e_key, d_key, c_key = jax.random.split(key, 4)
-  kw = config.net_kwargs()
-  generator = nets.make_generator(config.arch, data_shape=data_shape,
-                                  latent_dim=config.latent_dim, **kw)
-  encoder = nets.make_encoder(config.arch, data_shape=data_shape,
-                              latent_dim=config.latent_dim, **kw)
-  discriminator = nets.make_discriminator(config.arch, data_shape=data_shape, **kw)
   code_discriminator = nets.CodeDiscriminator(hidden=config.code_discriminator_hidden)
   z = jnp.zeros((example_batch.shape[0], config.latent_dim))
   return State(
       step=jnp.zeros((), jnp.int32),
-      generator=ts.create(generator, g_key, z, config.generator_optimizer),
-      encoder=ts.create(encoder, e_key, example_batch, config.encoder_optimizer),
-      discriminator=ts.create(discriminator, d_key, example_batch,
-                              config.discriminator_optimizer),
+      generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
+      encoder=networks.encoder(config, e_key, example_batch, config.encoder_optimizer),
+      discriminator=networks.discriminator(config, d_key, example_batch,
+                                           config.discriminator_optimizer),
       code_discriminator=ts.create(code_discriminator, c_key, z,
                                    config.code_discriminator_optimizer),
       config=config,
@@ -234,8 +228,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:
   """Draws ``num`` samples ``G(z)``, ``z ~ N(0, I)`` (BN in inference mode)."""
-  z = gaussian_prior(key, num, state.config.latent_dim)
-  return ts.apply(state.generator, state.generator.params, z, train=False)[0]
+  return networks.sample(state.generator, key, num, state.config.latent_dim)
 
 
 def encode(state: State, x: jax.Array) -> jax.Array:

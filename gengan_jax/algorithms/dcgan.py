@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from gengan_jax import losses, nets
+from gengan_jax import losses
+from gengan_jax.algorithms import networks
 from gengan_jax.algorithms import train_state as ts
 from gengan_jax.algorithms.config import ArchitectureConfig, OptimizerConfig, check
 from gengan_jax.algorithms.keys import gaussian_prior, step_keys
@@ -63,18 +64,12 @@ def num_batches(config: Config) -> int:
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises both networks for data shaped like ``example_batch[0]``."""
-  data_shape = tuple(example_batch.shape[1:])
   g_key, d_key = jax.random.split(key)
-  kw = config.net_kwargs()
-  generator = nets.make_generator(config.arch, data_shape=data_shape,
-                                  latent_dim=config.latent_dim, **kw)
-  discriminator = nets.make_discriminator(config.arch, data_shape=data_shape, **kw)
-  z = jnp.zeros((example_batch.shape[0], config.latent_dim))
   return State(
       step=jnp.zeros((), jnp.int32),
-      generator=ts.create(generator, g_key, z, config.generator_optimizer),
-      discriminator=ts.create(discriminator, d_key, example_batch,
-                              config.discriminator_optimizer),
+      generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
+      discriminator=networks.discriminator(config, d_key, example_batch,
+                                           config.discriminator_optimizer),
       config=config,
   )
 
@@ -138,5 +133,4 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:
   """Draws ``num`` samples ``G(z)``, ``z ~ N(0, I)`` (BN in inference mode)."""
-  z = gaussian_prior(key, num, state.config.latent_dim)
-  return ts.apply(state.generator, state.generator.params, z, train=False)[0]
+  return networks.sample(state.generator, key, num, state.config.latent_dim)

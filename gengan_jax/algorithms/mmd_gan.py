@@ -32,6 +32,7 @@ import optax
 from flax import struct
 
 from gengan_jax import losses, nets
+from gengan_jax.algorithms import networks
 from gengan_jax.algorithms import train_state as ts
 from gengan_jax.algorithms.config import (ArchitectureConfig, OptimizerConfig, check,
                                           check_choice)
@@ -93,13 +94,9 @@ def num_batches(config: Config) -> int:
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises the generator and the feature critic (Adam, then clipping)."""
-  data_shape = tuple(example_batch.shape[1:])
   g_key, c_key = jax.random.split(key)
-  kw = config.net_kwargs()
-  generator = nets.make_generator(config.arch, data_shape=data_shape,
-                                  latent_dim=config.latent_dim, **kw)
-  critic = nets.make_encoder(config.arch, data_shape=data_shape,
-                             latent_dim=config.feature_dim, **kw)
+  critic = nets.make_encoder(config.arch, data_shape=tuple(example_batch.shape[1:]),
+                             latent_dim=config.feature_dim, **config.net_kwargs())
   variables = critic.init({"params": c_key}, example_batch, train=False)
   # Start inside the constraint set, as after any clipped update.
   params = jax.tree.map(lambda p: jnp.clip(p, -config.clip, config.clip),
@@ -108,10 +105,9 @@ def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
       apply_fn=critic.apply, params=params,
       tx=optax.chain(config.critic_optimizer.make(), losses.clip_weights(config.clip)),
       batch_stats=dict(variables.get("batch_stats", {})))
-  z = jnp.zeros((example_batch.shape[0], config.latent_dim))
   return State(
       step=jnp.zeros((), jnp.int32),
-      generator=ts.create(generator, g_key, z, config.generator_optimizer),
+      generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
       critic=critic_state,
       config=config,
   )
@@ -173,5 +169,4 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:
   """Draws ``num`` samples ``G(z)``, ``z ~ N(0, I)`` (BN in inference mode)."""
-  z = gaussian_prior(key, num, state.config.latent_dim)
-  return ts.apply(state.generator, state.generator.params, z, train=False)[0]
+  return networks.sample(state.generator, key, num, state.config.latent_dim)

@@ -18,7 +18,6 @@ Wasserstein losses take unbounded critic *scores* ``f(x)``.
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 from gengan_jax.losses import _checks
 

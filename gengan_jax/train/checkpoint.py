@@ -29,7 +29,6 @@ config: that raises :class:`CheckpointMismatchError` and touches nothing.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil

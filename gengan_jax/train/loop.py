@@ -37,8 +37,7 @@ import numpy as np
 import tqdm
 
 from gengan_jax import algorithms, data, metrics, nets
-from gengan_jax.algorithms.config import (ConfigError, check, check_choice, check_int,
-                                          check_keys)
+from gengan_jax.algorithms.config import ConfigError, check_choice, check_int, check_keys
 from gengan_jax.train import mesh as mesh_lib
 from gengan_jax.train import nonfinite, plots
 from gengan_jax.train.checkpoint import Checkpointer, CheckpointMismatchError

@@ -71,7 +71,6 @@ def test_step_changes_every_trained_network(name):
 
 
 def test_alpha_gan_empirical_kl_leaves_code_discriminator_alone():
-  from gengan_jax.algorithms import alpha_gan  # noqa: F401
   module, cfg = tiny_config("alpha_gan", code_penalty="empirical_kl")
   data = tiny_data("mlp", 1)
   state = module.init(jax.random.key(0), cfg, data[0])

@@ -1,0 +1,58 @@
+"""An algorithm's networks, built from its :class:`ArchitectureConfig`.
+
+Every algorithm draws its generator, discriminator (or critic) and encoder
+from :mod:`gengan_jax.nets` the same way: by ``config.arch``, for data shaped
+like one example of ``example_batch``, with its own Adam optimizer. These
+helpers hold that once, so an algorithm's ``init`` lists only which networks
+it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from gengan_jax import nets
+from gengan_jax.algorithms import train_state as ts
+from gengan_jax.algorithms.config import ArchitectureConfig, OptimizerConfig
+from gengan_jax.algorithms.keys import gaussian_prior
+
+
+def _data_shape(example_batch: jax.Array) -> tuple[int, ...]:
+  return tuple(example_batch.shape[1:])
+
+
+def generator(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,
+              optimizer: OptimizerConfig) -> ts.TrainState:
+  """``G: z [B, latent_dim] -> [B, *data_shape]``, initialised at ``key``."""
+  net = nets.make_generator(config.arch, data_shape=_data_shape(example_batch),
+                            latent_dim=config.latent_dim, **config.net_kwargs())
+  z = jnp.zeros((example_batch.shape[0], config.latent_dim))
+  return ts.create(net, key, z, optimizer)
+
+
+def discriminator(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,
+                  optimizer: OptimizerConfig, *,
+                  use_batch_norm: bool = True) -> ts.TrainState:
+  """``D: x -> logits [B]`` (or a critic's scores); no BN if asked."""
+  net = nets.make_discriminator(config.arch, data_shape=_data_shape(example_batch),
+                                use_batch_norm=use_batch_norm, **config.net_kwargs())
+  return ts.create(net, key, example_batch, optimizer)
+
+
+def encoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,
+            optimizer: OptimizerConfig, *, latent_dim: int | None = None) -> ts.TrainState:
+  """``E: x -> codes [B, latent_dim]`` (default: ``config.latent_dim``)."""
+  net = nets.make_encoder(config.arch, data_shape=_data_shape(example_batch),
+                          latent_dim=config.latent_dim if latent_dim is None else latent_dim,
+                          **config.net_kwargs())
+  return ts.create(net, key, example_batch, optimizer)
+
+
+def sample(generator_state: ts.TrainState, key: jax.Array, num: int, latent_dim: int, *,
+           prior: Callable[[jax.Array, int, int], jax.Array] = gaussian_prior) -> jax.Array:
+  """``num`` samples ``G(z)``, ``z ~ prior`` (batch norm in inference mode)."""
+  z = prior(key, num, latent_dim)
+  return ts.apply(generator_state, generator_state.params, z, train=False)[0]
