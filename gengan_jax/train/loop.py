@@ -180,6 +180,8 @@ class Experiment:
         in_shardings=(rep, mesh_lib.batch_sharding(self.mesh), rep, rep),
         out_shardings=(rep, rep, rep), donate_argnums=0)
     self._sample = jax.jit(self.algorithm.sample, static_argnums=2, out_shardings=rep)
+    self._reconstruct = (jax.jit(self.algorithm.reconstruct, out_shardings=rep)
+                         if hasattr(self.algorithm, "reconstruct") else None)
 
   def init_state(self):
     """The initial state, replicated over the mesh."""
@@ -237,11 +239,9 @@ class Experiment:
       samples = self.sample(state, 64)
       draw = [lambda p: plots.image_grid(p, samples, title=title)]
       pairs = None
-      if hasattr(self.algorithm, "reconstruct"):
-        rep = mesh_lib.replicated(self.mesh)
+      if self._reconstruct is not None:
         x = self.dataset.batch(0, 32, 1, seed=self.seed + 1)[0]
-        rec = np.asarray(jax.jit(self.algorithm.reconstruct, out_shardings=rep)(
-            state, _replicate(x, self.mesh)))
+        rec = np.asarray(self._reconstruct(state, _replicate(x, self.mesh)))
         pairs = np.stack([x, rec], axis=1).reshape((-1,) + x.shape[1:])
     if jax.process_index() != 0:
       return []
