@@ -1,6 +1,8 @@
-"""The matmul forms of the DCGAN 4x4 stride-2 layers compute the same function
-as the XLA convolutions they replace: values, gradients (input and kernel) and
-the second derivatives a gradient penalty takes; checked against
+"""The DCGAN 4x4 stride-2 layers of ``nets.strided_conv`` compute the same
+function as the XLA convolutions they replace: values, gradients (input and
+kernel), the second derivatives a gradient penalty takes and a third
+derivative, at top level and inside ``lax.scan``; both the fast
+``custom_vjp`` forms and the plain-``jnp`` matmul forms, checked against
 ``lax.conv_general_dilated`` / ``lax.conv_transpose`` / Flax's ``Conv`` and
 ``ConvTranspose``, and against a direct numpy loop over the definition."""
 
@@ -12,6 +14,7 @@ import pytest
 from jax import lax
 
 from gengan_jax.nets import dcgan
+from gengan_jax.nets import strided_conv as sc
 
 DN = ("NHWC", "HWIO", "NHWC")
 # float32 sums of <= 16 * C_in products of O(1) numbers.
@@ -71,30 +74,37 @@ SHAPES = [((2, 8, 8, 3), 4), ((2, 7, 5, 2), 3), ((1, 1, 1, 2), 2),
           ((3, 6, 9, 1), 5)]
 
 
+CONVS = [sc.conv_4x4_stride2, sc.conv_4x4_stride2_matmul]
+CONV_TRANSPOSES = [sc.conv_transpose_4x4_stride2,
+                   sc.conv_transpose_4x4_stride2_matmul]
+# (implementation, lax reference) for every function of the module.
+PAIRS = ([(f, _lax_conv) for f in CONVS]
+         + [(f, _lax_conv_transpose) for f in CONV_TRANSPOSES])
+PAIR_IDS = ["conv", "conv_matmul", "conv_transpose", "conv_transpose_matmul"]
+
+
+@pytest.mark.parametrize("conv", CONVS, ids=PAIR_IDS[:2])
 @pytest.mark.parametrize("shape,c_out", SHAPES)
-def test_conv_matches_numpy_definition(shape, c_out):
+def test_conv_matches_numpy_definition(conv, shape, c_out):
   x, w, _ = _inputs(shape, c_out)
   want = _numpy_conv(np.asarray(x, np.float64), np.asarray(w, np.float64))
-  np.testing.assert_allclose(dcgan.conv_4x4_stride2(x, w), want, **TOL)
+  np.testing.assert_allclose(conv(x, w), want, **TOL)
   # The reference itself agrees with lax (so the definition is the right one).
   np.testing.assert_allclose(_lax_conv(x, w), want, **TOL)
 
 
+@pytest.mark.parametrize("conv_transpose", CONV_TRANSPOSES, ids=PAIR_IDS[2:])
 @pytest.mark.parametrize("shape,c_out", SHAPES)
-def test_conv_transpose_matches_numpy_definition(shape, c_out):
+def test_conv_transpose_matches_numpy_definition(conv_transpose, shape, c_out):
   x, w, _ = _inputs(shape, c_out)
   want = _numpy_conv_transpose(np.asarray(x, np.float64),
                                np.asarray(w, np.float64))
-  np.testing.assert_allclose(dcgan.conv_transpose_4x4_stride2(x, w), want,
-                             **TOL)
+  np.testing.assert_allclose(conv_transpose(x, w), want, **TOL)
   np.testing.assert_allclose(_lax_conv_transpose(x, w), want, **TOL)
 
 
-@pytest.mark.parametrize("fast,ref", [
-    (dcgan.conv_4x4_stride2, _lax_conv),
-    (dcgan.conv_transpose_4x4_stride2, _lax_conv_transpose),
-], ids=["conv", "conv_transpose"])
-@pytest.mark.parametrize("shape,c_out", SHAPES[:2])
+@pytest.mark.parametrize("fast,ref", PAIRS, ids=PAIR_IDS)
+@pytest.mark.parametrize("shape,c_out", SHAPES)
 def test_same_values_and_gradients_as_lax(fast, ref, shape, c_out):
   x, w, kc = _inputs(shape, c_out)
   y_fast, vjp_fast = jax.vjp(fast, x, w)
@@ -103,36 +113,77 @@ def test_same_values_and_gradients_as_lax(fast, ref, shape, c_out):
   np.testing.assert_allclose(y_fast, y_ref, **TOL)
   cotangent = jax.random.normal(kc, y_ref.shape)
   for g_fast, g_ref in zip(vjp_fast(cotangent), vjp_ref(cotangent)):
+    assert g_fast.shape == g_ref.shape
     np.testing.assert_allclose(g_fast, g_ref, **TOL)
-  # Forward mode too (jvp), e.g. for Hessian-vector products.
+
+
+@pytest.mark.parametrize("fast,ref", [PAIRS[1], PAIRS[3]],
+                         ids=[PAIR_IDS[1], PAIR_IDS[3]])
+def test_matmul_forms_support_forward_mode(fast, ref):
+  """jvp, e.g. for Hessian-vector products in forward-over-reverse."""
+  x, w, kc = _inputs((2, 7, 5, 2), 3)
   tx, tw = jax.random.normal(kc, x.shape), jax.random.normal(kc, w.shape)
   _, t_fast = jax.jvp(fast, (x, w), (tx, tw))
   _, t_ref = jax.jvp(ref, (x, w), (tx, tw))
   np.testing.assert_allclose(t_fast, t_ref, **TOL)
 
 
-@pytest.mark.parametrize("fast,ref", [
-    (dcgan.conv_4x4_stride2, _lax_conv),
-    (dcgan.conv_transpose_4x4_stride2, _lax_conv_transpose),
-], ids=["conv", "conv_transpose"])
-def test_same_second_derivatives_as_lax(fast, ref):
-  """The double backward of a gradient penalty: d/dW ||d/dx sum f(x, W)||^2."""
-  x, w, kc = _inputs((2, 6, 6, 2), 3, seed=1)
-  v = jax.random.normal(kc, (2, 3, 3, 3) if fast is dcgan.conv_4x4_stride2
-                        else (2, 12, 12, 3))
+@pytest.mark.parametrize("fast", [PAIRS[0][0], PAIRS[2][0]],
+                         ids=[PAIR_IDS[0], PAIR_IDS[2]])
+def test_fast_forms_refuse_forward_mode_clearly(fast):
+  x, w, _ = _inputs((1, 4, 4, 2), 3)
+  with pytest.raises(TypeError, match="custom_vjp"):
+    jax.jvp(fast, (x, w), (x, w))
 
-  def penalty(conv, w):
-    score = lambda x: jnp.sum(jnp.tanh(conv(x, w)) * v)
-    return jnp.sum(jax.grad(score)(x) ** 2)
 
-  p_fast, g_fast = jax.value_and_grad(lambda w: penalty(fast, w))(w)
-  p_ref, g_ref = jax.value_and_grad(lambda w: penalty(ref, w))(w)
-  np.testing.assert_allclose(p_fast, p_ref, rtol=1e-5)
-  np.testing.assert_allclose(g_fast, g_ref, rtol=1e-4, atol=1e-4)
+def _penalties(conv, x, w, v):
+  """A gradient penalty in both arguments, and a third derivative."""
+  score_x = lambda x, w: jnp.sum(jnp.tanh(conv(x, w)) * v)
+  score_w = lambda w, x: jnp.sum(jnp.tanh(conv(x, w)) * v)
+  # d/dW ||d/dx f||^2 (WGAN-GP, R1) and d/dx ||d/dW f||^2.
+  pen_x = lambda w: jnp.sum(jax.grad(score_x)(x, w) ** 2)
+  pen_w = lambda x: jnp.sum(jax.grad(score_w)(w, x) ** 2)
+  third = jax.grad(lambda w: jnp.sum(jnp.sin(jax.grad(pen_x)(w))))(w)
+  return (pen_x(w), jax.grad(pen_x)(w), pen_w(x), jax.grad(pen_w)(x), third)
+
+
+@pytest.mark.parametrize("fast,ref", PAIRS, ids=PAIR_IDS)
+@pytest.mark.parametrize("shape", [(2, 6, 6, 2), (1, 5, 3, 2)])
+def test_same_higher_derivatives_as_lax(fast, ref, shape):
+  """The double backward of a gradient penalty (in W and in x) and a third
+  derivative: every order stays within the module's three maps."""
+  x, w, kc = _inputs(shape, 3, seed=1)
+  v = jax.random.normal(kc, jax.eval_shape(ref, x, w).shape)
+  for got, want in zip(_penalties(fast, x, w, v), _penalties(ref, x, w, v)):
+    # float32 sums of O(100) terms of size O(100) (the third derivative).
+    scale = max(1.0, float(jnp.abs(want).max()))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * scale)
+
+
+@pytest.mark.parametrize("fast,ref", [PAIRS[0], PAIRS[2]],
+                         ids=[PAIR_IDS[0], PAIR_IDS[2]])
+def test_same_derivatives_inside_scan(fast, ref):
+  """A critic loop (``lax.scan``) compiles the layers differently on CPU
+  (the kernel gradient is written in XLA's canonical layout for that): same
+  values, gradients and penalty gradients as at top level."""
+  x, w, kc = _inputs((2, 6, 6, 2), 3, seed=2)
+  v = jax.random.normal(kc, jax.eval_shape(ref, x, w).shape)
+
+  def looped(conv):
+    """Sum over two scan iterations of a gradient and a penalty gradient."""
+    def body(total, scale):
+      grad = jax.grad(lambda w: jnp.sum(conv(x, w) * v))(w)
+      penalty_grad = _penalties(conv, x, w, v)[1]
+      return total + scale * (grad + penalty_grad), None
+    return jax.lax.scan(body, jnp.zeros_like(w), jnp.arange(1.0, 3.0))[0]
+
+  np.testing.assert_allclose(jax.jit(looped, static_argnums=0)(fast),
+                             jax.jit(looped, static_argnums=0)(ref),
+                             rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("fast_cls,flax_cls", [
-    (dcgan.Conv4x4, nn.Conv), (dcgan.ConvTranspose4x4, nn.ConvTranspose)],
+    (sc.Conv4x4, nn.Conv), (sc.ConvTranspose4x4, nn.ConvTranspose)],
     ids=["Conv4x4", "ConvTranspose4x4"])
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_modules_are_drop_in_replacements(fast_cls, flax_cls, use_bias):
@@ -180,8 +231,7 @@ def test_dcgan_nets_use_the_fast_layers(module, x, fast, slow):
   assert fast in called and slow not in called
 
 
-@pytest.mark.parametrize("fn", [dcgan.conv_4x4_stride2,
-                                dcgan.conv_transpose_4x4_stride2])
+@pytest.mark.parametrize("fn", CONVS + CONV_TRANSPOSES, ids=PAIR_IDS)
 def test_bad_shapes_name_the_argument(fn):
   with pytest.raises(ValueError, match=r"x must be \[B, H, W, C_in\]"):
     fn(jnp.zeros((4, 4, 2)), jnp.zeros((4, 4, 2, 3)))
