@@ -5,7 +5,11 @@
 directory and it continues from the newest good checkpoint. The work
 directory receives ``config.json``, ``metrics.jsonl``, ``tensorboard/``,
 ``checkpoints/``, pictures (``samples.png`` and one per ``plot_every``
-steps) and ``summary.json`` with the final evaluation.
+steps) and ``summary.json`` with the final evaluation. With
+``train.steps_per_call = k > 1`` it runs ``k`` steps per compiled call (a
+``lax.scan``, :func:`.multistep.guarded_multi_step`) whenever the step count
+is a multiple of ``k``, and single steps otherwise (after resuming from any
+step, and at the end): the same steps, data and keys as ``k = 1``.
 
 Faults it survives (``docs/faults.md`` lists each with its test):
 
@@ -39,7 +43,7 @@ import tqdm
 from gengan_jax import algorithms, data, metrics, nets
 from gengan_jax.algorithms.config import ConfigError, check_choice, check_int, check_keys
 from gengan_jax.train import mesh as mesh_lib
-from gengan_jax.train import nonfinite, plots
+from gengan_jax.train import multistep, nonfinite, plots
 from gengan_jax.train.checkpoint import Checkpointer, CheckpointMismatchError
 from gengan_jax.train.preemption import Preemption
 from gengan_jax.train.writers import MetricsWriter
@@ -48,7 +52,7 @@ log = logging.getLogger(__name__)
 
 TOP_LEVEL_KEYS = ("algorithm", "seed", "model", "data", "train")
 TRAIN_KEYS = ("steps", "log_every", "checkpoint_every", "keep_checkpoints",
-              "plot_every", "eval_samples", "progress", "nonfinite")
+              "plot_every", "eval_samples", "progress", "nonfinite", "steps_per_call")
 # The data keys every source takes; each source adds its own (data.SOURCES).
 DATA_KEYS = ("source", "batch_size")
 # Settings a resumed run must share with the checkpoints it resumes.
@@ -67,6 +71,16 @@ def _train_settings(config) -> dict[str, Any]:
                       "type: expected true or false.")
   t.setdefault("nonfinite", "stop")
   check_choice("train.nonfinite", t["nonfinite"], nonfinite.POLICIES)
+  t.setdefault("steps_per_call", 1)
+  check_int("train.steps_per_call", t["steps_per_call"], 1)
+  k = t["steps_per_call"]
+  for name in ("log_every", "checkpoint_every", "plot_every"):
+    if t.get(name, 0) % k:
+      raise ConfigError(
+          f"config value train.{name}={t[name]} is not a multiple of "
+          f"train.steps_per_call={k}: logging, checkpoints and pictures happen "
+          f"between calls, so make train.{name} a multiple of {k} (or set "
+          "train.steps_per_call=1).")
   check_int("data.batch_size", config.data.get("batch_size"), 1)
   return t
 
@@ -179,6 +193,11 @@ class Experiment:
         nonfinite.guard(self.algorithm.train_step),
         in_shardings=(rep, mesh_lib.batch_sharding(self.mesh), rep, rep),
         out_shardings=(rep, rep, rep), donate_argnums=0)
+    self.steps_per_call = int(self.settings["steps_per_call"])
+    self.guarded_multi_step_fn = jax.jit(
+        multistep.guarded_multi_step(self.algorithm.train_step, self.steps_per_call),
+        in_shardings=(rep, multistep.batches_sharding(self.mesh), rep, rep),
+        out_shardings=(rep, rep, rep), donate_argnums=0)
     self._sample = jax.jit(self.algorithm.sample, static_argnums=2, out_shardings=rep)
     self._reconstruct = (jax.jit(self.algorithm.reconstruct, out_shardings=rep)
                          if hasattr(self.algorithm, "reconstruct") else None)
@@ -196,6 +215,30 @@ class Experiment:
                                process_index=jax.process_index(),
                                process_count=jax.process_count())
     return data.shard_batch(local, mesh_lib.batch_sharding(self.mesh))
+
+  def batches(self, step: int, num_steps: int) -> jax.Array:
+    """The global batches of steps ``step, ..., step + num_steps - 1``,
+    ``[num_steps, num_batches, B, ...]``, sharded along ``B``."""
+    local = np.stack([
+        self.dataset.batch(t, self.batch_size, self.num_batches, seed=self.seed,
+                           process_index=jax.process_index(),
+                           process_count=jax.process_count())
+        for t in range(step, step + num_steps)])
+    return data.shard_batch(local, multistep.batches_sharding(self.mesh))
+
+  def run_steps(self, state, step: int, skipped):
+    """Steps from ``step``: ``steps_per_call`` of them in one compiled call
+    when ``step`` is a multiple of it, else one. Returns ``(state, metrics,
+    health, num_steps)``; ``health`` is stacked per step for a multi-step
+    call (see :func:`.multistep.first_unhealthy`)."""
+    k = self.steps_per_call
+    if k > 1 and step % k == 0 and step + k <= int(self.settings["steps"]):
+      state, step_metrics, health = self.guarded_multi_step_fn(
+          state, self.batches(step, k), self.run_key, skipped)
+      return state, step_metrics, health, k
+    state, step_metrics, health = self.guarded_step_fn(
+        state, self.batch(step), self.run_key, skipped)
+    return state, step_metrics, health, 1
 
   def sample(self, state, num: int) -> np.ndarray:
     """``num`` samples on the host (every process computes them)."""
@@ -341,9 +384,11 @@ def train(config, workdir: str, *, devices=None,
             "data_position": done * exp.num_batches * exp.batch_size}
 
   def check(done, health, step_metrics):
-    if policy != "stop" or bool(np.asarray(health.ok)):
+    if policy != "stop" or bool(np.all(np.asarray(health.ok))):
       return
     writer.write(done, _host(step_metrics))
+    # The first bad step of a multi-step call (its metrics are its last step's).
+    done, health = multistep.first_unhealthy(health, done)
     where = (f"the last good checkpoint is step {last_saved} in {ckpt.directory}"
              if last_saved is not None else "no checkpoint was written before it")
     raise nonfinite.NonFiniteError(
@@ -359,11 +404,11 @@ def train(config, workdir: str, *, devices=None,
   try:
     if own_preemption:
       preemption.__enter__()
-    for step in range(start, steps):
-      state, step_metrics, health = exp.guarded_step_fn(state, exp.batch(step), exp.run_key,
-                                                        skipped)
-      skipped = health.skipped
-      done = step + 1
+    step = start
+    while step < steps:
+      state, step_metrics, health, num = exp.run_steps(state, step, skipped)
+      skipped = step_metrics["nonfinite_skips"]
+      done = step = step + num
       if previous is not None:  # checked one step late: the device is busy with `step`.
         check(*previous)
       if pending is not None:  # logged one step late, likewise.
@@ -389,7 +434,7 @@ def train(config, workdir: str, *, devices=None,
       if s.get("plot_every", 0) and done % s["plot_every"] == 0 and done != steps:
         exp.write_pictures(state, workdir, done)
         writer.write(done, exp.evaluate(state))
-      progress.update(1)
+      progress.update(num)
     if previous is not None:
       check(*previous)
   finally:

@@ -29,7 +29,7 @@ def changes(algorithm="alpha_gan", steps=6, **train) -> dict[str, object]:
   out = {"seed": 3, "model.hidden": (16, 16), "data.batch_size": 16,
          "train.steps": steps, "train.log_every": 2, "train.checkpoint_every": 2,
          "train.keep_checkpoints": 2, "train.plot_every": 0, "train.eval_samples": 200,
-         "train.progress": False}
+         "train.progress": False, "train.steps_per_call": 1}
   if algorithm == "alpha_gan":
     out["model.code_discriminator_hidden"] = (16, 16, 16)
   out.update({"train." + k: v for k, v in train.items()})
