@@ -51,14 +51,14 @@ def forms(x, w, g):
   """name -> (function of one array, its argument)."""
   xs, ws = x.shape, w.shape
   return {
-      "conv | lax (library)": (lambda x: _lax_conv(x, w), x),
-      "conv | matmul": (lambda x: sc.conv_4x4_stride2_matmul(x, w), x),
-      "conv_t | lax": (_transpose_of(lambda x: _lax_conv(x, w), xs), g),
-      "conv_t | matmul (library)": (lambda g: sc._conv_t(g, w, xs[1:3]), g),
-      "conv_w | lax": (_transpose_of(lambda w: _lax_conv(x, w), ws), g),
-      "conv_w | matmul": (_transpose_of(
+      "conv / lax (library)": (lambda x: _lax_conv(x, w), x),
+      "conv / matmul": (lambda x: sc.conv_4x4_stride2_matmul(x, w), x),
+      "conv_t / lax": (_transpose_of(lambda x: _lax_conv(x, w), xs), g),
+      "conv_t / matmul (library)": (lambda g: sc._conv_t(g, w, xs[1:3]), g),
+      "conv_w / lax": (_transpose_of(lambda w: _lax_conv(x, w), ws), g),
+      "conv_w / matmul": (_transpose_of(
           lambda w: sc.conv_4x4_stride2_matmul(x, w), ws), g),
-      "conv_w | canonical lax (library)": (lambda g: sc._conv_w(x, g), g),
+      "conv_w / canonical lax (library)": (lambda g: sc._conv_w(x, g), g),
   }
 
 
@@ -133,7 +133,7 @@ def main(argv=None):
       top = _median_ms(jax.jit(f), a, args.repeats)
       looped = _median_ms(jax.jit(_in_scan(f, args.scan_length)), a,
                           max(3, args.repeats // 4)) / args.scan_length
-      op = name.split(" | ")[0]
+      op = name.split(" / ")[0]
       t_ref = f"{ref[op]:.2f}" if op in ref else "-"
       print(f"| {layer} | {name} | {gflop:.3f} | {top:.2f} | {looped:.2f} | "
             f"{gflop / top * 1e3:.0f} | {t_ref} |", flush=True)
