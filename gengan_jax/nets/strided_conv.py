@@ -98,6 +98,15 @@ def _windows_2x2(x: jax.Array) -> jax.Array:
       axis=-1)
 
 
+def _same_padding(h: int, w: int) -> list[tuple[int, int]]:
+  """'SAME' padding of a 4x4 stride-2 convolution of an ``h x w`` image.
+
+  It pads ``2 o + 2 - n`` pixels in total (``o = ceil(n / 2)``), one of them
+  before the image: ``(1, 1)`` for even ``n``, ``(1, 2)`` for odd ``n``.
+  """
+  return [(1, 2 * -(-n // 2) + 1 - n) for n in (h, w)]
+
+
 def _check_conv_args(x: jax.Array, kernel: jax.Array, who: str) -> None:
   if x.ndim != 4:
     raise ValueError(f"{who}: x must be [B, H, W, C_in] (NHWC); got shape "
@@ -152,9 +161,7 @@ def conv_4x4_stride2_matmul(x: jax.Array, kernel: jax.Array) -> jax.Array:
   """
   _check_conv_args(x, kernel, "conv_4x4_stride2_matmul")
   _, h, w, c = x.shape
-  oh, ow = -(-h // 2), -(-w // 2)
-  # 'SAME' pads 2*o + 2 - n in total, one pixel of it before the image.
-  x = jnp.pad(x, ((0, 0), (1, 2 * oh + 1 - h), (1, 2 * ow + 1 - w), (0, 0)))
+  x = jnp.pad(x, [(0, 0), *_same_padding(h, w), (0, 0)])
   patches = _windows_2x2(_space_to_depth(x))  # [B, oh, ow, (a, b, p, q, c)]
   w_mat = kernel.reshape(2, 2, 2, 2, c, -1).transpose(0, 2, 1, 3, 4, 5)
   return patches @ w_mat.reshape(16 * c, -1)
@@ -255,12 +262,10 @@ def _conv_w(x: jax.Array, g: jax.Array) -> jax.Array:
   only outside loops: inside a ``lax.scan`` (a critic loop, several steps per
   call) it ran 100x slower.
   """
-  pads = [((2 * o + 2 - h) // 2, (2 * o + 2 - h) - (2 * o + 2 - h) // 2)
-          for h, o in zip(x.shape[1:3], g.shape[1:3])]
   w_t = lax.conv_general_dilated(
       x.transpose(3, 1, 2, 0),  # [C_x, H, W, B]: C_x as batch, B as feature.
       g.transpose(1, 2, 0, 3),  # [M, N, B, C_y]: HWIO with B as input.
-      (1, 1), pads, rhs_dilation=(2, 2),
+      (1, 1), _same_padding(*x.shape[1:3]), rhs_dilation=(2, 2),
       dimension_numbers=_DIMENSION_NUMBERS)  # [C_x, 4, 4, C_y]
   return w_t.transpose(1, 2, 0, 3)
 

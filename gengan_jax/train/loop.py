@@ -194,7 +194,7 @@ class Experiment:
         in_shardings=(rep, mesh_lib.batch_sharding(self.mesh), rep, rep),
         out_shardings=(rep, rep, rep), donate_argnums=0)
     self.steps_per_call = int(self.settings["steps_per_call"])
-    self.guarded_multi_step_fn = jax.jit(
+    self.guarded_multi_step_fn = None if self.steps_per_call == 1 else jax.jit(
         multistep.guarded_multi_step(self.algorithm.train_step, self.steps_per_call),
         in_shardings=(rep, multistep.batches_sharding(self.mesh), rep, rep),
         out_shardings=(rep, rep, rep), donate_argnums=0)
@@ -209,21 +209,20 @@ class Experiment:
     init = jax.jit(self.algorithm.init, static_argnums=1, out_shardings=rep)
     return init(self._init_key, self.algo_config, _replicate(example, self.mesh))
 
+  def _local_batch(self, step: int) -> np.ndarray:
+    """This process's slice of the batch of ``step``, ``[num_batches, B_local, ...]``."""
+    return self.dataset.batch(step, self.batch_size, self.num_batches, seed=self.seed,
+                              process_index=jax.process_index(),
+                              process_count=jax.process_count())
+
   def batch(self, step: int) -> jax.Array:
     """The global batch of ``step``, ``[num_batches, B, ...]``, sharded."""
-    local = self.dataset.batch(step, self.batch_size, self.num_batches, seed=self.seed,
-                               process_index=jax.process_index(),
-                               process_count=jax.process_count())
-    return data.shard_batch(local, mesh_lib.batch_sharding(self.mesh))
+    return data.shard_batch(self._local_batch(step), mesh_lib.batch_sharding(self.mesh))
 
   def batches(self, step: int, num_steps: int) -> jax.Array:
     """The global batches of steps ``step, ..., step + num_steps - 1``,
     ``[num_steps, num_batches, B, ...]``, sharded along ``B``."""
-    local = np.stack([
-        self.dataset.batch(t, self.batch_size, self.num_batches, seed=self.seed,
-                           process_index=jax.process_index(),
-                           process_count=jax.process_count())
-        for t in range(step, step + num_steps)])
+    local = np.stack([self._local_batch(t) for t in range(step, step + num_steps)])
     return data.shard_batch(local, multistep.batches_sharding(self.mesh))
 
   def run_steps(self, state, step: int, skipped):
