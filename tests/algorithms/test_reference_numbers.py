@@ -1,0 +1,130 @@
+"""A refactor keeps the numbers: every registered algorithm, bit for bit.
+
+For every algorithm and architecture of ``RECORDED`` this computes ``init``,
+three jitted ``train_step``s and ``sample`` on fixed tiny data and keys, and
+compares every array (parameters, optimizer and batch-norm state, metrics,
+samples) with ``reference_numbers.npz``, recorded from main before the
+substrate redesign (issue 10) by running this file as a script::
+
+    python -m tests.algorithms.test_reference_numbers   # rewrites the .npz
+
+Re-record only on purpose, and say in the commit which numbers changed and
+why. Arrays are compared by position in the state (``jax.tree.leaves``
+order), so renaming a field keeps the check; the recorded leaf paths are
+printed on a mismatch to help a reader map old names to new ones.
+
+The comparison is exact when the installed jax/jaxlib is the one that
+recorded the file; another XLA may fuse or reorder float operations, so then
+it allows float32 rounding (rtol 1e-5) and says so.
+"""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from gengan_jax import algorithms
+
+PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_numbers.npz")
+RECORDED = ("age", "alpha_gan", "dcgan", "fgan", "gan_penalty", "gmmn", "mmd_gan", "wgan_gp")
+ARCHS = ("mlp", "dcgan")
+STEPS = 3
+# The recorded settings, frozen here (not shared with helpers.py, which may change).
+FIELDS = {"mlp": dict(arch="mlp", latent_dim=4, hidden=(16, 16)),
+          "dcgan": dict(arch="dcgan", latent_dim=4, base_features=4)}
+
+
+def _data(arch: str, num_batches: int) -> np.ndarray:
+  rng = np.random.default_rng(0)
+  shape = (2,) if arch == "mlp" else (28, 28, 1)
+  return np.tanh(rng.normal(size=(num_batches, 8) + shape)).astype(np.float32)
+
+
+def _flatten(prefix: str, tree) -> dict[str, np.ndarray]:
+  flat, _ = jax.tree_util.tree_flatten_with_path(tree)
+  return {f"{prefix}/{i:04d}{jax.tree_util.keystr(p)}": np.asarray(jax.device_get(x))
+          for i, (p, x) in enumerate(flat)}
+
+
+def compute(name: str, arch: str) -> dict[str, np.ndarray]:
+  """The arrays of one algorithm/arch: init, STEPS steps (state and metrics), samples."""
+  module = algorithms.get(name)
+  fields = dict(FIELDS[arch])
+  if name == "alpha_gan":
+    fields["code_discriminator_hidden"] = (16, 16, 16)
+  cfg = algorithms.from_mapping(module.Config, fields)
+  data = _data(arch, module.num_batches(cfg))
+  state = jax.jit(module.init, static_argnums=1)(jax.random.key(0), cfg, data[0])
+  out = _flatten("init", state)
+  step = jax.jit(module.train_step)
+  for i in range(STEPS):
+    state, metrics = step(state, data, jax.random.key(1))
+    out.update(_flatten(f"metrics{i}", dict(sorted(metrics.items()))))
+  out.update(_flatten("state", state))
+  out["samples"] = np.asarray(jax.jit(module.sample, static_argnums=2)(
+      state, jax.random.key(2), 5))
+  return out
+
+
+def _versions() -> str:
+  return f"jax {jax.__version__}, jaxlib {jax.lib.__version__}"
+
+
+@pytest.fixture(scope="module")
+def recorded():
+  if not os.path.exists(PATH):
+    pytest.fail(f"{PATH} is missing; record it with python -m tests.algorithms.test_reference_numbers")
+  with np.load(PATH) as f:
+    return {k: f[k] for k in f.files}
+
+
+def test_recorded_every_registered_algorithm_of_the_redesign():
+  # New algorithms need not be recorded; the ones recorded must stay registered.
+  assert set(RECORDED) <= set(algorithms.REGISTRY)
+
+
+def _group(arrays: dict[str, np.ndarray], prefix: str) -> list[tuple[str, np.ndarray]]:
+  return sorted((k, v) for k, v in arrays.items() if k.split("/")[0] == prefix)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("name", RECORDED)
+def test_same_numbers_as_recorded(recorded, name, arch):
+  exact = str(recorded["versions"]) == _versions()
+  now = compute(name, arch)
+  key = f"{name}/{arch}/"
+  old = {k[len(key):]: v for k, v in recorded.items() if k.startswith(key)}
+  assert old, f"nothing recorded for {name}/{arch}"
+  for prefix in sorted({k.split("/")[0] for k in old}):
+    a, b = _group(old, prefix), _group(now, prefix)
+    assert len(a) == len(b), (f"{name}/{arch} {prefix}: {len(a)} arrays recorded, {len(b)} now; "
+                              f"recorded: {[k for k, _ in a]}")
+    for (ka, va), (kb, vb) in zip(a, b):
+      msg = f"{name}/{arch}: {kb} differs from the recorded {ka}"
+      assert va.shape == vb.shape and va.dtype == vb.dtype, msg
+      if exact:
+        np.testing.assert_array_equal(vb, va, err_msg=msg)
+      else:
+        np.testing.assert_allclose(vb, va, rtol=1e-5, atol=1e-7,
+                                   err_msg=msg + f" (recorded with {recorded['versions']}, "
+                                   f"running {_versions()}: float rounding allowed)")
+
+
+def main():
+  arrays = {"versions": np.asarray(_versions())}
+  for name in RECORDED:
+    for arch in ARCHS:
+      arrays.update({f"{name}/{arch}/{k}": v for k, v in compute(name, arch).items()})
+  np.savez_compressed(PATH, **arrays)
+  print(f"wrote {len(arrays)} arrays to {PATH} ({os.path.getsize(PATH) / 1e6:.2f} MB)")
+
+
+if __name__ == "__main__":
+  # The test suite's platform and compile flags (tests/conftest.py).
+  os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+  jax.config.update("jax_num_cpu_devices", 8)
+  jax.config.update("jax_disable_most_optimizations", True)
+  main()
