@@ -11,15 +11,28 @@ from typing import Any
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 from flax.training import train_state
 
 from gengan_jax.algorithms.config import OptimizerConfig
 
 
 class TrainState(train_state.TrainState):
-  """Parameters, optimizer state and batch-norm statistics of one network."""
+  """Parameters, optimizer state and batch-norm statistics of one network.
+
+  ``step`` is a strongly typed int32 array from the start (Flax's ``create``
+  sets the Python int ``0``, which a compiled ``init`` returns as a
+  weak-typed array). A state restored from a checkpoint is strongly typed,
+  and ``jax.jit`` keys its cache on weak types, so with a weak ``step`` a
+  resumed run would compile its step a second time.
+  """
 
   batch_stats: Any = None
+
+  @classmethod
+  def create(cls, *, apply_fn, params, tx, **kwargs) -> "TrainState":
+    state = super().create(apply_fn=apply_fn, params=params, tx=tx, **kwargs)
+    return state.replace(step=jnp.zeros((), jnp.int32))
 
 
 def create(module: nn.Module, key: jax.Array, example_input: jax.Array,

@@ -188,7 +188,6 @@ class Experiment:
     keys = jax.jit(_run_keys, static_argnums=0, out_shardings=rep)(self.seed)
     init_key, self.run_key, self.eval_key = keys
     self._init_key = init_key
-    self.step_fn = mesh_lib.shard_step(self.algorithm.train_step, self.mesh)
     self.guarded_step_fn = jax.jit(
         nonfinite.guard(self.algorithm.train_step),
         in_shardings=(rep, mesh_lib.batch_sharding(self.mesh), rep, rep),
