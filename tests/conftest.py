@@ -1,7 +1,29 @@
-"""Test set-up: 8 fake CPU devices, and cheap compiles.
+"""Test set-up: 8 fake CPU devices, cheap compiles, and the house rules.
 
 Runs before any test module imports JAX's backend, so every test sees the
 same 8-device CPU platform (the sharding tests need it).
+
+Compiles: tests compile many tiny programs, and optimising them costs more
+than it saves, so every test runs with ``jax_disable_most_optimizations``
+except those marked ``@pytest.mark.optimized``. These run with XLA's
+default pipeline, the one users run (fusion and layout passes can reorder
+float operations and change which kernels a layer uses): a small subset
+that checks bitwise resume, 1 vs 8 devices and the strided convolutions
+inside ``lax.scan``. The fixture below clears JAX's caches on the way in and
+out, because the setting is not part of their keys.
+
+House rules for tests (``DESIGN.md`` has the rest):
+
+* Every loss and estimator is checked against a closed form or an
+  independent reference, with explicit tolerances.
+* Every registered algorithm gets a learning check, automatically
+  (``tests/algorithms/test_learning.py`` runs over the registry): it must
+  learn the toy target, and its sign-flipped mutant (``tests/mutants.py``)
+  must miss it by the stated margin. A new algorithm whose learning check
+  passes on its mutant too is not tested; fix the setting, not the margin.
+* An assertion must be able to fail: check it against a deliberately broken
+  copy of the code before trusting it.
+* A refactor keeps the numbers (``tests/algorithms/test_reference_numbers.py``).
 """
 
 import os
@@ -9,7 +31,29 @@ import os
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 
 import jax  # noqa: E402
+import pytest  # noqa: E402
 
 jax.config.update("jax_num_cpu_devices", 8)
 # Tests compile many tiny programs; optimising them costs more than it saves.
 jax.config.update("jax_disable_most_optimizations", True)
+
+
+def pytest_configure(config):
+  config.addinivalue_line(
+      "markers", "optimized: run with XLA's default optimisations (not "
+      "jax_disable_most_optimizations), as users' programs are compiled")
+
+
+@pytest.fixture(autouse=True)
+def _xla_optimizations(request):
+  """Default XLA optimisations for tests marked ``optimized``."""
+  if request.node.get_closest_marker("optimized") is None:
+    yield
+    return
+  jax.config.update("jax_disable_most_optimizations", False)
+  jax.clear_caches()
+  try:
+    yield
+  finally:
+    jax.config.update("jax_disable_most_optimizations", True)
+    jax.clear_caches()

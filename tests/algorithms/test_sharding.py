@@ -34,8 +34,13 @@ def _is_param(path) -> bool:
   return "params" in names and "opt_state" not in names
 
 
-@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
-@pytest.mark.parametrize("name", ALGORITHMS)
+# Two of them again under XLA's default pipeline (tests/conftest.py).
+OPTIMIZED = [pytest.param("dcgan", "dcgan", marks=pytest.mark.optimized, id="dcgan-dcgan-optimized"),
+             pytest.param("wgan_gp", "mlp", marks=pytest.mark.optimized, id="wgan_gp-mlp-optimized")]
+
+
+@pytest.mark.parametrize("name,arch", [(n, a) for n in ALGORITHMS for a in ("mlp", "dcgan")]
+                         + OPTIMIZED)
 def test_one_device_equals_eight(name, arch):
   module, cfg = tiny_config(name, arch)
   data = tiny_data(arch, module.num_batches(cfg), batch_size=16)

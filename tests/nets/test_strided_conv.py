@@ -160,12 +160,15 @@ def test_same_higher_derivatives_as_lax(fast, ref, shape):
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * scale)
 
 
+@pytest.mark.parametrize("xla", ["fast_compile", pytest.param("optimized", marks=pytest.mark.optimized)])
 @pytest.mark.parametrize("fast,ref", [PAIRS[0], PAIRS[2]],
                          ids=[PAIR_IDS[0], PAIR_IDS[2]])
-def test_same_derivatives_inside_scan(fast, ref):
+def test_same_derivatives_inside_scan(fast, ref, xla):
   """A critic loop (``lax.scan``) compiles the layers differently on CPU
   (the kernel gradient is written in XLA's canonical layout for that): same
-  values, gradients and penalty gradients as at top level."""
+  values, gradients and penalty gradients as at top level (``xla``: with
+  and without XLA's default optimisations, see ``tests/conftest.py``)."""
+  del xla
   x, w, kc = _inputs((2, 6, 6, 2), 3, seed=2)
   v = jax.random.normal(kc, jax.eval_shape(ref, x, w).shape)
 
