@@ -433,7 +433,7 @@ def evaluate_images(exp, state, key, *, classifier, num_samples: int, critic_ste
   else:
     out["independent_critic"] = "skipped (--critic_steps=0)"
 
-  if hasattr(exp.algorithm, "encode"):
+  if exp.algorithm.encode is not None:
     from gengan_jax.metrics import latent  # pylint: disable=g-import-not-at-top
     codes = clf.apply_in_batches(jax.jit(lambda x: exp.algorithm.encode(state, x)), real)
     prior = "sphere" if cfg.algorithm == "age" else "gaussian"
@@ -472,7 +472,7 @@ def _jsonable(x: Any) -> Any:
 
 def likelihood_note(algorithm) -> str:
   """Why there is (no) likelihood for this model."""
-  if hasattr(algorithm, "log_likelihood"):
+  if algorithm.log_likelihood is not None:
     return "available"
   return (f"not applicable: {algorithm.__name__.rsplit('.', 1)[-1]} is an implicit model "
           "(no log-likelihood, and no decoder likelihood for an IWAE bound)")
@@ -796,7 +796,7 @@ def summary_tables(results: Sequence[dict]) -> str:
 
 def run(fv: flags.FlagValues) -> list[dict]:
   """Evaluates (or reloads, with ``--reuse``) every ``--workdir``; prints tables."""
-  from gengan_jax.algorithms.config import ConfigError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.core import ConfigError  # pylint: disable=g-import-not-at-top
   if not fv.workdir:
     sys.exit("error: pass --workdir=<run directory> (repeatable).")
   results = []

@@ -38,7 +38,7 @@ import warnings
 from absl import app, flags
 from ml_collections import config_flags
 
-from gengan_jax.algorithms.config import ConfigError
+from gengan_jax.core import ConfigError
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Path to an experiment config file (experiments/configs/*.py).",

@@ -1,34 +1,42 @@
-"""Algorithms: one module each, with ``Config``, ``State``, ``init``,
-``train_step``, ``sample``, ``num_batches`` and, where there is an encoder,
-``encode`` and ``reconstruct``.
+"""Algorithms: one module per paper whose Algorithm 1 really differs.
 
-:data:`REGISTRY` maps names to modules so an experiment can pick one by name.
+Each module defines the contract of :mod:`gengan_jax.core.contract`
+(``Config``, ``State``, ``init``, ``train_step``, ``sample`` and, where
+there is one, ``num_batches``, ``encode``, ``reconstruct``,
+``log_likelihood``). :data:`REGISTRY` maps names to
+:class:`~gengan_jax.core.Algorithm` records so an experiment can pick one
+by name; :func:`get` looks one up.
 """
 
 from __future__ import annotations
 
-import types
-
 from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
 from gengan_jax.algorithms import fgan, gan_penalty, gmmn, mmd_gan
-from gengan_jax.algorithms.config import ConfigError, OptimizerConfig, from_mapping
-from gengan_jax.algorithms.train_state import TrainState
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
+from gengan_jax.core.contract import from_module
 
-REGISTRY: dict[str, types.ModuleType] = {
-    "alpha_gan": alpha_gan,
-    "dcgan": dcgan,
-    "wgan_gp": wgan_gp,
-    "age": age,
-    "fgan": fgan,
-    "gmmn": gmmn,
-    "mmd_gan": mmd_gan,
-    "gan_penalty": gan_penalty,
+REGISTRY: dict[str, Algorithm] = {
+    name: from_module(name, module) for name, module in (
+        ("alpha_gan", alpha_gan),
+        ("dcgan", dcgan),
+        ("wgan_gp", wgan_gp),
+        ("age", age),
+        ("fgan", fgan),
+        ("gmmn", gmmn),
+        ("mmd_gan", mmd_gan),
+        ("gan_penalty", gan_penalty),
+    )
 }
 
 
-def get(name: str) -> types.ModuleType:
-  """Returns the algorithm module registered as ``name``."""
+def get(name: str) -> Algorithm:
+  """The algorithm registered as ``name``."""
   if name not in REGISTRY:
     raise ConfigError(f"config value algorithm={name!r} is invalid: valid "
                       f"choices are {', '.join(sorted(REGISTRY))}.")
   return REGISTRY[name]
+
+
+__all__ = ["REGISTRY", "Algorithm", "ArchitectureConfig", "ConfigError", "OptimizerConfig",
+           "TrainState", "from_mapping", "get"]

@@ -27,13 +27,13 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-from flax import struct
 
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import ArchitectureConfig, OptimizerConfig, check
-from gengan_jax.algorithms.keys import sphere_prior, step_keys
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.keys import sphere_prior, step_keys
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,19 +63,11 @@ class Config(ArchitectureConfig):
           self.generator_updates, "a positive integer")
 
 
-class State(struct.PyTreeNode):
+class State(AlgorithmState):
   """Generator and encoder states, and the number of steps taken."""
 
-  step: jax.Array
   generator: ts.TrainState
   encoder: ts.TrainState
-  config: Config = struct.field(pytree_node=False)
-
-
-def num_batches(config: Config) -> int:
-  """Data batches consumed by one ``train_step`` (the leading batch axis)."""
-  del config
-  return 1
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -93,9 +85,9 @@ def _to_sphere(h: jax.Array) -> jax.Array:
   return h / jnp.sqrt(jnp.sum(h * h, axis=-1, keepdims=True) + 1e-12)
 
 
-def _encode(E, params, x, *, train, batch_stats=None):
-  h, stats = ts.apply(E, params, x, train=train, batch_stats=batch_stats)
-  return _to_sphere(h), stats
+def _on_sphere(encoder):
+  """``x -> e(x)`` normalised onto the unit sphere, for a network or a :class:`ts.Net`."""
+  return lambda x: _to_sphere(encoder(x))
 
 
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
@@ -114,34 +106,30 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
   # Encoder: real codes towards the prior, generated codes away from it.
   z = sphere_prior(keys["encoder"], n, cfg.latent_dim)
-  x_gen = jax.lax.stop_gradient(ts.apply(G, G.params, z, train=True)[0])
+  x_gen = jax.lax.stop_gradient(ts.forward(G, z))
 
-  def e_loss_fn(params):
-    z_real, stats = _encode(E, params, x, train=True)
-    z_fake, stats = _encode(E, params, x_gen, train=True, batch_stats=stats)
-    x_rec, _ = ts.apply(G, G.params, z_real, train=True)
+  def e_loss_fn(e):
+    encode_ = _on_sphere(e)
+    z_real, z_fake = encode_(x), encode_(x_gen)
+    x_rec = ts.forward(G, z_real)
     kl_real, kl_fake = losses.empirical_kl(z_real), losses.empirical_kl(z_fake)
     rec = losses.l2_reconstruction(x, x_rec).mean()
-    return kl_real - kl_fake + cfg.lambda_x * rec, (stats, kl_real, kl_fake, rec)
+    return kl_real - kl_fake + cfg.lambda_x * rec, (kl_real, kl_fake, rec)
 
-  (e_loss, (e_stats, kl_real, kl_fake, rec)), e_grads = jax.value_and_grad(
-      e_loss_fn, has_aux=True)(E.params)
-  E = ts.update(E, e_grads, e_stats)
+  E, e_loss, (kl_real, kl_fake, rec) = ts.minimize(E, e_loss_fn)
 
   # Generator: generated codes towards the prior; reconstruct z.
   g_losses, code_recs = [], []
+  encode_ = _on_sphere(lambda v: ts.forward(E, v))
   for i in range(cfg.generator_updates):
     z = sphere_prior(jax.random.fold_in(keys["generator"], i), n, cfg.latent_dim)
 
-    def g_loss_fn(params):
-      x_gen, stats = ts.apply(G, params, z, train=True)
-      z_rec, _ = _encode(E, E.params, x_gen, train=True)
+    def g_loss_fn(g):
+      z_rec = encode_(g(z))
       code_rec = losses.cosine_distance(z, z_rec).mean()
-      return losses.empirical_kl(z_rec) + cfg.lambda_z * code_rec, (stats, code_rec)
+      return losses.empirical_kl(z_rec) + cfg.lambda_z * code_rec, code_rec
 
-    (g_loss, (g_stats, code_rec)), g_grads = jax.value_and_grad(
-        g_loss_fn, has_aux=True)(G.params)
-    G = ts.update(G, g_grads, g_stats)
+    G, g_loss, code_rec = ts.minimize(G, g_loss_fn)
     g_losses.append(g_loss)
     code_recs.append(code_rec)
 
@@ -164,10 +152,9 @@ def sample(state: State, key: jax.Array, num: int) -> jax.Array:
 
 def encode(state: State, x: jax.Array) -> jax.Array:
   """Codes ``e(x)`` on the unit sphere."""
-  return _encode(state.encoder, state.encoder.params, x, train=False)[0]
+  return _to_sphere(ts.forward(state.encoder, x, train=False))
 
 
 def reconstruct(state: State, x: jax.Array) -> jax.Array:
   """Reconstructions ``g(e(x))``."""
-  return ts.apply(state.generator, state.generator.params, encode(state, x),
-                  train=False)[0]
+  return ts.forward(state.generator, encode(state, x), train=False)

@@ -36,14 +36,13 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-from flax import struct
 
 from gengan_jax import losses, nets
 from gengan_jax.algorithms import networks
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import (ArchitectureConfig, OptimizerConfig, check,
-                                          check_choice)
-from gengan_jax.algorithms.keys import gaussian_prior, step_keys
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.keys import gaussian_prior, step_keys
 
 ADVERSARIAL_LOSSES = {
     "log_ratio": losses.generator_log_ratio_loss,
@@ -90,25 +89,17 @@ class Config(ArchitectureConfig):
           self.generator_updates, "a positive integer")
 
 
-class State(struct.PyTreeNode):
+class State(AlgorithmState):
   """The four networks' states and the number of steps taken.
 
   ``code_discriminator`` is still present (and simply not updated) when
   ``code_penalty='empirical_kl'``, so every config has the same state type.
   """
 
-  step: jax.Array
   generator: ts.TrainState
   encoder: ts.TrainState
   discriminator: ts.TrainState
   code_discriminator: ts.TrainState
-  config: Config = struct.field(pytree_node=False)
-
-
-def num_batches(config: Config) -> int:
-  """Data batches consumed by one ``train_step`` (the leading batch axis)."""
-  del config
-  return 1
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -144,58 +135,46 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
                 state.code_discriminator)
   adversarial = ADVERSARIAL_LOSSES[cfg.adversarial_loss]
 
-  def code_term(codes, c_params):
+  def code_term(codes):
     if cfg.code_penalty == "empirical_kl":
       return losses.empirical_kl(codes)
-    return adversarial(ts.apply(C, c_params, codes, train=True)[0]).mean()
+    return adversarial(ts.forward(C, codes)).mean()
 
   for i in range(cfg.generator_updates):
     # Encoder: reconstruct x and make its codes look like prior samples to C.
-    def e_loss_fn(params):
-      z_hat, stats = ts.apply(E, params, x, train=True)
-      x_rec, _ = ts.apply(G, G.params, z_hat, train=True)
-      rec = losses.l1_reconstruction(x, x_rec).mean()
-      return cfg.lambda_encoder * rec + code_term(z_hat, C.params), (stats, rec)
+    def e_loss_fn(e):
+      z_hat = e(x)
+      rec = losses.l1_reconstruction(x, ts.forward(G, z_hat)).mean()
+      return cfg.lambda_encoder * rec + code_term(z_hat), rec
 
-    (e_loss, (e_stats, e_rec)), e_grads = jax.value_and_grad(
-        e_loss_fn, has_aux=True)(E.params)
-    E = ts.update(E, e_grads, e_stats)
+    E, e_loss, e_rec = ts.minimize(E, e_loss_fn)
 
     # Generator: reconstruct x and make reconstructions and samples look real.
-    z_hat = jax.lax.stop_gradient(ts.apply(E, E.params, x, train=True)[0])
+    z_hat = jax.lax.stop_gradient(ts.forward(E, x))
     z = gaussian_prior(jax.random.fold_in(keys["generator"], i), n, cfg.latent_dim)
 
-    def g_loss_fn(params):
-      x_rec, stats = ts.apply(G, params, z_hat, train=True)
-      x_gen, stats = ts.apply(G, params, z, train=True, batch_stats=stats)
+    def g_loss_fn(g):
+      x_rec, x_gen = g(z_hat), g(z)
       rec = losses.l1_reconstruction(x, x_rec).mean()
-      rec_logits, _ = ts.apply(D, D.params, x_rec, train=True)
-      gen_logits, _ = ts.apply(D, D.params, x_gen, train=True)
-      adv = adversarial(rec_logits).mean() + adversarial(gen_logits).mean()
-      return cfg.lambda_generator * rec + adv, (stats, rec)
+      adv = adversarial(ts.forward(D, x_rec)).mean() + adversarial(ts.forward(D, x_gen)).mean()
+      return cfg.lambda_generator * rec + adv, rec
 
-    (g_loss, (g_stats, g_rec)), g_grads = jax.value_and_grad(
-        g_loss_fn, has_aux=True)(G.params)
-    G = ts.update(G, g_grads, g_stats)
+    G, g_loss, g_rec = ts.minimize(G, g_loss_fn)
 
   # Data discriminator: x is real; reconstructions and prior samples are fake.
-  z_hat = jax.lax.stop_gradient(ts.apply(E, E.params, x, train=True)[0])
+  z_hat = jax.lax.stop_gradient(ts.forward(E, x))
   z = gaussian_prior(keys["discriminator"], n, cfg.latent_dim)
-  x_rec = jax.lax.stop_gradient(ts.apply(G, G.params, z_hat, train=True)[0])
-  x_gen = jax.lax.stop_gradient(ts.apply(G, G.params, z, train=True)[0])
+  x_rec = jax.lax.stop_gradient(ts.forward(G, z_hat))
+  x_gen = jax.lax.stop_gradient(ts.forward(G, z))
 
-  def d_loss_fn(params):
-    real_logits, stats = ts.apply(D, params, x, train=True)
-    rec_logits, stats = ts.apply(D, params, x_rec, train=True, batch_stats=stats)
-    gen_logits, stats = ts.apply(D, params, x_gen, train=True, batch_stats=stats)
+  def d_loss_fn(d):
+    real_logits, rec_logits, gen_logits = d(x), d(x_rec), d(x_gen)
     loss = (losses.discriminator_real_loss(real_logits).mean()
             + losses.discriminator_fake_loss(rec_logits).mean()
             + losses.discriminator_fake_loss(gen_logits).mean())
-    return loss, (stats, real_logits, gen_logits)
+    return loss, (real_logits, gen_logits)
 
-  (d_loss, (d_stats, real_logits, gen_logits)), d_grads = jax.value_and_grad(
-      d_loss_fn, has_aux=True)(D.params)
-  D = ts.update(D, d_grads, d_stats)
+  D, d_loss, (real_logits, gen_logits) = ts.minimize(D, d_loss_fn)
 
   metrics = {
       "encoder_loss": e_loss,
@@ -211,14 +190,11 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   if cfg.code_penalty == "discriminator":
     z_prior = gaussian_prior(keys["code"], n, cfg.latent_dim)
 
-    def c_loss_fn(params):
-      prior_logits, _ = ts.apply(C, params, z_prior, train=True)
-      code_logits, _ = ts.apply(C, params, z_hat, train=True)
-      return (losses.discriminator_real_loss(prior_logits).mean()
-              + losses.discriminator_fake_loss(code_logits).mean())
+    def c_loss_fn(c):
+      return (losses.discriminator_real_loss(c(z_prior)).mean()
+              + losses.discriminator_fake_loss(c(z_hat)).mean()), None
 
-    c_loss, c_grads = jax.value_and_grad(c_loss_fn)(C.params)
-    C = ts.update(C, c_grads, C.batch_stats)
+    C, c_loss, _ = ts.minimize(C, c_loss_fn)
     metrics["code_discriminator_loss"] = c_loss
 
   new_state = state.replace(step=state.step + 1, generator=G, encoder=E,
@@ -233,10 +209,9 @@ def sample(state: State, key: jax.Array, num: int) -> jax.Array:
 
 def encode(state: State, x: jax.Array) -> jax.Array:
   """Codes ``E(x)`` of data ``x`` of shape ``[B, *data_shape]``."""
-  return ts.apply(state.encoder, state.encoder.params, x, train=False)[0]
+  return ts.forward(state.encoder, x, train=False)
 
 
 def reconstruct(state: State, x: jax.Array) -> jax.Array:
   """Reconstructions ``G(E(x))``."""
-  return ts.apply(state.generator, state.generator.params, encode(state, x),
-                  train=False)[0]
+  return ts.forward(state.generator, encode(state, x), train=False)

@@ -18,13 +18,13 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-from flax import struct
 
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import ArchitectureConfig, OptimizerConfig, check
-from gengan_jax.algorithms.keys import gaussian_prior, step_keys
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.keys import gaussian_prior, step_keys
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,19 +47,11 @@ class Config(ArchitectureConfig):
           self.generator_updates, "a positive integer")
 
 
-class State(struct.PyTreeNode):
+class State(AlgorithmState):
   """Generator and discriminator states, and the number of steps taken."""
 
-  step: jax.Array
   generator: ts.TrainState
   discriminator: ts.TrainState
-  config: Config = struct.field(pytree_node=False)
-
-
-def num_batches(config: Config) -> int:
-  """Data batches consumed by one ``train_step`` (the leading batch axis)."""
-  del config
-  return 1
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -92,34 +84,26 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   G, D = state.generator, state.discriminator
 
   # 1. Discriminator: real data against generator samples.
-  z = gaussian_prior(keys["discriminator"], n, cfg.latent_dim)
-  x_fake, g_stats = ts.apply(G, G.params, z, train=True)
-  x_fake = jax.lax.stop_gradient(x_fake)
+  x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(keys["discriminator"], n,
+                                                              cfg.latent_dim)))
 
-  def d_loss_fn(params):
-    real_logits, stats = ts.apply(D, params, x, train=True)
-    fake_logits, stats = ts.apply(D, params, x_fake, train=True, batch_stats=stats)
+  def d_loss_fn(d):
+    real_logits, fake_logits = d(x), d(x_fake)
     loss = (losses.discriminator_real_loss(real_logits).mean()
             + losses.discriminator_fake_loss(fake_logits).mean())
-    return loss, (stats, real_logits, fake_logits)
+    return loss, (real_logits, fake_logits)
 
-  (d_loss, (d_stats, real_logits, fake_logits)), d_grads = jax.value_and_grad(
-      d_loss_fn, has_aux=True)(D.params)
-  D = ts.update(D, d_grads, d_stats)
-  G = G.replace(batch_stats=g_stats)
+  D, d_loss, (real_logits, fake_logits) = ts.minimize(D, d_loss_fn)
 
   # 2. Generator, `generator_updates` times with fresh prior samples.
   g_losses = []
   for i in range(cfg.generator_updates):
     z = gaussian_prior(jax.random.fold_in(keys["generator"], i), n, cfg.latent_dim)
 
-    def g_loss_fn(params):
-      x_gen, stats = ts.apply(G, params, z, train=True)
-      logits, _ = ts.apply(D, D.params, x_gen, train=True)
-      return losses.generator_non_saturating_loss(logits).mean(), stats
+    def g_loss_fn(g):
+      return losses.generator_non_saturating_loss(ts.forward(D, g(z))).mean(), None
 
-    (g_loss, g_stats), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(G.params)
-    G = ts.update(G, g_grads, g_stats)
+    G, g_loss, _ = ts.minimize(G, g_loss_fn)
     g_losses.append(g_loss)
 
   metrics = {

@@ -26,14 +26,13 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-from flax import struct
 
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import (ArchitectureConfig, ConfigError, OptimizerConfig,
-                                          check, check_choice)
-from gengan_jax.algorithms.keys import gaussian_prior, step_keys
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import AlgorithmState, ConfigError, OptimizerConfig, check, check_choice
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.keys import gaussian_prior, step_keys
 from gengan_jax.losses import f_divergences as fdiv
 from gengan_jax.ratio import variational_estimate
 
@@ -76,19 +75,11 @@ class Config(ArchitectureConfig):
           self.generator_updates, "a positive integer")
 
 
-class State(struct.PyTreeNode):
+class State(AlgorithmState):
   """Generator and critic states, and the number of steps taken."""
 
-  step: jax.Array
   generator: ts.TrainState
   critic: ts.TrainState
-  config: Config = struct.field(pytree_node=False)
-
-
-def num_batches(config: Config) -> int:
-  """Data batches consumed by one ``train_step`` (the leading batch axis)."""
-  del config
-  return 1
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -122,36 +113,28 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   div = cfg.critic_divergence
 
   # 1. Critic: maximise the variational bound F.
-  z = gaussian_prior(keys["critic"], n, cfg.latent_dim)
-  x_fake, g_stats = ts.apply(G, G.params, z, train=True)
-  x_fake = jax.lax.stop_gradient(x_fake)
+  x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(keys["critic"], n,
+                                                              cfg.latent_dim)))
 
-  def c_loss_fn(params):
-    real_v, stats = ts.apply(C, params, x, train=True)
-    fake_v, stats = ts.apply(C, params, x_fake, train=True, batch_stats=stats)
+  def c_loss_fn(critic):
+    real_v, fake_v = critic(x), critic(x_fake)
     real_terms, fake_terms = losses.fgan_critic_loss(real_v, fake_v, divergence=div)
-    return real_terms.mean() + fake_terms.mean(), (stats, real_v, fake_v)
+    return real_terms.mean() + fake_terms.mean(), (real_v, fake_v)
 
-  (c_loss, (c_stats, real_v, fake_v)), c_grads = jax.value_and_grad(
-      c_loss_fn, has_aux=True)(C.params)
-  C = ts.update(C, c_grads, c_stats)
-  G = G.replace(batch_stats=g_stats)
+  C, c_loss, (real_v, fake_v) = ts.minimize(C, c_loss_fn)
 
   # 2. Generator.
   g_losses = []
   for i in range(cfg.generator_updates):
     z = gaussian_prior(jax.random.fold_in(keys["generator"], i), n, cfg.latent_dim)
 
-    def g_loss_fn(params):
-      x_gen, stats = ts.apply(G, params, z, train=True)
-      v, _ = ts.apply(C, C.params, x_gen, train=True)
+    def g_loss_fn(g):
       loss = losses.fgan_generator_loss(
-          v, divergence=cfg.generator_divergence or div, critic_divergence=div,
-          form=cfg.generator_loss)
-      return loss.mean(), stats
+          ts.forward(C, g(z)), divergence=cfg.generator_divergence or div,
+          critic_divergence=div, form=cfg.generator_loss)
+      return loss.mean(), None
 
-    (g_loss, g_stats), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(G.params)
-    G = ts.update(G, g_grads, g_stats)
+    G, g_loss, _ = ts.minimize(G, g_loss_fn)
     g_losses.append(g_loss)
 
   metrics = {

@@ -16,14 +16,13 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-from flax import struct
 
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import (ArchitectureConfig, OptimizerConfig, check,
-                                          check_choice)
-from gengan_jax.algorithms.keys import gaussian_prior, step_keys
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.keys import gaussian_prior, step_keys
 from gengan_jax.ratio import moment_matching
 
 ESTIMATORS = ("unbiased", "biased")
@@ -55,18 +54,10 @@ class Config(ArchitectureConfig):
     check_choice("estimator", self.estimator, ESTIMATORS)
 
 
-class State(struct.PyTreeNode):
+class State(AlgorithmState):
   """The generator's state and the number of steps taken."""
 
-  step: jax.Array
   generator: ts.TrainState
-  config: Config = struct.field(pytree_node=False)
-
-
-def num_batches(config: Config) -> int:
-  """Data batches consumed by one ``train_step`` (the leading batch axis)."""
-  del config
-  return 1
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -92,12 +83,10 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   kernel = moment_matching.make_kernel(cfg.kernel, cfg.kernel_scales)
   z = gaussian_prior(keys["generator"], x.shape[0], cfg.latent_dim)
 
-  def loss_fn(params):
-    x_gen, stats = ts.apply(G, params, z, train=True)
-    return losses.mmd2(x, x_gen, kernel, unbiased=cfg.estimator == "unbiased"), stats
+  def loss_fn(g):
+    return losses.mmd2(x, g(z), kernel, unbiased=cfg.estimator == "unbiased"), None
 
-  (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(G.params)
-  G = ts.update(G, grads, stats)
+  G, loss, _ = ts.minimize(G, loss_fn)
   return state.replace(step=state.step + 1, generator=G), {"mmd2": loss}
 
 

@@ -29,14 +29,13 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import optax
-from flax import struct
 
-from gengan_jax import losses, nets
+from gengan_jax import losses
 from gengan_jax.algorithms import networks
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import (ArchitectureConfig, OptimizerConfig, check,
-                                          check_choice)
-from gengan_jax.algorithms.keys import gaussian_prior, step_keys
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.keys import gaussian_prior, step_keys
 from gengan_jax.ratio import moment_matching
 
 ESTIMATORS = ("unbiased", "biased")
@@ -78,13 +77,11 @@ class Config(ArchitectureConfig):
     check(self.clip > 0, "clip", self.clip, "> 0")
 
 
-class State(struct.PyTreeNode):
+class State(AlgorithmState):
   """Generator and critic (feature map) states, and the number of steps taken."""
 
-  step: jax.Array
   generator: ts.TrainState
   critic: ts.TrainState
-  config: Config = struct.field(pytree_node=False)
 
 
 def num_batches(config: Config) -> int:
@@ -95,29 +92,22 @@ def num_batches(config: Config) -> int:
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises the generator and the feature critic (Adam, then clipping)."""
   g_key, c_key = jax.random.split(key)
-  critic = nets.make_encoder(config.arch, data_shape=tuple(example_batch.shape[1:]),
-                             latent_dim=config.feature_dim, **config.net_kwargs())
-  variables = critic.init({"params": c_key}, example_batch, train=False)
+  critic = networks.encoder(
+      config, c_key, example_batch, config.critic_optimizer, latent_dim=config.feature_dim,
+      tx=optax.chain(config.critic_optimizer.make(), losses.clip_weights(config.clip)))
   # Start inside the constraint set, as after any clipped update.
-  params = jax.tree.map(lambda p: jnp.clip(p, -config.clip, config.clip),
-                        variables["params"])
-  critic_state = ts.TrainState.create(
-      apply_fn=critic.apply, params=params,
-      tx=optax.chain(config.critic_optimizer.make(), losses.clip_weights(config.clip)),
-      batch_stats=dict(variables.get("batch_stats", {})))
+  params = jax.tree.map(lambda p: jnp.clip(p, -config.clip, config.clip), critic.params)
   return State(
       step=jnp.zeros((), jnp.int32),
       generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
-      critic=critic_state,
+      critic=critic.replace(params=params, opt_state=critic.tx.init(params)),
       config=config,
   )
 
 
-def _feature_mmd2(C, params, x, y, kernel, unbiased, batch_stats=None):
-  """MMD^2 between ``f(x)`` and ``f(y)``; returns it and the BN statistics."""
-  fx, stats = ts.apply(C, params, x, train=True, batch_stats=batch_stats)
-  fy, stats = ts.apply(C, params, y, train=True, batch_stats=stats)
-  return losses.mmd2(fx, fy, kernel, unbiased=unbiased), stats
+def _feature_mmd2(critic, x, y, kernel, unbiased):
+  """MMD^2 between the features ``f(x)`` and ``f(y)`` of ``critic``."""
+  return losses.mmd2(critic(x), critic(y), kernel, unbiased=unbiased)
 
 
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
@@ -140,29 +130,19 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
   def critic_update(C, inputs):
     x, k = inputs
-    z = gaussian_prior(k, n, cfg.latent_dim)
-    x_fake = jax.lax.stop_gradient(ts.apply(G, G.params, z, train=True)[0])
-
-    def loss_fn(params):
-      value, stats = _feature_mmd2(C, params, x, x_fake, kernel, unbiased)
-      return -value, stats
-
-    (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(C.params)
-    return ts.update(C, grads, stats), -loss
+    x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(k, n, cfg.latent_dim)))
+    C, loss, _ = ts.minimize(C, lambda c: (-_feature_mmd2(c, x, x_fake, kernel, unbiased),
+                                           None))
+    return C, -loss
 
   C, mmd_values = jax.lax.scan(critic_update, state.critic,
                                (batch, jax.random.split(keys["critic"], cfg.n_critic)))
 
   x = batch[-1]
   z = gaussian_prior(keys["generator"], n, cfg.latent_dim)
-
-  def g_loss_fn(params):
-    x_gen, g_stats = ts.apply(G, params, z, train=True)
-    value, _ = _feature_mmd2(C, C.params, x, x_gen, kernel, unbiased)
-    return value, g_stats
-
-  (g_loss, g_stats), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(G.params)
-  G = ts.update(G, g_grads, g_stats)
+  critic = lambda v: ts.forward(C, v)
+  G, g_loss, _ = ts.minimize(G, lambda g: (_feature_mmd2(critic, x, g(z), kernel, unbiased),
+                                           None))
   metrics = {"critic_mmd2": mmd_values[-1], "generator_mmd2": g_loss}
   return state.replace(step=state.step + 1, generator=G, critic=C), metrics
 

@@ -2,7 +2,7 @@
 
 Every algorithm draws its generator, discriminator (or critic) and encoder
 from :mod:`gengan_jax.nets` the same way: by ``config.arch``, for data shaped
-like one example of ``example_batch``, with its own Adam optimizer. These
+like one example of ``example_batch``, with its own optimizer. These
 helpers hold that once, so an algorithm's ``init`` lists only which networks
 it has.
 """
@@ -15,9 +15,10 @@ import jax
 import jax.numpy as jnp
 
 from gengan_jax import nets
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import ArchitectureConfig, OptimizerConfig
-from gengan_jax.algorithms.keys import gaussian_prior
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.config import OptimizerConfig
+from gengan_jax.core.keys import gaussian_prior
 
 
 def _data_shape(example_batch: jax.Array) -> tuple[int, ...]:
@@ -43,16 +44,16 @@ def discriminator(config: ArchitectureConfig, key: jax.Array, example_batch: jax
 
 
 def encoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,
-            optimizer: OptimizerConfig, *, latent_dim: int | None = None) -> ts.TrainState:
+            optimizer: OptimizerConfig, *, latent_dim: int | None = None,
+            tx=None) -> ts.TrainState:
   """``E: x -> codes [B, latent_dim]`` (default: ``config.latent_dim``)."""
   net = nets.make_encoder(config.arch, data_shape=_data_shape(example_batch),
                           latent_dim=config.latent_dim if latent_dim is None else latent_dim,
                           **config.net_kwargs())
-  return ts.create(net, key, example_batch, optimizer)
+  return ts.create(net, key, example_batch, optimizer, tx=tx)
 
 
 def sample(generator_state: ts.TrainState, key: jax.Array, num: int, latent_dim: int, *,
            prior: Callable[[jax.Array, int, int], jax.Array] = gaussian_prior) -> jax.Array:
   """``num`` samples ``G(z)``, ``z ~ prior`` (batch norm in inference mode)."""
-  z = prior(key, num, latent_dim)
-  return ts.apply(generator_state, generator_state.params, z, train=False)[0]
+  return ts.forward(generator_state, prior(key, num, latent_dim), train=False)

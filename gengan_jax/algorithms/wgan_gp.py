@@ -18,13 +18,13 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-from flax import struct
 
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import ArchitectureConfig, OptimizerConfig, check
-from gengan_jax.algorithms.keys import gaussian_prior, step_keys
+from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.keys import gaussian_prior, step_keys
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,13 +50,11 @@ class Config(ArchitectureConfig):
           self.gradient_penalty_weight, ">= 0")
 
 
-class State(struct.PyTreeNode):
+class State(AlgorithmState):
   """Generator and critic states, and the number of steps taken."""
 
-  step: jax.Array
   generator: ts.TrainState
   critic: ts.TrainState
-  config: Config = struct.field(pytree_node=False)
 
 
 def num_batches(config: Config) -> int:
@@ -95,18 +93,16 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   def critic_update(C, inputs):
     x, key = inputs
     z_key, eps_key = jax.random.split(key)
-    z = gaussian_prior(z_key, n, cfg.latent_dim)
-    x_fake = jax.lax.stop_gradient(ts.apply(G, G.params, z, train=True)[0])
+    x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(z_key, n, cfg.latent_dim)))
 
-    def loss_fn(params):
-      critic_fn = lambda v: ts.apply(C, params, v, train=True)[0]
-      real, fake = critic_fn(x), critic_fn(x_fake)
-      penalty = losses.gradient_penalty(critic_fn, x, x_fake, eps_key)
+    def loss_fn(critic):
+      real, fake = critic(x), critic(x_fake)
+      penalty = losses.gradient_penalty(critic, x, x_fake, eps_key).mean()
       w_loss = losses.wasserstein_critic_loss(real, fake).mean()
-      return w_loss + cfg.gradient_penalty_weight * penalty.mean(), (w_loss, penalty.mean())
+      return w_loss + cfg.gradient_penalty_weight * penalty, (w_loss, penalty)
 
-    (loss, (w_loss, penalty)), grads = jax.value_and_grad(loss_fn, has_aux=True)(C.params)
-    return ts.update(C, grads, C.batch_stats), (loss, -w_loss, penalty)
+    C, loss, (w_loss, penalty) = ts.minimize(C, loss_fn)
+    return C, (loss, -w_loss, penalty)
 
   critic_keys = jax.random.split(keys["critic"], cfg.n_critic)
   C, (c_losses, w_estimates, penalties) = jax.lax.scan(
@@ -114,13 +110,10 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
   z = gaussian_prior(keys["generator"], n, cfg.latent_dim)
 
-  def g_loss_fn(params):
-    x_gen, stats = ts.apply(G, params, z, train=True)
-    scores, _ = ts.apply(C, C.params, x_gen, train=True)
-    return losses.wasserstein_generator_loss(scores).mean(), stats
+  def g_loss_fn(g):
+    return losses.wasserstein_generator_loss(ts.forward(C, g(z))).mean(), None
 
-  (g_loss, g_stats), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(G.params)
-  G = ts.update(G, g_grads, g_stats)
+  G, g_loss, _ = ts.minimize(G, g_loss_fn)
 
   metrics = {
       "critic_loss": c_losses[-1],

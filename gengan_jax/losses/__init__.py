@@ -10,8 +10,11 @@ batch and have no per-example value. Binary-discriminator losses take logits.
 Modules:
 
 * :mod:`~gengan_jax.losses.adversarial` -- GAN and Wasserstein losses.
+* :mod:`~gengan_jax.losses.gan_pairs` -- the two-player family's loss pairs
+  by name (minimax, non-saturating, least squares, hinge, Wasserstein, every
+  f-divergence): :func:`loss_pair`.
 * :mod:`~gengan_jax.losses.penalties` -- gradient penalties: WGAN-GP (two-
-  and one-sided), DRAGAN, R1, R2.
+  and one-sided), DRAGAN, R1, R2; by name: :func:`penalty_terms`.
 * :mod:`~gengan_jax.losses.constraints` -- weight clipping (an optax transform).
 * :mod:`~gengan_jax.losses.scoring_rules` -- class-probability estimation:
   the proper scoring rules of Mohamed & Lakshminarayanan's Table 1.
@@ -68,6 +71,12 @@ from gengan_jax.losses.mmd import feature_mmd2
 from gengan_jax.losses.mmd import mmd2
 from gengan_jax.losses.mmd import mmd2_linear
 from gengan_jax.losses.penalties import DRAGAN_METHODS
+from gengan_jax.losses.penalties import PENALTIES
+from gengan_jax.losses.penalties import penalty_terms
+from gengan_jax.losses.gan_pairs import LOSS_PAIRS
+from gengan_jax.losses.gan_pairs import LossPair
+from gengan_jax.losses.gan_pairs import least_squares_pair
+from gengan_jax.losses.gan_pairs import loss_pair
 from gengan_jax.losses.penalties import dragan_penalty
 from gengan_jax.losses.penalties import dragan_perturb
 from gengan_jax.losses.penalties import r1_penalty
@@ -83,6 +92,9 @@ __all__ = [
     "BREGMAN_GENERATORS",
     "DIVERGENCES",
     "DRAGAN_METHODS",
+    "LOSS_PAIRS",
+    "LossPair",
+    "PENALTIES",
     "SCORING_RULES",
     "bregman_ratio_loss",
     "classifier_loss",
@@ -125,6 +137,9 @@ __all__ = [
     "interpolate",
     "l1_reconstruction",
     "l2_reconstruction",
+    "least_squares_pair",
+    "loss_pair",
+    "penalty_terms",
     "wasserstein_critic_loss",
     "wasserstein_generator_loss",
 ]

@@ -449,3 +449,63 @@ def r2_penalty(
     Mescheder, Geiger & Nowozin, ICML 2018, eq. (10).
   """
   return squared_gradient_norm(critic_fn, fake)
+
+
+# The two-player family's penalty registry: name -> what it is computed at.
+PENALTIES: tuple[str, ...] = ("none", "wgan_gp", "wgan_gp_one_sided", "dragan", "r1", "r2")
+
+
+def penalty_terms(
+    name: str,
+    critic_fn: Callable[[jax.Array], jax.Array],
+    real: jax.typing.ArrayLike,
+    fake: jax.typing.ArrayLike,
+    key: jax.typing.ArrayLike | None,
+    *,
+    target_norm: float = 1.0,
+    dragan_method: str = "uniform",
+    dragan_scale: float = 0.5,
+) -> jax.Array:
+  r"""The per-example penalty ``P`` named ``name``, shape ``[B]``.
+
+  ==========================  =====================================================
+  name                        ``P_i``
+  ==========================  =====================================================
+  ``'none'``                  0
+  ``'wgan_gp'``               :func:`gradient_penalty` at real/fake interpolates
+  ``'wgan_gp_one_sided'``     the same, one-sided (``max(0, norm - target)^2``)
+  ``'dragan'``                :func:`dragan_penalty` at perturbed data
+  ``'r1'``                    :func:`r1_penalty`: ``||grad D(x)||^2`` on data
+  ``'r2'``                    :func:`r2_penalty`: ``||grad D||^2`` on samples
+  ==========================  =====================================================
+
+  Per-example: no reduction is applied; the caller takes the mean and
+  multiplies by its weight (lambda for GP and DRAGAN, gamma / 2 for R1, R2).
+
+  Args:
+    name: one of :data:`PENALTIES`.
+    critic_fn: ``[B, ...] -> [B]``, the critic whose gradients are penalised.
+    real: data, ``[B, ...]``.
+    fake: model samples, ``[B, ...]``.
+    key: randomness of ``'wgan_gp'``, ``'wgan_gp_one_sided'`` and ``'dragan'``.
+    target_norm: the gradient norm GP and DRAGAN aim at.
+    dragan_method, dragan_scale: see :func:`dragan_perturb`.
+
+  Raises:
+    ValueError: unknown ``name``.
+  """
+  if name not in PENALTIES:
+    raise ValueError(f"penalty={name!r} is invalid: valid choices are "
+                     f"{', '.join(repr(p) for p in PENALTIES)}.")
+  real = jnp.asarray(real)
+  if name == "none":
+    return jnp.zeros(real.shape[:1], real.dtype)
+  if name in ("wgan_gp", "wgan_gp_one_sided"):
+    return gradient_penalty(critic_fn, real, fake, key, target_norm=target_norm,
+                            one_sided=name == "wgan_gp_one_sided")
+  if name == "dragan":
+    return dragan_penalty(critic_fn, real, key, method=dragan_method, scale=dragan_scale,
+                          target_norm=target_norm)
+  if name == "r1":
+    return r1_penalty(critic_fn, real)
+  return r2_penalty(critic_fn, fake)

@@ -34,8 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gengan_jax import losses, nets
-from gengan_jax.algorithms import train_state as ts
-from gengan_jax.algorithms.config import OptimizerConfig
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.config import OptimizerConfig
 from gengan_jax.metrics import _checks
 from gengan_jax.nets import factory
 
@@ -186,18 +186,16 @@ def train_independent_critic(
     idx_key, eps_key = jax.random.split(key)
     real = train_dev[jax.random.randint(idx_key, (b,), 0, train_dev.shape[0])]
 
-    def loss_fn(params):
-      f = lambda v: ts.apply(state, params, v, train=True)[0]
+    def loss_fn(f):
       w_loss = losses.wasserstein_critic_loss(f(real), f(fake)).mean()
       penalty = losses.gradient_penalty(f, real, fake, eps_key).mean()
-      return w_loss + gp_weight * penalty
+      return w_loss + gp_weight * penalty, None
 
-    grads = jax.grad(loss_fn)(state.params)
-    return ts.update(state, grads, state.batch_stats)
+    return ts.minimize(state, loss_fn)[0]
 
   @jax.jit
   def mean_score(state, x):
-    return ts.apply(state, state.params, x, train=False)[0].mean()
+    return ts.forward(state, x, train=False).mean()
 
   def score(state, x):  # mean critic score over a large set, in chunks
     total = 0.0

@@ -40,7 +40,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
-from gengan_jax.algorithms.config import ConfigError
+from gengan_jax.core.config import ConfigError
 
 log = logging.getLogger(__name__)
 

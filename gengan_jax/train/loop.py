@@ -41,7 +41,7 @@ import numpy as np
 import tqdm
 
 from gengan_jax import algorithms, data, metrics, nets
-from gengan_jax.algorithms.config import ConfigError, check_choice, check_int, check_keys
+from gengan_jax.core import ConfigError, check_choice, check_int, check_keys, network_names
 from gengan_jax.train import mesh as mesh_lib
 from gengan_jax.train import multistep, nonfinite, plots
 from gengan_jax.train.checkpoint import Checkpointer, CheckpointMismatchError
@@ -199,7 +199,7 @@ class Experiment:
         out_shardings=(rep, rep, rep), donate_argnums=0)
     self._sample = jax.jit(self.algorithm.sample, static_argnums=2, out_shardings=rep)
     self._reconstruct = (jax.jit(self.algorithm.reconstruct, out_shardings=rep)
-                         if hasattr(self.algorithm, "reconstruct") else None)
+                         if self.algorithm.reconstruct is not None else None)
 
   def init_state(self):
     """The initial state, replicated over the mesh."""
@@ -303,7 +303,8 @@ class Experiment:
                                                  jnp.float32),
                             self.run_key)
     names = nonfinite.leaf_names(shapes[1], shapes[0])
-    return nonfinite.diagnose(step, np.asarray(health.finite).tolist(), names)
+    return nonfinite.diagnose(step, np.asarray(health.finite).tolist(), names,
+                              networks=network_names(shapes[0]))
 
 
 def _host(tree) -> dict[str, float]:

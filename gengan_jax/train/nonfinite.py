@@ -47,7 +47,6 @@ from flax import struct
 from gengan_jax.train.checkpoint import leaf_path
 
 POLICIES = ("stop", "skip")
-NETWORKS = ("generator", "encoder", "discriminator", "critic", "code_discriminator")
 
 
 class NonFiniteError(FloatingPointError):
@@ -139,14 +138,15 @@ def _network(name: str, networks: Sequence[str]) -> str | None:
 
 
 def diagnose(step: int, finite: Sequence[bool], names: Sequence[str], *,
-             networks: Sequence[str] = NETWORKS, limit: int = 4) -> str:
+             networks: Sequence[str], limit: int = 4) -> str:
   """A one-paragraph diagnostic of a non-finite step.
 
   Args:
     step: the training step (as logged: the state's step after the update).
     finite: ``Health.finite`` on the host.
     names: :func:`leaf_names` for the same tree.
-    networks: state fields that are networks.
+    networks: the state's networks by name
+      (:func:`gengan_jax.core.network_names`).
     limit: how many quantities to name per network.
 
   Returns:

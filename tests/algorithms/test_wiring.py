@@ -22,6 +22,7 @@ import pytest
 
 from gengan_jax import losses
 from gengan_jax.algorithms import gan_penalty
+from gengan_jax.losses import penalties
 from tests.algorithms.helpers import tiny_config, tiny_data
 
 WEIGHT = 3.0
@@ -36,7 +37,8 @@ PENALTY_FUNCTIONS = {
 
 
 class _Spy:
-  """Replaces ``losses.<name>`` by a wrapper that records its arguments."""
+  """Replaces ``losses.<name>`` (and the penalty registry's reference to it)
+  by a wrapper that records its arguments."""
 
   def __init__(self, monkeypatch, name: str):
     self.calls = []
@@ -48,6 +50,7 @@ class _Spy:
       return original(critic_fn, *args, **kwargs)
 
     monkeypatch.setattr(losses, name, spy)
+    monkeypatch.setattr(penalties, name, spy)
 
 
 def _first_gradient(state, network: str, b1: float):

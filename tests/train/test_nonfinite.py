@@ -75,7 +75,7 @@ def test_finite_flags_and_names_line_up():
   expected_bad = {"metrics/generator_loss", "generator/params/w", "critic/params/w"}
   assert {n for n, f in zip(names, flags) if not f} == expected_bad
   assert len(names) == len(flags) == 5
-  msg = nonfinite.diagnose(9, flags, names)
+  msg = nonfinite.diagnose(9, flags, names, networks=("generator", "critic"))
   assert msg.startswith("step 9: NaN or Inf in ")
   assert "network 'generator': loss generator_loss, params/w" in msg
   assert "network 'critic': params/w" in msg
@@ -83,9 +83,18 @@ def test_finite_flags_and_names_line_up():
 
 def test_code_discriminator_is_not_the_discriminator():
   names = ["metrics/code_discriminator_loss", "code_discriminator/params/w"]
-  msg = nonfinite.diagnose(1, [False, False], names)
+  msg = nonfinite.diagnose(1, [False, False], names,
+                           networks=("discriminator", "code_discriminator"))
   assert "network 'code_discriminator': loss code_discriminator_loss, params/w" in msg
   assert "network 'discriminator'" not in msg
+
+
+def test_networks_are_named_by_the_state_not_a_fixed_list():
+  """A network with a role no GAN has (a VAE's decoder) is found by its name."""
+  names = ["metrics/decoder_loss", "decoder/params/w", "prior_scale"]
+  msg = nonfinite.diagnose(2, [False, False, False], names, networks=("decoder",))
+  assert "network 'decoder': loss decoder_loss, params/w" in msg
+  assert msg.endswith("; prior_scale")
 
 
 def _nan_data_config(tmp_path, policy, steps):
