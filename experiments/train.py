@@ -2,8 +2,11 @@ r"""Trains one experiment config; restartable.
 
 Usage::
 
-  python -m experiments.train --config=experiments/configs/alpha_gan_ring.py \
+  python -m experiments.train --config=experiments/configs/alpha_gan.py:ring \
       --workdir=workdirs/alpha_gan_ring [--config.train.steps=2000 ...]
+
+The text after ``:`` picks the config file's data variant (``ring``, the
+default, ``grid`` or ``mnist``; see ``experiments/configs/common.py``).
 
 Any config value can be overridden with ``--config.<path>=<value>``. Running
 the same command again with the same ``--workdir`` resumes from the latest
@@ -41,7 +44,8 @@ from ml_collections import config_flags
 from gengan_jax.core import ConfigError
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "Path to an experiment config file (experiments/configs/*.py).",
+    "config", None, "An experiment config file and its data variant "
+    "(experiments/configs/<algorithm>.py[:ring|grid|mnist]).",
     lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and pictures.")
 _COORDINATOR = flags.DEFINE_string(

@@ -2,12 +2,13 @@ r"""Step-time benchmark: every algorithm's compiled JAX step against PyTorch.
 
 One process run, for each algorithm in ``gengan_jax.algorithms.REGISTRY``:
 
-* ``mnist``: the algorithm's ``experiments/configs/<name>_mnist.py`` (DCGAN-
-  style 28x28 nets, latent 32) with ``--base_features`` (64, the paper size,
-  by default) and batch ``--batch_size`` (64), on real MNIST digits when the
-  local IDX files exist (random images of the same shape otherwise: the
-  timing does not depend on the values);
-* ``ring``: ``<name>_ring.py`` (the toy 2-D MLPs) at the same batch size, as
+* ``mnist``: the ``mnist`` variant of the algorithm's
+  ``experiments/configs/<name>.py`` (DCGAN-style 28x28 nets, latent 32) with
+  ``--base_features`` (64, the paper size, by default) and batch
+  ``--batch_size`` (64), on real MNIST digits when the local IDX files exist
+  (random images of the same shape otherwise: the timing does not depend on
+  the values);
+* ``ring``: its ``ring`` variant (the toy 2-D MLPs) at the same batch size, as
   one step per call (``jit``) and as ``--multi_steps`` steps per call
   (:func:`gengan_jax.train.multistep.multi_step`).
 
@@ -182,8 +183,8 @@ def matmul_rates(n: int = _MATMUL_N, repeats: int = 10) -> dict[str, float]:
 
 
 def _config(name: str, kind: str, base_features: int, batch_size: int):
-  module = importlib.import_module(f"experiments.configs.{name}_{kind}")
-  c = module.get_config()
+  module = importlib.import_module(f"experiments.configs.{name}")
+  c = module.get_config(kind)
   c.data.batch_size = batch_size
   if kind == "mnist":
     c.model.base_features = base_features

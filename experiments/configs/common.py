@@ -1,12 +1,19 @@
 """Pieces shared by the experiment configs.
 
+There is one config file per algorithm, ``experiments/configs/<algorithm>.py``,
+and its data variants are chosen as in big_vision: ``get_config(arg)``
+receives the text after ``:`` in ``--config=experiments/configs/dcgan.py:grid``
+(see :data:`VARIANTS`; no ``:`` is ``ring``).
+
 Every config has the same top-level shape:
 
 * ``algorithm``: a name from ``gengan_jax.algorithms.REGISTRY``;
 * ``seed``: the run is a function of its config and this seed;
 * ``model``: the algorithm's hyper-parameters (fields of its ``Config``);
 * ``data``: ``source`` and its keys (see ``gengan_jax.data.make_dataset``)
-  plus ``batch_size`` (the global batch, split over all devices);
+  plus ``batch_size`` (the global batch, split over all devices); the keys of
+  every other source are there too, unset (``None``), so that the command
+  line can switch the source (:func:`data`);
 * ``train``: ``steps``, ``log_every``, ``checkpoint_every``,
   ``keep_checkpoints``, ``plot_every`` (0: pictures only at the end),
   ``eval_samples`` (2,500 for the mixture benchmarks), ``progress``,
@@ -23,11 +30,76 @@ from __future__ import annotations
 import os
 
 import ml_collections
+from ml_collections import config_dict
 
-# Real MNIST digits kept beside the repository (IDX gzip files); on another
-# machine point data.directory at a folder with the same files, or use
-# data.source='tfds'.
-MNIST_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "mnist")
+from gengan_jax import data as data_lib
+from gengan_jax.core import ConfigError
+
+# The data variants of every config file; the first is the default.
+VARIANTS = ("ring", "grid", "mnist")
+
+# Where the ``mnist`` variants find the digits: this environment variable,
+# else the shared folder beside the repository (the development machines'),
+# else nowhere (see MISSING_MNIST).
+MNIST_ENV = "GENGAN_MNIST_DIR"
+SHARED_MNIST_DIR = os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "mnist"))
+# Not a directory: the loop's data check rejects it in one line that says how
+# to give the digits.
+MISSING_MNIST = (
+    f"<no MNIST digits: set {MNIST_ENV} or --config.data.directory to a folder with "
+    "the IDX gzip files train5k-images-idx3-ubyte.gz, train5k-labels-idx1-ubyte.gz "
+    "(or the standard train-*-ubyte.gz with --config.data.split=train; t10k-*-ubyte.gz "
+    "for evaluation), or use --config.data.source=tfds --config.data.name=mnist "
+    "--config.data.split=train>")
+
+# The type of each data key that is not a string (for the placeholders).
+_DATA_KEY_TYPES = {"limit": int, "num_images": int, "stack_seed": int}
+
+
+def variant(arg: str | None) -> str:
+  """The data variant named by ``arg`` (``None`` or ``''``: the default).
+
+  Raises:
+    ConfigError: ``arg`` is not one of :data:`VARIANTS`.
+  """
+  if arg is None or arg == "":
+    return VARIANTS[0]
+  if arg not in VARIANTS:
+    raise ConfigError(
+        f"config variant {arg!r} (the text after ':' in --config=<file>.py:<variant>) is "
+        f"invalid: valid variants are {', '.join(repr(v) for v in VARIANTS)} (default "
+        f"{VARIANTS[0]!r}).")
+  return arg
+
+
+def mnist_directory() -> str:
+  """The MNIST folder: ``$GENGAN_MNIST_DIR``, else :data:`SHARED_MNIST_DIR` if
+  it exists, else :data:`MISSING_MNIST` (which the loop rejects, saying how)."""
+  directory = os.environ.get(MNIST_ENV)
+  if directory:
+    return directory
+  if os.path.isdir(SHARED_MNIST_DIR):
+    return SHARED_MNIST_DIR
+  return MISSING_MNIST
+
+
+def data(source: str, batch_size: int, **settings) -> ml_collections.ConfigDict:
+  """A data section: ``source``, its ``settings``, ``batch_size``, and the rest.
+
+  The keys of every other source in ``gengan_jax.data.SOURCES`` are typed
+  ``None`` placeholders, so that ``--config.data.source=npz
+  --config.data.path=x.npz`` is accepted on the command line;
+  ``default_source`` records ``source``: when the command line names another
+  source, the loop ignores the ``settings`` that the new one does not read,
+  and rejects any other key that it does not read unless it is unset.
+  """
+  section = ml_collections.ConfigDict(dict(source=source, **settings, batch_size=batch_size))
+  for key in sorted({k for keys in data_lib.SOURCES.values() for k in keys[0] + keys[1]}):
+    if key not in section:
+      section[key] = config_dict.placeholder(_DATA_KEY_TYPES.get(key, str))
+  section.default_source = source
+  return section
 
 
 def base(algorithm: str) -> ml_collections.ConfigDict:
@@ -45,7 +117,7 @@ def base(algorithm: str) -> ml_collections.ConfigDict:
 
 def toy(c: ml_collections.ConfigDict, name: str) -> ml_collections.ConfigDict:
   """2-D mixture ``name`` ('ring' or 'grid'), MLP networks."""
-  c.data = ml_collections.ConfigDict(dict(source="toy", name=name, batch_size=128))
+  c.data = data("toy", 128, name=name)
   c.model.arch = "mlp"
   c.model.latent_dim = 8
   c.model.hidden = (128, 128, 128)
@@ -53,10 +125,8 @@ def toy(c: ml_collections.ConfigDict, name: str) -> ml_collections.ConfigDict:
 
 
 def mnist(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-  """MNIST 28x28 from local IDX files, DCGAN-style networks."""
-  c.data = ml_collections.ConfigDict(dict(
-      source="idx", directory=os.path.normpath(MNIST_DIR), split="train5k",
-      batch_size=64))
+  """MNIST 28x28 from local IDX files (:func:`mnist_directory`), DCGAN-style networks."""
+  c.data = data("idx", 64, directory=mnist_directory(), split="train5k")
   c.model.arch = "dcgan"
   c.model.latent_dim = 32
   c.model.base_features = 32

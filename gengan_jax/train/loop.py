@@ -101,12 +101,42 @@ def _check_top_level(config) -> None:
                         "expected a mapping (ConfigDict).")
 
 
+# Every key some data source reads, and the key naming the source whose keys a
+# config file set (experiments/configs/common.data).
+_SOURCE_KEYS = tuple(sorted({k for required, optional in data.SOURCES.values()
+                             for k in required + optional}))
+_DEFAULT_SOURCE = "default_source"
+
+
 def _make_dataset(data_config):
-  """``data.make_dataset`` with every failure turned into one ConfigError line."""
+  """``data.make_dataset`` with every failure turned into one ConfigError line.
+
+  A data section may carry every source's keys: those ``data.source`` does not
+  read must be unset (``None``), except the keys of ``data.default_source``
+  (the source the config file set them for), which a command line that
+  switches ``data.source`` leaves behind and which are then ignored.
+  """
   source = data_config.get("source")
   check_choice("data.source", source, sorted(data.SOURCES))
   required, optional = data.SOURCES[source]
-  check_keys(data_config, DATA_KEYS + required + optional, prefix="data.")
+  own = DATA_KEYS + required + optional
+  default = data_config.get(_DEFAULT_SOURCE)
+  if default is not None:
+    check_choice(f"data.{_DEFAULT_SOURCE}", default, sorted(data.SOURCES))
+  left_behind = sum(data.SOURCES[default], ()) if default not in (None, source) else ()
+  values = dict(data_config.items())
+  unknown = sorted(set(values) - set(own + _SOURCE_KEYS + (_DEFAULT_SOURCE,)))
+  if unknown:
+    raise ConfigError(f"unknown config key(s) {', '.join('data.' + k for k in unknown)}; "
+                      f"valid keys are: {', '.join(own)} (for data.source={source!r}), "
+                      f"{_DEFAULT_SOURCE}, and the other sources' keys, unset.")
+  for k, value in values.items():
+    if k in _SOURCE_KEYS and k not in own + left_behind and value is not None:
+      readers = [s for s, (r, o) in data.SOURCES.items() if k in r + o]
+      raise ConfigError(f"config value data.{k}={value!r} does not apply to "
+                        f"data.source={source!r}, whose keys are {', '.join(own)}: leave "
+                        f"data.{k} unset or choose a source that reads it "
+                        f"({', '.join(readers)}).")
   for k in required:
     if data_config.get(k) is None:
       raise ConfigError(f"config is missing data.{k}: source {source!r} needs "
@@ -125,11 +155,11 @@ def _make_dataset(data_config):
   try:
     return data.make_dataset(data_config)
   except (ValueError, TypeError, OSError, KeyError) as e:
-    where = {"idx": "data.directory", "npz": "data.path", "tfds": "data.name",
-             "toy": "data.name"}[source]
-    value = data_config.get(where.split(".")[-1])
+    # Blame the source's first required key (its file, directory or name).
+    where = required[0]
     text = " ".join(str(e).split())
-    raise ConfigError(f"config value {where}={value!r} is invalid: {text}") from None
+    raise ConfigError(f"config value data.{where}={data_config.get(where)!r} is invalid: "
+                      f"{text}") from None
 
 
 def _check_fit(algo_config, element_shape: tuple[int, ...], data_name: str) -> None:

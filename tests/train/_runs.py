@@ -20,8 +20,9 @@ from gengan_jax.train import loop
 from gengan_jax.train.checkpoint import Checkpointer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIGS = {"alpha_gan": "experiments/configs/alpha_gan_ring.py",
-           "wgan_gp": "experiments/configs/wgan_gp_ring.py"}
+# The ring variant (each file's default, see experiments/configs/common.py).
+CONFIGS = {"alpha_gan": "experiments/configs/alpha_gan.py",
+           "wgan_gp": "experiments/configs/wgan_gp.py"}
 
 
 def changes(algorithm="alpha_gan", steps=6, **train) -> dict[str, object]:

@@ -65,6 +65,13 @@ def _idx(files):
   return change
 
 
+def _stacked(files):
+  def change(c, tmp_path):
+    _idx(files)(c, tmp_path)
+    c.data.source = "stacked_mnist"
+  return change
+
+
 def _truncated_idx(d):
   write_mnist(str(d), "train", 10)
   for name in os.listdir(d):
@@ -129,6 +136,13 @@ CASES = {
                                             r"truncated"),
     "corrupt gzip": (_idx(_not_gzip), r"data\.directory=.* is invalid: read_idx: .* corrupt or "
                                       r"truncated gzip"),
+    # (once a raw KeyError: the loop had no key to blame for stacked_mnist)
+    "stacked_mnist without labels": (
+        _stacked(lambda d: write_mnist(str(d), "train", 10, labels=False)),
+        r"data\.directory=.* is invalid: make_dataset: source 'stacked_mnist' needs the "
+        r"labels file of split 'train'"),
+    "truncated stacked_mnist": (_stacked(_truncated_idx), r"data\.directory=.* is invalid: "
+                                                         r"read_idx: .* is truncated"),
     "image size vs dcgan": (_npz(30), r"model\.arch='dcgan' does not fit the data 'img30' \(one "
                                       r"example has shape \(30, 30, 1\)\).*28, 32, 64"),
     "images vs mlp": (_npz(28, arch="mlp"), r"model\.arch='mlp' does not fit the data 'img28' "
@@ -183,7 +197,7 @@ def test_entry_point_prints_one_error_line(tmp_path, flag, message):
 
 def test_entry_point_missing_mnist_directory(tmp_path):
   cmd = [sys.executable, "-m", "experiments.train",
-         "--config=experiments/configs/dcgan_mnist.py", f"--workdir={tmp_path / 'run'}",
+         "--config=experiments/configs/dcgan.py:mnist", f"--workdir={tmp_path / 'run'}",
          "--config.data.directory=/nonexistent/mnist"]
   res = subprocess.run(cmd, cwd=_runs.ROOT, env=_runs.env(), capture_output=True, text=True,
                        timeout=120)

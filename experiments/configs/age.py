@@ -1,0 +1,37 @@
+"""AGE (Ulyanov et al. 2018): codes on the sphere, L2 data / cosine code reconstruction.
+
+Variants (``--config=experiments/configs/age.py:<variant>``):
+
+* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
+  VEEGAN/PacGAN), MLPs;
+* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
+  0.05; VEEGAN/PacGAN);
+* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
+  ``common.mnist_directory``), DCGAN-style networks.
+"""
+
+from experiments.configs import common
+
+
+def get_config(arg=None):
+  v = common.variant(arg)
+  if v == "mnist":
+    c = common.mnist(common.base("age"))
+    # lambda_x multiplies the per-image squared L2 norm (784 pixels).
+    c.model.lambda_x = 0.01
+    c.model.lambda_z = 10.0
+    c.model.generator_updates = 2
+    c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.999)
+    c.model.encoder_optimizer = common.adam(2e-4, 0.5, 0.999)
+    return c
+  c = common.toy(common.base("age"), v)
+  c.data.batch_size = 256
+  c.train.steps = 20000
+  c.train.plot_every = 5000
+  c.model.latent_dim = 3
+  c.model.lambda_x = 1.0
+  c.model.lambda_z = 10.0
+  c.model.generator_updates = 2
+  c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.999)
+  c.model.encoder_optimizer = common.adam(2e-4, 0.5, 0.999)
+  return c

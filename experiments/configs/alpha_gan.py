@@ -1,0 +1,39 @@
+"""alpha-GAN (Rosca et al. 2017, Algorithm 1).
+
+Variants (``--config=experiments/configs/alpha_gan.py:<variant>``):
+
+* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
+  VEEGAN/PacGAN), MLPs;
+* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
+  0.05; VEEGAN/PacGAN);
+* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
+  ``common.mnist_directory``), DCGAN-style networks.
+"""
+
+from experiments.configs import common
+
+
+def get_config(arg=None):
+  v = common.variant(arg)
+  if v == "mnist":
+    c = common.mnist(common.base("alpha_gan"))
+    c.train.steps = 600
+    c.train.plot_every = 200
+    # lambda multiplies the per-image L1 norm (a sum over 784 pixels).
+    c.model.lambda_encoder = 0.05
+    c.model.lambda_generator = 0.05
+    c.model.code_discriminator_hidden = (750, 750, 750)
+  else:
+    c = common.toy(common.base("alpha_gan"), v)
+    c.data.batch_size = 256
+    c.train.steps = 20000
+    c.train.plot_every = 5000
+    c.model.latent_dim = 2
+    c.model.lambda_encoder = 1.0
+    c.model.lambda_generator = 1.0
+    # The paper's 3 x 750 code discriminator is sized for images; 2-D codes
+    # need far less, and this keeps the default run to a few CPU minutes.
+    c.model.code_discriminator_hidden = (128, 128, 128)
+  for net in ("generator", "encoder", "discriminator", "code_discriminator"):
+    c.model[net + "_optimizer"] = common.adam(2e-4, 0.5, 0.9)
+  return c

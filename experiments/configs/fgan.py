@@ -1,0 +1,45 @@
+"""f-GAN (Nowozin et al. 2016) with the Jensen-Shannon critic and generator, non-saturating.
+
+Variants (``--config=experiments/configs/fgan.py:<variant>``):
+
+* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
+  VEEGAN/PacGAN), MLPs;
+* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
+  0.05; VEEGAN/PacGAN);
+* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
+  ``common.mnist_directory``), DCGAN-style networks.
+
+Pick other divergences with --config.model.critic_divergence=... and
+--config.model.generator_divergence=... (any of gengan_jax.losses.DIVERGENCES).
+"""
+
+import ml_collections
+
+from experiments.configs import common
+
+
+def get_config(arg=None):
+  v = common.variant(arg)
+  if v == "mnist":
+    c = common.mnist(common.base("fgan"))
+    c.model.critic_divergence = "jensen_shannon"
+    # None: the critic's divergence (a typed placeholder, so it can be set
+    # from the command line).
+    c.model.generator_divergence = ml_collections.config_dict.placeholder(str)
+    c.model.generator_loss = "non_saturating"
+    c.model.generator_updates = 2
+    c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.999)
+    c.model.critic_optimizer = common.adam(2e-4, 0.5, 0.999)
+    return c
+  c = common.toy(common.base("fgan"), v)
+  c.data.batch_size = 256
+  c.train.steps = 20000
+  c.train.plot_every = 5000
+  c.model.latent_dim = 2
+  c.model.critic_divergence = "jensen_shannon"
+  c.model.generator_divergence = ml_collections.config_dict.placeholder(str)
+  c.model.generator_loss = "non_saturating"
+  c.model.generator_updates = 1
+  c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
+  c.model.critic_optimizer = common.adam(2e-4, 0.5, 0.9)
+  return c

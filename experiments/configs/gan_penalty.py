@@ -1,0 +1,42 @@
+"""Non-saturating GAN with a gradient penalty (Fedus et al. 2018), lambda 10.
+
+The WGAN-GP penalty at interpolates ("NS-GAN-GP") on the toy data, the
+DRAGAN penalty ("NS-GAN-DRAGAN") on MNIST.
+
+Variants (``--config=experiments/configs/gan_penalty.py:<variant>``):
+
+* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
+  VEEGAN/PacGAN), MLPs;
+* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
+  0.05; VEEGAN/PacGAN);
+* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
+  ``common.mnist_directory``), DCGAN-style networks without batch norm in D.
+
+Other penalties: --config.model.penalty=dragan|r1|r2|wgan_gp|wgan_gp_one_sided|none.
+"""
+
+from experiments.configs import common
+
+
+def get_config(arg=None):
+  v = common.variant(arg)
+  if v == "mnist":
+    c = common.mnist(common.base("gan_penalty"))
+    c.train.steps = 500
+    c.model.penalty = "dragan"
+    c.model.penalty_weight = 10.0
+    c.model.generator_updates = 1
+    c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.999)
+    c.model.discriminator_optimizer = common.adam(2e-4, 0.5, 0.999)
+    return c
+  c = common.toy(common.base("gan_penalty"), v)
+  c.data.batch_size = 256
+  c.train.steps = 20000
+  c.train.plot_every = 5000
+  c.model.latent_dim = 2
+  c.model.penalty = "wgan_gp"
+  c.model.penalty_weight = 10.0
+  c.model.generator_updates = 1
+  c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
+  c.model.discriminator_optimizer = common.adam(2e-4, 0.5, 0.9)
+  return c

@@ -1,0 +1,39 @@
+"""WGAN-GP (Gulrajani et al. 2017, Algorithm 1: n_critic 5, lambda 10).
+
+Variants (``--config=experiments/configs/wgan_gp.py:<variant>``):
+
+* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
+  VEEGAN/PacGAN), MLPs;
+* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
+  0.05; VEEGAN/PacGAN);
+* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
+  ``common.mnist_directory``), DCGAN-style networks.
+"""
+
+from experiments.configs import common
+
+
+def get_config(arg=None):
+  v = common.variant(arg)
+  if v == "mnist":
+    c = common.mnist(common.base("wgan_gp"))
+    # One step is 5 critic updates with a double-backward penalty: ~2.8 s on a
+    # 2-core CPU (see issue 6), so the CPU run is short.
+    c.train.steps = 200
+    c.train.plot_every = 100
+    c.train.checkpoint_every = 100
+    c.model.n_critic = 5
+    c.model.gradient_penalty_weight = 10.0
+    c.model.generator_optimizer = common.adam(1e-4, 0.0, 0.9)
+    c.model.critic_optimizer = common.adam(1e-4, 0.0, 0.9)
+    return c
+  c = common.toy(common.base("wgan_gp"), v)
+  c.data.batch_size = 256
+  c.train.steps = 20000
+  c.train.plot_every = 5000
+  c.model.latent_dim = 2
+  c.model.n_critic = 5
+  c.model.gradient_penalty_weight = 10.0
+  c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
+  c.model.critic_optimizer = common.adam(2e-4, 0.5, 0.9)
+  return c
