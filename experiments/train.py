@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import re
 import sys
 import warnings
 
@@ -90,7 +91,13 @@ def _parse_flags(argv: list[str]) -> list[str]:
   config does not have) reported as one ``error:`` line instead of a traceback."""
   try:
     return flags.FLAGS(argv)
-  except flags.Error as e:
+  except (flags.Error, OSError) as e:
+    text = str(e)
+    if "Error whilst parsing config file" in text:  # get_config raised: its last line.
+      last = [l for l in text.splitlines() if l.strip()][-1].strip()
+      sys.exit("error: " + re.sub(r"^[\w.]+(Error|Exception): ", "", last))
+    if isinstance(e, OSError):
+      _no_config_file(argv)
     sys.exit(f"error: {e}")
   except (KeyError, AttributeError, TypeError, ValueError) as e:
     text = str(e.args[0] if e.args else e)
@@ -111,6 +118,12 @@ def _parse_flags(argv: list[str]) -> list[str]:
              f"{' '.join(lines)}); keys and types are those of the --config file.")
 
 
+def _no_config_file(argv: list[str]) -> None:
+  given = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), "?")
+  sys.exit(f"error: cannot load the config file {given.split(':')[0]!r}; configs are "
+           "experiments/configs/<algorithm>.py[:ring|grid|mnist].")
+
+
 def main(argv):
   del argv
   logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
@@ -121,7 +134,11 @@ def main(argv):
   from gengan_jax.train import loop, preemption  # pylint: disable=g-import-not-at-top
   from gengan_jax.train.checkpoint import CheckpointError  # pylint: disable=g-import-not-at-top
   from gengan_jax.train.nonfinite import NonFiniteError  # pylint: disable=g-import-not-at-top
-  cfg = _CONFIG.value
+  try:
+    cfg = _CONFIG.value
+    cfg.keys()  # raises here if the file could not be loaded
+  except OSError:  # ml_collections loads the file lazily
+    _no_config_file(sys.argv)
   try:
     summary, _ = loop.train(cfg, _WORKDIR.value)
   except (ConfigError, FileNotFoundError, CheckpointError, NonFiniteError) as e:

@@ -205,3 +205,20 @@ def test_entry_point_missing_mnist_directory(tmp_path):
   assert res.stderr.strip().splitlines()[-1] == (
       "error: config value data.directory='/nonexistent/mnist' is invalid: must be an "
       "existing directory (no such file or directory).")
+
+
+@pytest.mark.parametrize("config, message", [
+    ("experiments/configs/dcgan.py:spiral",
+     "error: config variant 'spiral' (the text after ':' in --config=<file>.py:<variant>) "
+     "is invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring')."),
+    ("experiments/configs/dcgan_ring.py",
+     "error: cannot load the config file 'experiments/configs/dcgan_ring.py'; configs are "
+     "experiments/configs/<algorithm>.py[:ring|grid|mnist]."),
+])
+def test_entry_point_bad_config_file_is_one_line(tmp_path, config, message):
+  cmd = [sys.executable, "-m", "experiments.train", f"--config={config}",
+         f"--workdir={tmp_path / 'run'}"]
+  res = subprocess.run(cmd, cwd=_runs.ROOT, env=_runs.env(), capture_output=True, text=True,
+                       timeout=120)
+  assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr[-2000:]
+  assert res.stderr.strip().splitlines() == [message]
