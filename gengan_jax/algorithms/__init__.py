@@ -1,5 +1,10 @@
 """Algorithms: one module per paper whose Algorithm 1 really differs.
 
+:mod:`.gan` is the two-player family (a loss pair, a penalty, a schedule);
+``dcgan`` and ``gan_penalty`` are presets of it (their modules hold the
+papers' citations and defaults), registered under their names beside
+``gan`` itself.
+
 Each module defines the contract of :mod:`gengan_jax.core.contract`
 (``Config``, ``State``, ``init``, ``train_step``, ``sample`` and, where
 there is one, ``num_batches``, ``encode``, ``reconstruct``,
@@ -11,7 +16,7 @@ by name; :func:`get` looks one up.
 from __future__ import annotations
 
 from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
-from gengan_jax.algorithms import fgan, gan_penalty, gmmn, mmd_gan
+from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, mmd_gan
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
 from gengan_jax.core.contract import from_module
@@ -26,6 +31,7 @@ REGISTRY: dict[str, Algorithm] = {
         ("gmmn", gmmn),
         ("mmd_gan", mmd_gan),
         ("gan_penalty", gan_penalty),
+        ("gan", gan),
     )
 }
 

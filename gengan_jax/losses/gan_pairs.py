@@ -50,7 +50,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from gengan_jax.losses import _checks
+from gengan_jax.losses import _checks, adversarial
 from gengan_jax.losses import f_divergences as fdiv
 
 Term = Callable[[jax.typing.ArrayLike], jax.Array]
@@ -110,12 +110,12 @@ def f_divergence_pair(divergence: str) -> LossPair:
 
 
 LOSS_PAIRS: dict[str, LossPair] = {
-    "minimax": LossPair("minimax", real=_floats(lambda d: jax.nn.softplus(-d)),
-                        fake=_floats(jax.nn.softplus),
-                        generator=_floats(lambda d: -jax.nn.softplus(d))),
-    "non_saturating": LossPair("non_saturating", real=_floats(lambda d: jax.nn.softplus(-d)),
-                               fake=_floats(jax.nn.softplus),
-                               generator=_floats(lambda d: jax.nn.softplus(-d))),
+    "minimax": LossPair("minimax", real=adversarial.discriminator_real_loss,
+                        fake=adversarial.discriminator_fake_loss,
+                        generator=adversarial.generator_minimax_loss),
+    "non_saturating": LossPair("non_saturating", real=adversarial.discriminator_real_loss,
+                               fake=adversarial.discriminator_fake_loss,
+                               generator=adversarial.generator_non_saturating_loss),
     "least_squares": least_squares_pair(0.0, 1.0, 1.0, "least_squares"),
     "least_squares_pearson": least_squares_pair(-1.0, 1.0, 0.0, "least_squares_pearson"),
     "hinge": LossPair("hinge", real=_floats(lambda d: jax.nn.relu(1.0 - d)),
