@@ -474,7 +474,7 @@ def likelihood_note(algorithm) -> str:
   """Why there is (no) likelihood for this model."""
   if algorithm.log_likelihood is not None:
     return "available"
-  return (f"not applicable: {algorithm.__name__.rsplit('.', 1)[-1]} is an implicit model "
+  return (f"not applicable: {algorithm.name} is an implicit model "
           "(no log-likelihood, and no decoder likelihood for an IWAE bound)")
 
 

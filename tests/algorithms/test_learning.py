@@ -25,6 +25,7 @@ age           0.745    7.93      collapsed near (-1.1, -0.1), std 0.14 / 0.03
 alpha_gan     0.545    1.6e4     diverged (mean ~ 1e4)
 dcgan         0.688    8.3e4     diverged
 fgan          0.663    1.3e4     diverged
+gan           0.663    1.3e4     diverged (equals fgan: f-GAN with the gan divergence is this)
 gan_penalty   0.188    1.7e4     diverged
 gmmn          0.098    14.1      collapsed at (-3.2, 2.0), std 0.02
 mmd_gan       0.619    4.5e3     diverged
@@ -50,7 +51,7 @@ import pytest
 
 from gengan_jax import algorithms
 from gengan_jax.algorithms import alpha_gan
-from gengan_jax.algorithms.config import OptimizerConfig
+from gengan_jax.core import OptimizerConfig
 from tests import mutants
 
 TARGET_MEAN = np.array([2.0, -1.0], np.float32)

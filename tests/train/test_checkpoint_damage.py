@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gengan_jax.algorithms.config import ConfigError
+from gengan_jax.core import ConfigError
 from gengan_jax.train import loop
 from gengan_jax.train.checkpoint import (Checkpointer, CheckpointError, CheckpointMismatchError,
                                          CheckpointWarning, fingerprint, structure)

@@ -5,7 +5,7 @@ handling), and the intervals must line up with the calls."""
 import numpy as np
 import pytest
 
-from gengan_jax.algorithms.config import ConfigError
+from gengan_jax.core import ConfigError
 from gengan_jax.train import loop, nonfinite
 from gengan_jax.train.checkpoint import Checkpointer
 from gengan_jax.train.writers import read_metrics

@@ -11,7 +11,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from gengan_jax.algorithms.config import ConfigError
+from gengan_jax.core import ConfigError
 from gengan_jax.train import loop
 from tests.data._idx_writer import write_mnist
 from tests.train import _runs
