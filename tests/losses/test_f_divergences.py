@@ -63,12 +63,24 @@ def test_conjugate_is_numerical_sup(name):
 def test_conjugate_is_infinite_outside_domain(name):
   lo, hi, closed = losses.conjugate_domain(name)
   outside = [v for v in (lo - 1.0, hi + 1.0) if np.isfinite(v)]
-  if not outside:
-    return  # dom f* = R (kl)
-  assert np.all(np.isinf(losses.f_conjugate(jnp.asarray(outside), name)))
+  if outside:
+    assert np.all(np.isinf(losses.f_conjugate(jnp.asarray(outside), name)))
+  else:  # dom f* = R (kl, pearson): nothing is outside, f* is finite everywhere
+    t = jnp.array([-80.0, -10.0, -2.5, 0.0, 10.0, 80.0])
+    assert np.all(np.isfinite(losses.f_conjugate(t, name)))
   if closed:
     assert np.all(np.isfinite(losses.f_conjugate(
         jnp.asarray([v for v in (lo, hi) if np.isfinite(v)]), name)))
+
+
+# How far out f*(g_f(v)) is a float32 number (elsewhere beyond +-1000). kl's
+# exp(v - 1) and squared Hellinger's exp(v) - 1 exceed float32's 3.4e38 for v
+# above ~88.7, Neyman's 2 - 2 exp(-v / 2) for v below ~-177: there the true
+# value cannot be represented, so no formula is finite. (At +-80, the points
+# the check used to skip kl and squared Hellinger at, both are finite:
+# 2.0e34 and 5.5e34.)
+V_FAR = {"kl": (-1000.0, 88.0), "squared_hellinger": (-1000.0, 88.0),
+         "neyman": (-170.0, 1000.0)}
 
 
 @pytest.mark.parametrize("name", DIVS)
@@ -80,9 +92,14 @@ def test_activation_lands_in_domain_and_composes(name):
   # The closed form f*(g_f(v)) equals the composition of the two pieces.
   np.testing.assert_allclose(losses.conjugate_of_activation(v, name),
                              losses.f_conjugate(t, name), rtol=3e-5, atol=1e-5)
-  # And it is finite where the composition would overflow.
-  assert np.all(np.isfinite(losses.conjugate_of_activation(jnp.array([-80.0, 80.0]), name))
-                | (name in ("kl", "squared_hellinger")))
+  # And it is finite, and g_f(v) in the domain, far out, where the composition
+  # would overflow (squared Hellinger's g_f(80) rounds to 1, where f* is
+  # +inf), as far as the value itself is a float32 number.
+  v_lo, v_hi = V_FAR.get(name, (-1000.0, 1000.0))
+  v_far = jnp.array([v_lo, -80.0, 80.0, v_hi])
+  assert np.all(np.isfinite(losses.conjugate_of_activation(v_far, name)))
+  t_far = np.asarray(losses.output_activation(v_far, name))
+  assert np.all((t_far >= lo) & (t_far <= hi))
 
 
 @pytest.mark.parametrize("name", [d for d in DIVS if d != "total_variation"])

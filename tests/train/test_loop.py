@@ -8,7 +8,8 @@ import ml_collections
 import numpy as np
 import pytest
 
-from gengan_jax.algorithms.config import ConfigError
+from gengan_jax import algorithms, data, metrics
+from gengan_jax.core import ConfigError
 from gengan_jax.train import loop
 from gengan_jax.train.writers import read_metrics
 
@@ -32,7 +33,13 @@ def _params(state):
 
 
 def test_train_writes_outputs(tmp_path):
-  summary, state = loop.train(_config(), str(tmp_path))
+  # The grid, not the ring: no sample of a 6-step run comes within 3 std
+  # (0.03) of a ring mode, so its evaluation is all zeros whatever the samples;
+  # the grid's centre mode (0, 0) (std 0.05) is where the untrained
+  # generator's samples are, so some of them are high quality.
+  c = _config()
+  c.data.name = "grid"
+  summary, state = loop.train(c, str(tmp_path))
   assert summary["step"] == 6 and int(state.step) == 6
   for name in ("config.json", "metrics.jsonl", "summary.json", "samples.png"):
     assert (tmp_path / name).is_file(), name
@@ -42,7 +49,24 @@ def test_train_writes_outputs(tmp_path):
   assert logged == [2, 4, 6]
   assert all(np.isfinite(r["generator_loss"]) for r in records if "generator_loss" in r)
   evaluation = json.loads((tmp_path / "summary.json").read_text())["evaluation"]
-  assert evaluation["num_modes"] == 8 and 0 <= evaluation["modes_covered"] <= 8
+  # The evaluation is mode coverage of eval_samples=200 samples of the final
+  # state, drawn with the run's evaluation key (the third of
+  # split(key(seed), 3)): recomputed here, every field must match. Another key,
+  # another sample count or the initial state give another high-quality
+  # fraction (0.19, 0.215, 0.14, 0.22 instead of 0.21).
+  eval_key = jax.random.split(jax.random.key(c.seed), 3)[2]
+  samples = jax.jit(algorithms.get("alpha_gan").sample, static_argnums=2)(state, eval_key, 200)
+  grid = data.toy_mixture("grid")
+  direct = metrics.mode_coverage(np.asarray(samples), grid.means, grid.std)
+  assert evaluation["num_modes"] == direct.num_modes == 25
+  # Only the centre mode: the samples (spread ~0.25 around it) are ~7 of
+  # their std from the next modes, at distance 2.
+  assert evaluation["modes_covered"] == direct.modes_covered == 1
+  assert evaluation["high_quality_fraction"] == direct.high_quality_fraction > 0.0
+  # All high-quality samples in one mode: KL(q || uniform) = log 25.
+  assert evaluation["reverse_kl"] == pytest.approx(direct.reverse_kl, rel=1e-12)
+  assert evaluation["reverse_kl"] == pytest.approx(np.log(25.0), rel=1e-12)
+  assert summary["evaluation"] == evaluation
   # keep_checkpoints=2: steps 4 and 6 remain.
   assert sorted(int(d) for d in os.listdir(tmp_path / "checkpoints")) == [4, 6]
 
