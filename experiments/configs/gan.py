@@ -1,0 +1,46 @@
+"""The two-player GAN family itself: a loss pair and a penalty by name.
+
+The named GANs (``dcgan``, ``gan_penalty``, ``fgan``, ``wgan_gp``) are
+presets of this family with their papers' defaults; this config trains any
+other combination, e.g. the least-squares GAN or the hinge GAN::
+
+  --config=experiments/configs/gan.py:ring --config.model.loss=hinge
+  --config=experiments/configs/gan.py:grid --config.model.loss=least_squares \
+      --config.model.penalty=r1 --config.model.penalty_weight=5.0
+
+(loss pairs: ``gengan_jax.losses.LOSS_PAIRS``; penalties:
+``gengan_jax.losses.PENALTIES``). Defaults: the non-saturating GAN
+(Goodfellow et al. 2014), no penalty, one generator update per
+discriminator update, Adam 2e-4.
+
+Variants (``--config=experiments/configs/gan.py:<variant>``):
+
+* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
+  VEEGAN/PacGAN), MLPs;
+* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
+  0.05; VEEGAN/PacGAN);
+* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
+  ``common.mnist_directory``), DCGAN-style networks.
+"""
+
+from gengan_jax.configs import common
+
+
+def get_config(arg=None):
+  v = common.variant(arg)
+  if v == "mnist":
+    c = common.mnist(common.base("gan"))
+  else:
+    c = common.toy(common.base("gan"), v)
+    c.data.batch_size = 256
+    c.train.steps = 20000
+    c.train.plot_every = 5000
+    c.model.latent_dim = 2
+  c.model.loss = "non_saturating"
+  c.model.penalty = "none"
+  c.model.penalty_weight = 10.0
+  c.model.generator_updates = 1
+  b2 = 0.999 if v == "mnist" else 0.9
+  c.model.generator_optimizer = common.adam(2e-4, 0.5, b2)
+  c.model.discriminator_optimizer = common.adam(2e-4, 0.5, b2)
+  return c
