@@ -1,9 +1,9 @@
 """Algorithms: one module per paper whose Algorithm 1 really differs.
 
 :mod:`.gan` is the two-player family (a loss pair, a penalty, a schedule);
-``dcgan`` and ``gan_penalty`` are presets of it (their modules hold the
-papers' citations and defaults), registered under their names beside
-``gan`` itself.
+``dcgan``, ``gan_penalty``, ``fgan`` and ``wgan_gp`` are presets of it (their
+modules hold the papers' citations and defaults), registered under their
+names beside ``gan`` itself.
 
 Each module defines the contract of :mod:`gengan_jax.core.contract`
 (``Config``, ``State``, ``init``, ``train_step``, ``sample`` and, where

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 
 from gengan_jax.algorithms import gan
-from gengan_jax.algorithms.gan import State, init, sample, train_step  # noqa: F401
+from gengan_jax.algorithms.gan import State, init, num_batches, sample, train_step  # noqa: F401
 from gengan_jax.core import OptimizerConfig
 
 

@@ -3,7 +3,7 @@
 Nowozin, Cseke & Tomioka, "f-GAN: Training generative neural samplers using
 variational divergence minimization" (NeurIPS 2016), Algorithm 1 with
 alternating (rather than simultaneous) updates. The critic ``V`` maximises the
-variational lower bound
+variational lower bound (eq. 6)
 
     F = E_data[g_f(V(x))] - E_model[f*(g_f(V(G(z))))]  <=  D_f(data || model)
 
@@ -18,133 +18,58 @@ One ``train_step``:
 
 1. critic: minimise ``-F`` on one data batch and fresh model samples;
 2. ``generator_updates`` times, with fresh ``z``: minimise the generator loss.
+
+The metric ``divergence_estimate`` is ``F`` on the step's batch, before the
+critic's update (:func:`gengan_jax.ratio.variational_estimate`).
+
+A preset of the two-player family (:mod:`gengan_jax.algorithms.gan`): loss
+pair ``'f:<critic_divergence>'`` (:func:`gengan_jax.losses.f_divergence_pair`),
+no penalty, batch norm in the critic. With ``critic_divergence='gan'`` and the
+non-saturating generator it is DCGAN with one generator update.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import jax
-import jax.numpy as jnp
-
 from gengan_jax import losses
-from gengan_jax.algorithms import networks
-from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, ConfigError, OptimizerConfig, check, check_choice
-from gengan_jax.core import train_state as ts
-from gengan_jax.core.keys import gaussian_prior, step_keys
-from gengan_jax.losses import f_divergences as fdiv
-from gengan_jax.ratio import variational_estimate
+from gengan_jax.algorithms import gan
+from gengan_jax.algorithms.gan import State, init, num_batches, sample, train_step  # noqa: F401
+from gengan_jax.core import OptimizerConfig, check_choice
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(ArchitectureConfig):
-  """f-GAN hyper-parameters.
+class Config(gan.Config):
+  """f-GAN hyper-parameters (Nowozin et al. 2016: Adam 2e-4, beta1 0.5).
 
   Attributes:
     critic_divergence: the f-divergence whose variational bound the critic
-      maximises, one of :data:`gengan_jax.losses.DIVERGENCES`.
+      maximises, one of :data:`gengan_jax.losses.DIVERGENCES` (sets the
+      family's ``loss`` to ``'f:<critic_divergence>'``).
     generator_divergence: the divergence the generator minimises; ``None``
       for the critic's.
     generator_loss: ``'non_saturating'`` (Nowozin et al., Sec. 3.2) or
       ``'saturating'`` (the saddle-point objective, eq. 6).
     generator_updates: generator updates per critic update.
-    generator_optimizer, critic_optimizer: Adam settings.
+    generator_optimizer, critic_optimizer: Adam settings (``critic_optimizer``
+      sets the family's ``discriminator_optimizer``).
+    (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
   """
 
   critic_divergence: str = "gan"
   generator_divergence: str | None = None
   generator_loss: str = "non_saturating"
+  penalty: str = "none"
   generator_updates: int = 1
   generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
   critic_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
+  # The family's names of the two settings above, set from them.
+  loss: str = dataclasses.field(default="f:gan", init=False)
+  discriminator_optimizer: OptimizerConfig = dataclasses.field(
+      default=OptimizerConfig(2e-4, 0.5, 0.999), init=False)
 
   def __post_init__(self):
+    check_choice("critic_divergence", self.critic_divergence, losses.DIVERGENCES)
+    gan.derive(self, loss="f:" + self.critic_divergence,
+               discriminator_optimizer=self.critic_optimizer)
     super().__post_init__()
-    check_choice("critic_divergence", self.critic_divergence, fdiv.DIVERGENCES)
-    if self.generator_divergence is not None:
-      check_choice("generator_divergence", self.generator_divergence, fdiv.DIVERGENCES)
-      if (self.critic_divergence == "total_variation"
-          and self.generator_divergence != "total_variation"):
-        raise ConfigError(
-            "config value critic_divergence='total_variation' is invalid with "
-            f"generator_divergence={self.generator_divergence!r}: a TV critic "
-            "does not estimate the density ratio; use the same divergence.")
-    check_choice("generator_loss", self.generator_loss, fdiv.GENERATOR_LOSSES)
-    check(self.generator_updates >= 1, "generator_updates",
-          self.generator_updates, "a positive integer")
-
-
-class State(AlgorithmState):
-  """Generator and critic states, and the number of steps taken."""
-
-  generator: ts.TrainState
-  critic: ts.TrainState
-
-
-def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
-  """Initialises the generator and the critic (a discriminator network)."""
-  g_key, c_key = jax.random.split(key)
-  return State(
-      step=jnp.zeros((), jnp.int32),
-      generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
-      critic=networks.discriminator(config, c_key, example_batch, config.critic_optimizer),
-      config=config,
-  )
-
-
-def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
-  """One critic update and ``generator_updates`` generator updates.
-
-  Args:
-    state: the current state.
-    batch: data of shape ``[1, B, *data_shape]``.
-    key: the run's key; the step number is folded in here.
-
-  Returns:
-    The new state and scalar metrics (``divergence_estimate`` is the
-    critic's variational bound on this batch, before its update).
-  """
-  cfg = state.config
-  x = batch[0]
-  n = x.shape[0]
-  keys = step_keys(key, state.step, "critic", "generator")
-  G, C = state.generator, state.critic
-  div = cfg.critic_divergence
-
-  # 1. Critic: maximise the variational bound F.
-  x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(keys["critic"], n,
-                                                              cfg.latent_dim)))
-
-  def c_loss_fn(critic):
-    real_v, fake_v = critic(x), critic(x_fake)
-    real_terms, fake_terms = losses.fgan_critic_loss(real_v, fake_v, divergence=div)
-    return real_terms.mean() + fake_terms.mean(), (real_v, fake_v)
-
-  C, c_loss, (real_v, fake_v) = ts.minimize(C, c_loss_fn)
-
-  # 2. Generator.
-  g_losses = []
-  for i in range(cfg.generator_updates):
-    z = gaussian_prior(jax.random.fold_in(keys["generator"], i), n, cfg.latent_dim)
-
-    def g_loss_fn(g):
-      loss = losses.fgan_generator_loss(
-          ts.forward(C, g(z)), divergence=cfg.generator_divergence or div,
-          critic_divergence=div, form=cfg.generator_loss)
-      return loss.mean(), None
-
-    G, g_loss, _ = ts.minimize(G, g_loss_fn)
-    g_losses.append(g_loss)
-
-  metrics = {
-      "critic_loss": c_loss,
-      "generator_loss": jnp.mean(jnp.stack(g_losses)),
-      "divergence_estimate": variational_estimate(real_v, fake_v, divergence=div),
-  }
-  return state.replace(step=state.step + 1, generator=G, critic=C), metrics
-
-
-def sample(state: State, key: jax.Array, num: int) -> jax.Array:
-  """Draws ``num`` samples ``G(z)``, ``z ~ N(0, I)`` (BN in inference mode)."""
-  return networks.sample(state.generator, key, num, state.config.latent_dim)

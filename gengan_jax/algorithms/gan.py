@@ -5,20 +5,34 @@ objective: compare_gan's lesson (``modular_gan.py``) is that a new GAN is a
 choice of loss pair (:func:`gengan_jax.losses.loss_pair`: minimax,
 non-saturating, least squares, hinge, Wasserstein, every f-divergence) and
 of penalty (:func:`gengan_jax.losses.penalty_terms`: none, WGAN-GP two- and
-one-sided, DRAGAN, R1, R2), not a new file. The named algorithms of this
-family are presets of it (``dcgan``, ``gan_penalty``): a module with the
-paper's citation and its defaults as a ``Config`` subclass.
+one-sided, DRAGAN, R1, R2), not a new file; TF-GAN's that the update
+schedule is data (``GANTrainSteps``). The named algorithms of this family are
+presets of it (``dcgan``, ``gan_penalty``, ``fgan``, ``wgan_gp``): a module
+with the paper's citation and its defaults as a ``Config`` subclass.
 
-With ``pair = loss_pair(config.loss)`` and ``P`` the penalty, one
-``train_step`` is:
+With ``pair = loss_pair(config)`` and ``P`` the penalty, one ``train_step``
+is:
 
-1. discriminator, on one data batch and fresh ``z``: minimise
+1. ``discriminator_updates`` times (WGAN-GP's ``n_critic``), each on its own
+   data batch and fresh ``z``: minimise
    ``mean pair.real(D(x)) + mean pair.fake(D(G(z))) + penalty_weight * mean P``;
 2. ``generator_updates`` times, each with fresh ``z``: minimise
    ``mean pair.generator(D(G(z)))``.
 
+An f-GAN pair's generator may minimise another divergence than its critic's
+(``generator_divergence``), in the saturating or non-saturating form
+(``generator_loss``): :func:`gengan_jax.losses.f_divergence_pair`.
+
 The discriminator has batch norm unless a penalty is used (penalties are
 per-example gradients; ``discriminator_batch_norm`` overrides).
+
+Metrics: the losses; the penalty (``gradient_penalty``); what the
+adversarial loss estimates where the pair says (``divergence_estimate``: the
+f-GAN variational bound; ``wasserstein_estimate``: the critic's
+Kantorovich-Rubinstein dual), otherwise the adversarial loss alone
+(``gan_loss``, with a penalty) and the mean outputs (``d_real``, ``d_fake``
+as probabilities for logit pairs; ``real_score``, ``fake_score``). With
+several discriminator updates they are those of the last one.
 """
 
 from __future__ import annotations
@@ -36,9 +50,6 @@ from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
 PENALTIES = losses.PENALTIES
-# Pairs whose discriminator outputs are logits of P(data): their metrics are
-# the mean probabilities D(x), D(G(z)); the others report mean raw scores.
-LOGIT_PAIRS = ("minimax", "non_saturating", "f:gan")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,21 +58,30 @@ class Config(ArchitectureConfig):
 
   Attributes:
     loss: a loss pair of :data:`gengan_jax.losses.LOSS_PAIRS`.
+    generator_divergence: with an ``'f:<divergence>'`` loss, the divergence
+      the generator minimises; ``None`` for the critic's.
+    generator_loss: with an ``'f:<divergence>'`` loss, ``'non_saturating'``
+      or ``'saturating'``.
     penalty: one of :data:`PENALTIES`.
     penalty_weight: lambda (GP, DRAGAN) or gamma / 2 (R1, R2), >= 0.
     target_norm: the gradient norm the GP and DRAGAN penalties aim at.
     dragan_method, dragan_scale: see :func:`gengan_jax.losses.dragan_perturb`.
-    generator_updates: generator updates per discriminator update.
+    discriminator_updates: discriminator updates per step, each on its own
+      data batch (``n_critic``).
+    generator_updates: generator updates per step.
     discriminator_batch_norm: batch norm in D; ``None``: only without a penalty.
     generator_optimizer, discriminator_optimizer: optimizer settings.
   """
 
   loss: str = "non_saturating"
+  generator_divergence: str | None = None
+  generator_loss: str = "non_saturating"
   penalty: str = "none"
   penalty_weight: float = 10.0
   target_norm: float = 1.0
   dragan_method: str = "uniform"
   dragan_scale: float = 0.5
+  discriminator_updates: int = 1
   generator_updates: int = 1
   discriminator_batch_norm: bool | None = None
   generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
@@ -70,11 +90,29 @@ class Config(ArchitectureConfig):
   def __post_init__(self):
     super().__post_init__()
     check_choice("loss", self.loss, losses.LOSS_PAIRS)
+    check_choice("generator_loss", self.generator_loss, losses.GENERATOR_LOSSES)
+    divergence = losses.loss_pair(self.loss).divergence
+    if self.generator_divergence is not None:
+      check_choice("generator_divergence", self.generator_divergence, losses.DIVERGENCES)
+    if divergence is None and (self.generator_divergence, self.generator_loss) != (
+        None, "non_saturating"):
+      raise ConfigError(
+          f"config values generator_divergence={self.generator_divergence!r}, generator_loss="
+          f"{self.generator_loss!r} are invalid with loss={self.loss!r}: they choose an "
+          "f-GAN generator; use loss='f:<divergence>', or None and 'non_saturating'.")
+    if divergence == "total_variation" and self.generator_divergence not in (
+        None, "total_variation"):
+      raise ConfigError(
+          f"config value generator_divergence={self.generator_divergence!r} is invalid with "
+          "a 'total_variation' critic: it does not estimate the density ratio; use the "
+          "same divergence.")
     check_choice("penalty", self.penalty, PENALTIES)
     check(self.penalty_weight >= 0, "penalty_weight", self.penalty_weight, ">= 0")
     check(self.target_norm >= 0, "target_norm", self.target_norm, ">= 0")
     check_choice("dragan_method", self.dragan_method, losses.DRAGAN_METHODS)
     check(self.dragan_scale >= 0, "dragan_scale", self.dragan_scale, ">= 0")
+    check(self.discriminator_updates >= 1, "discriminator_updates",
+          self.discriminator_updates, "a positive integer")
     check(self.generator_updates >= 1, "generator_updates",
           self.generator_updates, "a positive integer")
     if self.discriminator_batch_norm and self.penalty != "none":
@@ -90,11 +128,36 @@ class Config(ArchitectureConfig):
     return self.discriminator_batch_norm
 
 
+def derive(config: Config, **fields) -> None:
+  """Sets family ``fields`` of a preset's ``config`` from the preset's own names.
+
+  A preset that speaks its paper's words (``n_critic``, ``critic_optimizer``)
+  declares the family's fields they stand for ``init=False`` and calls this
+  in ``__post_init__``, before :meth:`Config.__post_init__` checks them.
+  """
+  for name, value in fields.items():
+    object.__setattr__(config, name, value)
+
+
+def loss_pair(config: Config) -> losses.LossPair:
+  """The pair named ``config.loss``, with an f-GAN pair's generator choices."""
+  pair = losses.loss_pair(config.loss)
+  if pair.divergence is None:
+    return pair
+  return losses.f_divergence_pair(pair.divergence, config.generator_divergence,
+                                  config.generator_loss)
+
+
 class State(AlgorithmState):
   """Generator and discriminator states, and the number of steps taken."""
 
   generator: ts.TrainState
   discriminator: ts.TrainState
+
+
+def num_batches(config: Config) -> int:
+  """Data batches consumed by one ``train_step``: one per discriminator update."""
+  return config.discriminator_updates
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -118,37 +181,82 @@ def penalty_terms(cfg: Config, critic_fn, real: jax.Array, fake: jax.Array,
                               dragan_scale=cfg.dragan_scale)
 
 
+def _per_update(key: jax.Array | None, num: int) -> jax.Array | None:
+  """``num`` keys, one per update: ``key`` itself when there is one update."""
+  if key is None or num == 1:
+    return key
+  return jax.random.split(key, num)
+
+
+def _repeat(update, carry, xs, num: int):
+  """``num`` updates over the leading axis of ``xs`` (``lax.scan``); the last outputs.
+
+  One update is a plain call on ``xs`` itself, with no loop around it.
+  """
+  if num == 1:
+    return update(carry, xs)
+  carry, outputs = jax.lax.scan(update, carry, xs)
+  return carry, jax.tree.map(lambda v: v[-1], outputs)
+
+
+def _discriminator_metrics(pair: losses.LossPair, loss, adversarial, penalty, real_d,
+                           fake_d) -> dict[str, jax.Array]:
+  metrics = {"discriminator_loss": loss}
+  if penalty is not None:
+    metrics["gradient_penalty"] = penalty
+  if pair.estimate:
+    metrics[pair.estimate] = -pair.discriminator_loss(real_d, fake_d)
+    return metrics
+  if penalty is not None:
+    metrics["gan_loss"] = adversarial
+  if pair.logits:
+    metrics.update(d_real=jnp.mean(jax.nn.sigmoid(real_d)),
+                   d_fake=jnp.mean(jax.nn.sigmoid(fake_d)))
+  else:
+    metrics.update(real_score=jnp.mean(real_d), fake_score=jnp.mean(fake_d))
+  return metrics
+
+
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
-  """One discriminator update and ``generator_updates`` generator updates.
+  """``discriminator_updates`` discriminator updates, then ``generator_updates`` G updates.
 
   Args:
     state: the current state.
-    batch: data of shape ``[1, B, *data_shape]``.
+    batch: data of shape ``[discriminator_updates, B, *data_shape]``.
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  pair = losses.loss_pair(cfg.loss)
+  num_d = cfg.discriminator_updates
+  if batch.shape[0] != num_d:
+    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
+                     f"discriminator_updates={num_d} needs {num_d}.")
+  pair = loss_pair(cfg)
   penalised = cfg.penalty != "none"
-  x = batch[0]
-  n = x.shape[0]
+  n = batch.shape[1]
   names = ("discriminator", "penalty", "generator") if penalised else ("discriminator",
                                                                        "generator")
   keys = step_keys(key, state.step, *names)
-  G, D = state.generator, state.discriminator
+  G = state.generator
 
-  # 1. Discriminator: data against fresh samples.
-  x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(keys["discriminator"], n,
-                                                              cfg.latent_dim)))
+  # 1. Discriminator, `discriminator_updates` times: data against fresh samples.
+  def d_update(D, inputs):
+    x, z_key, p_key = inputs
+    x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(z_key, n, cfg.latent_dim)))
 
-  def d_loss_fn(d):
-    real_d, fake_d = d(x), d(x_fake)
-    adversarial = pair.real(real_d).mean() + pair.fake(fake_d).mean()
-    if not penalised:
-      return adversarial, (adversarial, None, real_d, fake_d)
-    penalty = penalty_terms(cfg, d, x, x_fake, keys["penalty"]).mean()
-    return adversarial + cfg.penalty_weight * penalty, (adversarial, penalty, real_d, fake_d)
+    def d_loss_fn(d):
+      real_d, fake_d = d(x), d(x_fake)
+      adversarial = pair.discriminator_loss(real_d, fake_d)
+      if not penalised:
+        return adversarial, (adversarial, None, real_d, fake_d)
+      penalty = penalty_terms(cfg, d, x, x_fake, p_key).mean()
+      return adversarial + cfg.penalty_weight * penalty, (adversarial, penalty, real_d, fake_d)
 
-  D, d_loss, (adversarial, penalty, real_d, fake_d) = ts.minimize(D, d_loss_fn)
+    D, d_loss, aux = ts.minimize(D, d_loss_fn)
+    return D, _discriminator_metrics(pair, d_loss, *aux)
+
+  inputs = (batch[0] if num_d == 1 else batch, _per_update(keys["discriminator"], num_d),
+            _per_update(keys.get("penalty"), num_d))
+  D, metrics = _repeat(d_update, state.discriminator, inputs, num_d)
 
   # 2. Generator, `generator_updates` times with fresh prior samples.
   g_losses = []
@@ -157,14 +265,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     G, g_loss, _ = ts.minimize(G, lambda g: (pair.generator(ts.forward(D, g(z))).mean(), None))
     g_losses.append(g_loss)
 
-  metrics = {"discriminator_loss": d_loss, "generator_loss": jnp.mean(jnp.stack(g_losses))}
-  if penalised:
-    metrics.update(gan_loss=adversarial, penalty=penalty)
-  if cfg.loss in LOGIT_PAIRS:
-    metrics.update(d_real=jnp.mean(jax.nn.sigmoid(real_d)),
-                   d_fake=jnp.mean(jax.nn.sigmoid(fake_d)))
-  else:
-    metrics.update(real_score=jnp.mean(real_d), fake_score=jnp.mean(fake_d))
+  metrics["generator_loss"] = jnp.mean(jnp.stack(g_losses))
   return state.replace(step=state.step + 1, generator=G, discriminator=D), metrics
 
 

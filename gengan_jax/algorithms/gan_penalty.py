@@ -30,8 +30,8 @@ from __future__ import annotations
 import dataclasses
 
 from gengan_jax.algorithms import gan
-from gengan_jax.algorithms.gan import (PENALTIES, State, init, penalty_terms,  # noqa: F401
-                                       sample, train_step)
+from gengan_jax.algorithms.gan import (PENALTIES, State, init, num_batches,  # noqa: F401
+                                       penalty_terms, sample, train_step)
 from gengan_jax.core import OptimizerConfig
 
 

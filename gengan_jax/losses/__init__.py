@@ -52,6 +52,7 @@ from gengan_jax.losses.reconstruction import l1_reconstruction
 from gengan_jax.losses.reconstruction import l2_reconstruction
 from gengan_jax.losses.constraints import clip_weights
 from gengan_jax.losses.f_divergences import DIVERGENCES
+from gengan_jax.losses.f_divergences import GENERATOR_LOSSES
 from gengan_jax.losses.f_divergences import conjugate_domain
 from gengan_jax.losses.f_divergences import conjugate_of_activation
 from gengan_jax.losses.f_divergences import f_conjugate
@@ -75,6 +76,7 @@ from gengan_jax.losses.penalties import PENALTIES
 from gengan_jax.losses.penalties import penalty_terms
 from gengan_jax.losses.gan_pairs import LOSS_PAIRS
 from gengan_jax.losses.gan_pairs import LossPair
+from gengan_jax.losses.gan_pairs import f_divergence_pair
 from gengan_jax.losses.gan_pairs import least_squares_pair
 from gengan_jax.losses.gan_pairs import loss_pair
 from gengan_jax.losses.penalties import dragan_penalty
@@ -92,6 +94,7 @@ __all__ = [
     "BREGMAN_GENERATORS",
     "DIVERGENCES",
     "DRAGAN_METHODS",
+    "GENERATOR_LOSSES",
     "LOSS_PAIRS",
     "LossPair",
     "PENALTIES",
@@ -104,6 +107,7 @@ __all__ = [
     "dragan_penalty",
     "dragan_perturb",
     "f_conjugate",
+    "f_divergence_pair",
     "f_generator",
     "f_prime_at_one",
     "feature_mmd2",

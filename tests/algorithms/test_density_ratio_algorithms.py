@@ -58,11 +58,11 @@ def _fgan_recomputed(state, new):
   n, div = len(x), cfg.critic_divergence
   k_critic, k_generator = _first_step_keys(2)
   x_fake = _apply(state.generator, jax.random.normal(k_critic, (n, cfg.latent_dim)))
-  real_v, fake_v = _apply(state.critic, x), _apply(state.critic, x_fake)
+  real_v, fake_v = _apply(state.discriminator, x), _apply(state.discriminator, x_fake)
   bound = (jnp.mean(losses.output_activation(real_v, div))
            - jnp.mean(losses.f_conjugate(losses.output_activation(fake_v, div), div)))
   z = jax.random.normal(jax.random.fold_in(k_generator, 0), (n, cfg.latent_dim))
-  return float(bound), _apply(new.critic, _apply(state.generator, z))
+  return float(bound), _apply(new.discriminator, _apply(state.generator, z))
 
 
 @pytest.mark.parametrize("divergence", losses.DIVERGENCES)
@@ -73,11 +73,12 @@ def test_fgan_every_divergence_steps(divergence):
   # The critic minimises -F: its loss and the reported estimate are -F and F of
   # the initial critic on this step's batch.
   np.testing.assert_allclose(metrics["divergence_estimate"], bound, rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(metrics["critic_loss"], -bound, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(metrics["discriminator_loss"], -bound, rtol=1e-5, atol=1e-6)
   # The saturating generator loss -f*(g_f(V(G(z)))), with the updated critic.
   expected = -jnp.mean(losses.f_conjugate(losses.output_activation(v, divergence), divergence))
   np.testing.assert_allclose(metrics["generator_loss"], expected, rtol=1e-5, atol=1e-6)
-  assert _changed(state.critic, new.critic) and _changed(state.generator, new.generator)
+  assert _changed(state.discriminator, new.discriminator)
+  assert _changed(state.generator, new.generator)
 
 
 @pytest.mark.parametrize("critic,generator", [("gan", "reverse_kl"), ("kl", "jensen_shannon"),
@@ -87,14 +88,14 @@ def test_fgan_separate_critic_and_generator_divergences(critic, generator):
                                   generator_divergence=generator)
   bound, v = _fgan_recomputed(state, new)
   np.testing.assert_allclose(metrics["divergence_estimate"], bound, rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(metrics["critic_loss"], -bound, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(metrics["discriminator_loss"], -bound, rtol=1e-5, atol=1e-6)
   # The generator reads the critic's output as a log ratio and minimises the
   # non-saturating loss -f'(r) of its own divergence, which differs (by
   # 0.24-0.67 here) from the critic divergence's own loss -g_f(v).
   expected = -jnp.mean(losses.optimal_critic(losses.log_ratio_from_critic(v, critic), generator))
   np.testing.assert_allclose(metrics["generator_loss"], expected, rtol=1e-5, atol=1e-6)
   assert abs(float(expected) + float(jnp.mean(losses.output_activation(v, critic)))) > 0.1
-  assert _changed(state.critic, new.critic)
+  assert _changed(state.discriminator, new.discriminator)
   # TV's f'(r) = sign(r - 1) / 2 is piecewise constant: its gradient is 0, and
   # Adam leaves the generator where it was; the others move it.
   assert _changed(state.generator, new.generator) == (generator != "total_variation")
@@ -129,7 +130,7 @@ def test_gan_penalty_every_penalty_steps(penalty):
     # No penalty term: the step is the family's plain non-saturating GAN,
     # which reports no penalty metrics (its state equals 'gan' with the same
     # settings: tests/algorithms/test_gan_family.py).
-    assert "penalty" not in metrics and "gan_loss" not in metrics
+    assert "gradient_penalty" not in metrics and "gan_loss" not in metrics
     assert 0.0 < float(metrics["d_real"]) < 1.0 and 0.0 < float(metrics["d_fake"]) < 1.0
   elif penalty == "wgan_gp_one_sided":
     # The gradient norms of the initial critic at this step's interpolates
@@ -139,16 +140,17 @@ def test_gan_penalty_every_penalty_steps(penalty):
     # some exceed it: the penalty is their mean, between 0 and the two-sided.
     norms = _gradient_norms_at_interpolates(state)
     assert float(norms.max()) < 1.0
-    assert float(metrics["penalty"]) == 0.0
+    assert float(metrics["gradient_penalty"]) == 0.0
     _, _, two_sided = _one_step("gan_penalty", penalty="wgan_gp")
-    np.testing.assert_allclose(two_sided["penalty"], jnp.mean((norms - 1.0) ** 2), rtol=1e-4)
+    np.testing.assert_allclose(two_sided["gradient_penalty"], jnp.mean((norms - 1.0) ** 2),
+                               rtol=1e-4)
     _, _, one_sided = _one_step("gan_penalty", penalty=penalty, target_norm=0.5)
     _, _, two_sided = _one_step("gan_penalty", penalty="wgan_gp", target_norm=0.5)
-    np.testing.assert_allclose(one_sided["penalty"],
+    np.testing.assert_allclose(one_sided["gradient_penalty"],
                                jnp.mean(jnp.maximum(norms - 0.5, 0.0) ** 2), rtol=1e-4)
-    assert 0.0 < float(one_sided["penalty"]) < float(two_sided["penalty"])
+    assert 0.0 < float(one_sided["gradient_penalty"]) < float(two_sided["gradient_penalty"])
   else:
-    assert float(metrics["penalty"]) > 0.0
+    assert float(metrics["gradient_penalty"]) > 0.0
 
 
 def test_gan_penalty_discriminator_has_no_batch_norm_with_a_penalty():
@@ -167,8 +169,8 @@ def test_gan_penalty_r1_metric_is_the_mean_squared_gradient_norm():
   D = state.discriminator
   critic = lambda x: D.apply_fn({"params": D.params}, x, train=True)
   grads = jax.vmap(jax.grad(lambda x: critic(x[None])[0]))(jnp.asarray(data[0]))
-  assert float(metrics["penalty"]) == pytest.approx(float(jnp.mean(jnp.sum(grads ** 2, -1))),
-                                                    rel=1e-4)
+  assert float(metrics["gradient_penalty"]) == pytest.approx(
+      float(jnp.mean(jnp.sum(grads ** 2, -1))), rel=1e-4)
 
 
 def test_mmd_gan_critic_stays_clipped():

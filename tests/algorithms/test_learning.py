@@ -91,7 +91,7 @@ def config(name: str):
   optimizers = {f.name: dataclasses.replace(getattr(cfg, f.name),
                                             learning_rate=s["learning_rate"])
                 for f in dataclasses.fields(cfg)
-                if isinstance(getattr(cfg, f.name), OptimizerConfig)}
+                if f.init and isinstance(getattr(cfg, f.name), OptimizerConfig)}
   return module, dataclasses.replace(cfg, **optimizers)
 
 

@@ -11,7 +11,17 @@ substrate redesign (issue 10) by running this file as a script::
 
 Changed on purpose since: ``dcgan``, ``fgan`` and ``gan_penalty`` with the
 ``dcgan`` arch (issue 10's one batch-norm rule: the generator's running
-statistics no longer take the pass that draws the discriminator's fakes).
+statistics no longer take the pass that draws the discriminator's fakes);
+``wgan_gp`` (both archs; its ``init`` is unchanged) when it became a preset
+of the two-player family (issue 10): it now draws its keys as the family
+does (with a penalty, three role keys: the fakes' ``z`` from the
+discriminator key and ``eps`` from the penalty key, each split ``n_critic``
+ways, and the generator's ``z`` from ``fold_in(generator key, 0)``), where it
+split one critic key ``n_critic`` ways into ``(z, eps)`` pairs and drew the
+generator's ``z`` from its key directly; and its critic loss is summed as
+``mean(-f(x)) + mean(f(G(z)))`` (the loss pair's terms) rather than
+``mean(f(G(z)) - f(x))``. The old module with only these two changes gives
+the new numbers bit for bit.
 
 Re-record only on purpose, and say in the commit which numbers changed and
 why. Arrays are compared by position in the state (``jax.tree.leaves``

@@ -116,7 +116,7 @@ def test_every_gan_penalty_is_checked():
 
 
 def test_wgan_gp_adds_weight_times_the_gradient_penalty(monkeypatch):
-  _check_penalty_acts(monkeypatch, "wgan_gp", "critic", "gradient_penalty_weight", 0.0,
+  _check_penalty_acts(monkeypatch, "wgan_gp", "discriminator", "gradient_penalty_weight", 0.0,
                       "wgan_gp", "real", n_critic=1)
 
 
@@ -136,8 +136,7 @@ def _fgan_and_dcgan_states(steps=3, **fgan_fields):
   for _ in range(steps):
     fs, _ = f_step(fs, data, jax.random.key(1))
     ds, _ = d_step(ds, data, jax.random.key(1))
-    # fgan names its second network 'critic', dcgan 'discriminator'.
-    out.append(((fs.generator, fs.critic), (ds.generator, ds.discriminator)))
+    out.append(((fs.generator, fs.discriminator), (ds.generator, ds.discriminator)))
   return out
 
 

@@ -127,3 +127,68 @@ def test_penalty_registry_is_the_penalty_functions(name):
 def test_unknown_penalty_lists_the_choices():
   with pytest.raises(ValueError, match=r"penalty='gp'.*'wgan_gp'.*'r2'"):
     losses.penalty_terms("gp", _critic, jnp.ones((2, 2)), jnp.ones((2, 2)), None)
+
+
+# f_divergence_pair(critic, generator, form).generator in closed form: with the
+# same divergence -g_f(v) or -f*(g_f(v)); with another one, log r read off the
+# critic (v for gan, v - 1 for kl, v / 2 for neyman) and -h'(r) or -h*(h'(r)).
+F_GENERATORS = {
+    ("gan", "gan", "saturating"): -_softplus(D),  # log(1 - D): the minimax generator
+    ("kl", "kl", "non_saturating"): -D,
+    ("kl", "kl", "saturating"): -np.exp(D - 1),
+    ("gan", "reverse_kl", "non_saturating"): np.exp(-D),  # -h'(r) = 1/r, r = e^v
+    ("gan", "reverse_kl", "saturating"): 1 - D,  # -(log r - 1)
+    ("gan", "kl", "non_saturating"): -(1 + D),  # -(1 + log r)
+    ("kl", "gan", "non_saturating"): _softplus(-(D - 1)),  # -log(r / (1 + r))
+    ("neyman", "pearson", "saturating"): -np.expm1(D),  # -(r^2 - 1), r = e^(v/2)
+}
+
+
+@pytest.mark.parametrize("critic, generator, form", sorted(F_GENERATORS))
+def test_f_divergence_pair_generator_closed_forms(critic, generator, form):
+  pair = losses.f_divergence_pair(critic, generator, form)
+  np.testing.assert_allclose(pair.generator(D), F_GENERATORS[critic, generator, form],
+                             rtol=1e-5, atol=1e-6)
+  # The critic's terms are the f-GAN critic's, whatever the generator does.
+  real, fake = losses.fgan_critic_loss(D, D, divergence=critic)
+  np.testing.assert_array_equal(pair.real(D), real)
+  np.testing.assert_array_equal(pair.fake(D), fake)
+  assert pair.divergence == critic and pair.estimate == "divergence_estimate"
+
+
+def test_f_divergence_pair_defaults_are_the_registered_pair_and_saturating_gan_is_minimax():
+  for div in losses.DIVERGENCES:
+    made, registered = losses.f_divergence_pair(div), losses.loss_pair("f:" + div)
+    assert made.name == registered.name == "f:" + div
+    np.testing.assert_array_equal(made.generator(D), registered.generator(D))
+  sat = losses.f_divergence_pair("gan", generator_loss="saturating")
+  np.testing.assert_allclose(sat.generator(D), losses.loss_pair("minimax").generator(D),
+                             rtol=1e-6, atol=1e-6)
+  assert sat.name == "f:gan (generator: gan, saturating)"
+
+
+def test_f_divergence_pair_errors_name_the_choices():
+  with pytest.raises(ValueError, match=r"`generator_divergence`='chi'.*'kl'"):
+    losses.f_divergence_pair("kl", "chi")
+  with pytest.raises(ValueError, match=r"`generator_loss`='minimax'.*'saturating'"):
+    losses.f_divergence_pair("kl", generator_loss="minimax")
+  with pytest.raises(ValueError, match=r"'total_variation' critic"):
+    losses.f_divergence_pair("total_variation", "kl")
+
+
+def test_estimates_are_the_negated_adversarial_loss():
+  """-L_D of an f pair is the variational bound; of wasserstein, the KR dual."""
+  from gengan_jax import ratio  # pylint: disable=g-import-not-at-top
+  real_d, fake_d = D, D[::-1] * 0.5 - 0.2
+  for div in losses.DIVERGENCES:
+    pair = losses.loss_pair("f:" + div)
+    np.testing.assert_array_equal(-pair.discriminator_loss(real_d, fake_d),
+                                  ratio.variational_estimate(real_d, fake_d, divergence=div))
+  w = losses.loss_pair("wasserstein")
+  assert w.estimate == "wasserstein_estimate"
+  np.testing.assert_allclose(-w.discriminator_loss(real_d, fake_d),
+                             real_d.mean() - fake_d.mean(), rtol=1e-6)
+  assert {n for n, p in losses.LOSS_PAIRS.items() if p.estimate} == (
+      {"wasserstein"} | {"f:" + d for d in losses.DIVERGENCES})
+  assert {n for n, p in losses.LOSS_PAIRS.items() if p.logits} == {
+      "minimax", "non_saturating", "f:gan"}
