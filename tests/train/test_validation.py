@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gengan_jax.core import ConfigError
-from gengan_jax.train import loop
+from gengan_jax.train import loop, settings
 from tests.data._idx_writer import write_mnist
 from tests.train import _runs
 
@@ -113,6 +113,12 @@ CASES = {
                     r"model\.generator_optimizer\.learning_rate=-1\.0 is invalid: must be > 0"),
     "negative steps": (_set("train.steps", -5), r"train\.steps=-5 is invalid: must be an "
                                                 r"integer >= 1"),
+    "negative plot_every": (_set("train.plot_every", -1), r"train\.plot_every=-1 is invalid: "
+                                                          r"must be an integer >= 0"),
+    "no checkpoints kept": (_set("train.keep_checkpoints", 0), r"train\.keep_checkpoints=0 is "
+                                                               r"invalid: must be an integer >= 1"),
+    "zero batch": (_set("data.batch_size", 0), r"data\.batch_size=0 is invalid: must be an "
+                                               r"integer >= 1"),
     "batch vs devices": (_set("data.batch_size", 12), r"data\.batch_size=12 is invalid: it must "
                                                       r"be divisible by the number of devices "
                                                       r"\(8\)"),
@@ -165,6 +171,33 @@ def test_bad_input_fails_before_compiling_with_one_line(tmp_path, name):
   assert not _COMPILES, "compiled something before rejecting the config"
 
 
+def test_train_section_is_typed_with_defaults():
+  assert settings.train_config({}) == settings.TrainConfig()
+  t = settings.train_config(ml_collections.ConfigDict(dict(steps=7, nonfinite="skip")))
+  assert (t.steps, t.nonfinite, t.log_every, t.steps_per_call) == (7, "skip", 100, 1)
+  with pytest.raises(ConfigError, match=r"^config value steps=0 is invalid: must be an "
+                                        r"integer >= 1\.$"):
+    settings.TrainConfig(steps=0)
+  with pytest.raises(ConfigError, match=r"unknown config key\(s\) train\.stepz for TrainConfig; "
+                                        r"valid keys are: checkpoint_every, eval_samples"):
+    settings.train_config(dict(stepz=3))
+
+
+def test_data_section_common_keys_are_typed():
+  d = settings.data_config(ml_collections.ConfigDict(dict(source="toy", name="ring",
+                                                          batch_size=8)))
+  assert d == settings.DataConfig(source="toy", batch_size=8)
+  with pytest.raises(ConfigError, match=r"^config is missing data\.batch_size: set it to an "
+                                        r"integer >= 1\.$"):
+    settings.data_config(dict(source="toy"))
+  with pytest.raises(ConfigError, match=r"^config is missing data\.source: set it to one of "
+                                        r"idx, npz, stacked_mnist, tfds, toy\.$"):
+    settings.data_config(dict(batch_size=8))
+  with pytest.raises(ConfigError, match=r"^config value data\.batch_size='8' has the wrong "
+                                        r"type: expected an integer\.$"):
+    settings.data_config(dict(source="toy", batch_size="8"))
+
+
 def test_unknown_fgan_divergence_is_named():
   c = _runs.config("alpha_gan", 4)
   c.algorithm = "fgan"
@@ -212,8 +245,13 @@ def test_entry_point_missing_mnist_directory(tmp_path):
      "error: config variant 'spiral' (the text after ':' in --config=<file>.py:<variant>) "
      "is invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring')."),
     ("experiments/configs/dcgan_ring.py",
-     "error: cannot load the config file 'experiments/configs/dcgan_ring.py'; configs are "
-     "experiments/configs/<algorithm>.py[:ring|grid|mnist]."),
+     "error: cannot load the config file 'experiments/configs/dcgan_ring.py'; --config is a "
+     "config file[:variant], or the name of one of the library's configs (age, alpha_gan, "
+     "dcgan, fgan, gan, gan_penalty, gmmn, mmd_gan, wgan_gp)[:ring|grid|mnist]."),
+    ("dcgan_ring:grid",
+     "error: cannot load the config file 'dcgan_ring'; --config is a "
+     "config file[:variant], or the name of one of the library's configs (age, alpha_gan, "
+     "dcgan, fgan, gan, gan_penalty, gmmn, mmd_gan, wgan_gp)[:ring|grid|mnist]."),
 ])
 def test_entry_point_bad_config_file_is_one_line(tmp_path, config, message):
   cmd = [sys.executable, "-m", "experiments.train", f"--config={config}",
