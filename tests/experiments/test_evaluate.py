@@ -1,7 +1,11 @@
-"""experiments.evaluate on tiny runs made here (no shared MNIST, no real classifier)."""
+"""gengan_jax.evaluate (and its entry point experiments.evaluate) on tiny runs made here
+(no shared MNIST, no real classifier)."""
 
 import json
 import math
+import os
+import subprocess
+import sys
 import types
 
 import jax
@@ -10,8 +14,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from experiments import evaluate
-from gengan_jax import metrics, nets
+from gengan_jax import evaluate, metrics, nets
 from gengan_jax.metrics import classifier as clf
 from gengan_jax.train import loop
 
@@ -261,3 +264,35 @@ def test_held_out_images_prefers_the_test_split(tmp_path):
   cfg.data.split = "test"
   images, desc, held_out = evaluate.held_out_images(cfg, data.make_dataset(cfg.data))
   assert not held_out and "training data" in desc and len(images) == 5
+
+
+def test_classifier_flag_names_the_library_default():
+  from absl import flags
+  fv = flags.FlagValues()
+  evaluate.define_flags(fv)
+  assert clf.DEFAULT_CLASSIFIER_PATH in fv["classifier"].help
+  assert clf.ENV_VAR in fv["classifier"].help
+
+
+def test_repository_entry_point_is_the_library_command():
+  from experiments import evaluate as entry
+  from gengan_jax.evaluate import cli
+  assert entry.main is cli.main and entry.define_flags is cli.define_flags
+  assert entry.run is cli.run and entry.evaluate_run is evaluate.evaluate_run
+
+
+def test_library_command_runs_outside_the_repository(toy_run, tmp_path):
+  """``python -m gengan_jax.evaluate`` from another directory (as when installed)."""
+  evaluate.evaluate_run(str(toy_run), num_samples=300)
+  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  env = dict(os.environ, PYTHONPATH=root, JAX_PLATFORMS="cpu")
+  done = subprocess.run([sys.executable, "-m", "gengan_jax.evaluate", f"--workdir={toy_run}",
+                         "--reuse"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                        timeout=300, check=False)
+  assert done.returncode == 0, done.stderr
+  assert "(reused)" in done.stdout and "reverse KL (PacGAN; 300 samples, 3 std)" in done.stdout
+  helped = subprocess.run([sys.executable, "-m", "gengan_jax.evaluate", "--help"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+  assert "--workdir" in helped.stdout, helped.stderr  # (absl's --help exits with 1)
+  squeeze = lambda text: "".join(text.split())  # noqa: E731  (absl wraps the help)
+  assert squeeze(clf.DEFAULT_CLASSIFIER_PATH) in squeeze(helped.stdout)

@@ -1,0 +1,171 @@
+r"""Evaluates trained runs with every metric that applies to their data and model.
+
+Usage (``gengan-evaluate`` and ``python -m gengan_jax.evaluate`` are the same
+command; in the repository ``python -m experiments.evaluate`` too)::
+
+  gengan-evaluate --workdir=workdirs/alpha_gan_mnist \
+      [--workdir=workdirs/dcgan_mnist ...] [--classifier=PATH] \
+      [--num_samples=N] [--critic_steps=1000] [--inception=FILE] [--seed=0] \
+      [--step=S] [--reuse]
+
+For each work directory (written by ``gengan-train``, i.e.
+:func:`gengan_jax.train.train`) it reads ``config.json``, restores the
+latest checkpoint, draws samples and computes:
+
+* **mixtures of Gaussians** (``data.source='toy'``): modes covered, share of
+  high-quality samples and reverse KL over modes, under the VEEGAN and the
+  PacGAN protocols (:mod:`gengan_jax.evaluate.mixtures`);
+* **MNIST-like 28x28 digits** (``'idx'``, ``'npz'``, ``'tfds'`` with 28x28x1
+  images), with the features and logits of the MNIST evaluation classifier
+  (:mod:`gengan_jax.metrics.classifier`; ``--classifier``, else
+  ``$GENGAN_MNIST_CLASSIFIER``, else the library's own weights at
+  :data:`gengan_jax.metrics.classifier.DEFAULT_CLASSIFIER_PATH`): "MNIST FID"
+  and KID, "MNIST IS", precision/recall, density/coverage, the classifier's
+  class histogram; the MS-SSIM sample diversity with its references on real
+  data and on real data plus noise; an independent Wasserstein critic
+  (Danihelka et al. 2017) trained on half of the held-out data against
+  samples and measured on the other half; reference values of the same
+  metrics between the training and the held-out data
+  (:mod:`gengan_jax.evaluate.images`);
+* with ``--inception=<weights file>``, for any images: the same FID, KID, IS
+  and precision/recall, density/coverage on the pool3 features and logits of
+  the FID Inception-v3 (:mod:`gengan_jax.metrics.inception`; the weights are
+  a local file, never downloaded -- slow on a CPU);
+* **Stacked MNIST** (``'stacked_mnist'``): the above on the channels read as
+  separate digits, plus the number of the 1000 modes covered and the KL of
+  the mode histogram to the uniform distribution;
+* **latent statistics** (Rosca et al. 2017, Appendix D) when the algorithm
+  has an encoder (``encode``): the codes of held-out data against the prior;
+* **likelihood** (bits/dim, IWAE) only when the model defines one -- none
+  of the GANs here does, and the output says so.
+
+It writes ``<workdir>/evaluation.json`` (every number, with the settings
+that produced it), pictures in ``<workdir>/report/`` (samples, mode
+histogram, critic curves, latent statistics) and prints a table (Markdown,
+one row per metric; with several ``--workdir`` flags also one summary table
+per kind of data, one row per run).
+
+Held-out data: for IDX sources (``'idx'``, ``'stacked_mnist'``) the ``test``
+split (``t10k-*``) in the same directory (for Stacked MNIST, as many images
+as samples stacked from the held-out digits); when there is none (e.g. an
+``npz`` file) the training data itself, which the JSON records, and the
+reference values then compare two halves of the training data. The
+feature metrics (FID, KID, precision/recall, density/coverage) use at most
+10,000 examples per set, a seeded random subset of larger sets (the
+nearest-neighbour ones cost O(N^2)); the inception score uses every sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from gengan_jax.core import ConfigError
+from gengan_jax.evaluate.evaluation import evaluate_run
+from gengan_jax.evaluate.tables import run_table, summary_tables
+from gengan_jax.metrics import classifier as clf
+
+
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+  """Defines the command-line flags in ``flag_values``.
+
+  Called when the command runs (not at import, so importing this module next
+  to another entry point defines no clashing ``--workdir``/``--seed``).
+
+  Args:
+    flag_values: where to define them (default: absl's global flags).
+  """
+  fv = {"flag_values": flag_values}
+  flags.DEFINE_multi_string("workdir", None, "Run directory (repeatable).", **fv)
+  flags.DEFINE_string(
+      "classifier", None, f"MNIST classifier directory (default: ${clf.ENV_VAR} or "
+      f"{clf.DEFAULT_CLASSIFIER_PATH}).", **fv)
+  flags.DEFINE_integer(
+      "num_samples", None, "Model samples (default: 2,500 for mixtures as in VEEGAN/PacGAN; "
+      "10,000 for images, the size of the MNIST test set; 26,000 for Stacked MNIST as in "
+      "PacGAN).", **fv)
+  flags.DEFINE_integer("critic_steps", 1000,
+                       "Independent critic training steps (0: skip the critic).", **fv)
+  flags.DEFINE_string(
+      "inception", None, "Inception-v3 FID weights (.pth or converted .npz; see "
+      "gengan_jax.metrics.inception): adds Inception FID/KID/IS/precision-recall for images.",
+      **fv)
+  flags.DEFINE_integer("ms_ssim_pairs", 2000, "Random pairs for MS-SSIM diversity.", **fv)
+  flags.DEFINE_integer("seed", 0, "Seed of the evaluation's samples and draws.", **fv)
+  flags.DEFINE_bool(
+      "reuse", False, "Print the tables from an existing <workdir>/evaluation.json instead of "
+      "evaluating again (runs without one are evaluated).", **fv)
+  flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: latest).", **fv)
+
+
+def run(flag_values: flags.FlagValues) -> list[dict]:
+  """Evaluates (or reloads, with ``--reuse``) every ``--workdir``; prints tables.
+
+  Args:
+    flag_values: parsed flags defined by :func:`define_flags`.
+
+  Returns:
+    The evaluations, one per ``--workdir``.
+
+  Raises:
+    SystemExit: no ``--workdir``, a bad config or a missing file (run or
+      classifier), with the message.
+  """
+  fv = flag_values
+  if not fv.workdir:
+    sys.exit("error: pass --workdir=<run directory> (repeatable).")
+  results = []
+  for workdir in fv.workdir:
+    saved = os.path.join(os.path.abspath(workdir), "evaluation.json")
+    if fv.reuse and os.path.isfile(saved):
+      with open(saved) as f:
+        results.append(json.load(f))
+      print(f"\n{saved} (reused)\n")
+      print(run_table(results[-1]))
+      continue
+    try:
+      result = evaluate_run(
+          workdir, classifier=fv.classifier, num_samples=fv.num_samples,
+          critic_steps=fv.critic_steps, ms_ssim_pairs=fv.ms_ssim_pairs, seed=fv.seed,
+          step=fv.step, inception=fv.inception,
+          log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}", flush=True))
+    except (ConfigError, FileNotFoundError) as e:
+      sys.exit(f"error: {e}")
+    results.append(result)
+    print(f"\n{result['algorithm']} on {result['data']}, step {result['step']} "
+          f"({result['seconds']:.0f} s)\n")
+    print(run_table(result))
+    print(f"\n  evaluation : {os.path.join(result['workdir'], 'evaluation.json')}")
+    for p in result.get("report", []):
+      print(f"  picture    : {p}")
+  if len(results) > 1:
+    print("\n" + summary_tables(results))
+  return results
+
+
+def main(argv: list[str]) -> None:
+  """The command: ``absl.app.run(main)`` after :func:`define_flags`."""
+  del argv
+  logging.set_verbosity(logging.WARNING)  # orbax logs every file it reads.
+  run(flags.FLAGS)
+
+
+def console_main() -> None:
+  """The command (``gengan-evaluate``, ``python -m gengan_jax.evaluate``).
+
+  Defines the flags, then runs :func:`main` under ``absl.app``. ``--help``
+  prints the ``__main__`` module's docstring and key flags: here this
+  module's docstring and flags, whichever script started the command.
+  """
+  main_module = sys.modules.get("__main__")
+  if main_module is not None:
+    main_module.__doc__ = __doc__
+  define_flags()
+  for flag in flags.FLAGS.get_flags_for_module(__name__):
+    flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  app.run(main)

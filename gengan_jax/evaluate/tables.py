@@ -1,0 +1,168 @@
+"""Evaluations as Markdown tables: one per run, or one row per run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+_PROTOCOL_NAMES = {"veegan": "VEEGAN", "pacgan": "PacGAN"}
+_FIELD_NAMES = {"modes_covered": "modes covered", "high_quality_fraction": "high-quality samples",
+                "reverse_kl": "reverse KL"}
+_FIELD_IDEAL = {"modes_covered": "all", "high_quality_fraction": "98.9% (3 std in 2-D)",
+                "reverse_kl": "0"}
+
+
+def fmt(x: Any, spec: str = ".3f") -> str:
+  """A number as ``format(x, spec)``; strings as they are; ``None`` as ``'-'``."""
+  if isinstance(x, str):
+    return x
+  if x is None:
+    return "-"
+  return format(float(x), spec)
+
+
+def markdown(rows: Sequence[Sequence[str]]) -> str:
+  """A Markdown table; the first row is the header."""
+  lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+  lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows[1:]]
+  return "\n".join(lines)
+
+
+def _mixture_columns(coverage: dict) -> list[tuple[str, str, dict]]:
+  """``(label, field, values)`` per reported number, protocols with the same
+  settings merged (they are evaluated on the same samples, so they agree)."""
+  groups: dict[tuple, list[str]] = {}
+  for name, r in coverage.items():
+    groups.setdefault((r["num_samples"], r["threshold_stds"], r["min_count"]), []).append(name)
+  out = []
+  for (n, std, _), names in groups.items():
+    fields = []
+    for name in names:
+      fields += [f for f in coverage[name]["reported"] if f not in fields]
+    for field in fields:
+      who = [_PROTOCOL_NAMES.get(m, m) for m in names if field in coverage[m]["reported"]]
+      source = next(m for m in names if field in coverage[m]["reported"])
+      out.append((f"{', '.join(who)}; {n} samples, {std:g} std", field, coverage[source]))
+  return out
+
+
+def _mixture_value(field: str, r: dict) -> str:
+  if field == "modes_covered":
+    return f"{r['modes_covered']} / {r['num_modes']}"
+  if field == "high_quality_fraction":
+    return f"{100 * float(r['high_quality_fraction']):.1f}%"
+  return fmt(r[field])
+
+
+def run_table(result: dict) -> str:
+  """One run's metrics as a Markdown table: metric | samples | reference.
+
+  Args:
+    result: an evaluation (what ``evaluation.json`` holds).
+
+  Returns:
+    The table, one row per metric that was computed.
+  """
+  rows = [("metric", "samples", "reference (real data)")]
+  if result["kind"] == "mixture":
+    for label, field, r in _mixture_columns(result["mode_coverage"]):
+      rows.append((f"{_FIELD_NAMES[field]} ({label})", _mixture_value(field, r),
+                   _FIELD_IDEAL[field]))
+  else:
+    c = result.get("classifier_metrics")
+    if isinstance(c, dict):
+      s, t = c["samples_vs_held_out"], c["reference"]
+      rows += [("MNIST FID", fmt(s["fid"], ".2f"),
+                fmt(t["fid"], ".2f") + f" ({result['reference']})"),
+               ("MNIST KID", f"{s['kid']:.4g} +- {s['kid_std']:.2g}", f"{t['kid']:.4g}"),
+               ("MNIST IS", f"{c['inception_score']['samples']:.2f}",
+                f"{c['inception_score']['held_out']:.2f} (held-out)"),
+               ("precision", fmt(s["precision"]), fmt(t["precision"])),
+               ("recall", fmt(s["recall"]), fmt(t["recall"])),
+               ("density", fmt(s["density"]), fmt(t["density"])),
+               ("coverage", fmt(s["coverage"]), fmt(t["coverage"]))]
+    c = result.get("inception_metrics")
+    if isinstance(c, dict):
+      s, t = c["samples_vs_held_out"], c["reference"]
+      rows += [("Inception FID", fmt(s["fid"], ".2f"), fmt(t["fid"], ".2f")),
+               ("Inception KID", f"{s['kid']:.4g} +- {s['kid_std']:.2g}", f"{t['kid']:.4g}"),
+               ("Inception IS", f"{c['inception_score']['samples']:.2f}",
+                f"{c['inception_score']['held_out']:.2f} (held-out)"),
+               ("Inception precision / recall", f"{s['precision']:.3f} / {s['recall']:.3f}",
+                f"{t['precision']:.3f} / {t['recall']:.3f}")]
+    if "stacked_mnist" in result:
+      sm, ref = result["stacked_mnist"]["samples"], result["stacked_mnist"]["held_out"]
+      rows += [("Stacked MNIST modes (of 1000)", str(sm["modes"]), str(ref["modes"])),
+               ("Stacked MNIST KL to uniform", fmt(sm["kl_to_uniform"]),
+                fmt(ref["kl_to_uniform"]))]
+    d = result["ms_ssim_diversity"]
+    rows.append(("MS-SSIM diversity (1 - mean MS-SSIM)", fmt(d["samples"]),
+                 f"{fmt(d['held_out'])} real, {fmt(d['held_out_plus_noise'])} real+noise"))
+    crit = result.get("independent_critic")
+    if isinstance(crit, dict):
+      rows.append(("independent critic: -W (train / valid, last)",
+                   f"{fmt(crit['train_negative_wasserstein'][-1])} / "
+                   f"{fmt(crit['valid_negative_wasserstein'][-1])}", "0"))
+    lat = result.get("latent_statistics")
+    if isinstance(lat, dict) and "kl_gaussian_fit_to_prior" in lat:
+      rows.append((f"latent: KL from a Gaussian fit of the codes to the {lat['prior']} prior",
+                   fmt(lat["kl_gaussian_fit_to_prior"]), "0"))
+  rows.append(("likelihood", result["likelihood"].split(":")[0], "-"))
+  return markdown(rows)
+
+
+def summary_tables(results: Sequence[dict]) -> str:
+  """Several runs: one Markdown table per kind of data, one row per run.
+
+  Args:
+    results: evaluations (what ``evaluation.json`` holds).
+
+  Returns:
+    The tables (mixtures, then images with a last row of real-vs-real
+    reference values), separated by a blank line.
+  """
+  out = []
+  mix = [r for r in results if r["kind"] == "mixture"]
+  if mix:
+    columns = _mixture_columns(mix[0]["mode_coverage"])
+    rows = [["run", "step"] + [f"{_FIELD_NAMES[f]} ({label})" for label, f, _ in columns]]
+    for r in mix:
+      cols = _mixture_columns(r["mode_coverage"])
+      rows.append([os.path.basename(r["workdir"]), str(r["step"])] +
+                  [_mixture_value(f, v) for _, f, v in cols])
+    out.append(markdown(rows))
+  img = [r for r in results if r["kind"] != "mixture"]
+  if img:
+    rows = [["run", "step", "FID", "KID", "IS", "precision", "recall", "density",
+             "coverage", "MS-SSIM div.", "critic -W train / valid", "latent KL", "seconds"]]
+    for r in img:
+      c = r.get("classifier_metrics")
+      s = c["samples_vs_held_out"] if isinstance(c, dict) else {}
+      crit = r.get("independent_critic")
+      lat = r.get("latent_statistics")
+      rows.append([
+          os.path.basename(r["workdir"]), str(r["step"]),
+          fmt(s.get("fid"), ".2f"),
+          fmt(s["kid"], ".4g") if s else "-",
+          fmt(c["inception_score"]["samples"], ".2f") if s else "-",
+          fmt(s.get("precision")), fmt(s.get("recall")), fmt(s.get("density")),
+          fmt(s.get("coverage")), fmt(r["ms_ssim_diversity"]["samples"]),
+          (f"{fmt(crit['train_negative_wasserstein'][-1], '.2f')} / "
+           f"{fmt(crit['valid_negative_wasserstein'][-1], '.2f')}")
+          if isinstance(crit, dict) else "-",
+          fmt(lat.get("kl_gaussian_fit_to_prior")) if isinstance(lat, dict) else "-",
+          fmt(r["seconds"], ".0f")])
+    ref = img[0]
+    c = ref.get("classifier_metrics")
+    if isinstance(c, dict):
+      t = c["reference"]
+      d = ref["ms_ssim_diversity"]
+      rows.append([f"*data: {ref['reference']}*", "-", fmt(t["fid"], ".2f"),
+                   fmt(t["kid"], ".4g"), fmt(c["inception_score"]["held_out"], ".2f"),
+                   fmt(t["precision"]), fmt(t["recall"]), fmt(t["density"]),
+                   fmt(t["coverage"]),
+                   f"{fmt(d['held_out'])} (+noise {fmt(d['held_out_plus_noise'])})",
+                   "0 / 0", "0", "-"])
+    out.append(markdown(rows))
+  return "\n\n".join(out)
