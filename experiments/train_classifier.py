@@ -4,7 +4,7 @@ Usage::
 
   python -m experiments.train_classifier \
       [--data_dir=../shared/data/mnist] [--train_split=train5k] \
-      [--output=experiments/assets/mnist_classifier] [--epochs=30]
+      [--output=gengan_jax/assets/mnist_classifier] [--epochs=30]
 
 Trains :class:`gengan_jax.nets.MNISTClassifier` on ``train_split`` (default:
 the 5,000-digit subset kept beside the repository) with Adam, a cosine
@@ -34,7 +34,8 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
   flags.DEFINE_string("train_split", "train5k", "IDX prefix of the training digits.", **fv)
   flags.DEFINE_string("test_split", "test", "IDX split of the held-out digits.", **fv)
   flags.DEFINE_string("output", None,
-                      "Where to save (default: experiments/assets/mnist_classifier).", **fv)
+                      "Where to save (default: gengan_jax/assets/mnist_classifier, the "
+                      "weights the library ships).", **fv)
   flags.DEFINE_integer("epochs", 30, "Passes over the training digits.", **fv)
   flags.DEFINE_integer("batch_size", 128, "Batch size.", **fv)
   flags.DEFINE_float("learning_rate", 2e-3, "Peak Adam learning rate (cosine decay to 0).", **fv)

@@ -10,7 +10,7 @@ Variants (``--config=experiments/configs/age.py:<variant>``):
   ``common.mnist_directory``), DCGAN-style networks.
 """
 
-from experiments.configs import common
+from gengan_jax.configs import common
 
 
 def get_config(arg=None):

@@ -15,7 +15,7 @@ Pick other divergences with --config.model.critic_divergence=... and
 
 import ml_collections
 
-from experiments.configs import common
+from gengan_jax.configs import common
 
 
 def get_config(arg=None):

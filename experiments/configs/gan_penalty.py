@@ -15,7 +15,7 @@ Variants (``--config=experiments/configs/gan_penalty.py:<variant>``):
 Other penalties: --config.model.penalty=dragan|r1|r2|wgan_gp|wgan_gp_one_sided|none.
 """
 
-from experiments.configs import common
+from gengan_jax.configs import common
 
 
 def get_config(arg=None):

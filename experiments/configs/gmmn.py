@@ -11,7 +11,7 @@ Variants (``--config=experiments/configs/gmmn.py:<variant>``):
   {2, 5, 10, 20, 40, 80} on pixels.
 """
 
-from experiments.configs import common
+from gengan_jax.configs import common
 
 
 def get_config(arg=None):

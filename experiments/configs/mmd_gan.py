@@ -11,7 +11,7 @@ Variants (``--config=experiments/configs/mmd_gan.py:<variant>``):
   bandwidths {1, 2, 4, 8, 16}.
 """
 
-from experiments.configs import common
+from gengan_jax.configs import common
 
 
 def get_config(arg=None):

@@ -9,8 +9,10 @@ module stores one as an orbax checkpoint plus a small JSON file:
 * ``<path>/classifier.json``: the :class:`~gengan_jax.nets.classifier.MNISTClassifier`
   fields, the input shape and how it was trained (held-out accuracy, data).
 
-The repository ships such a checkpoint in ``experiments/assets/mnist_classifier``
-(made by ``python -m experiments.train_classifier``; ~0.8 MB).
+The library ships such a checkpoint as package data in
+``gengan_jax/assets/mnist_classifier`` (made by ``python -m
+experiments.train_classifier``; ~0.8 MB), so an installed library computes
+the MNIST metrics without a checkout.
 :func:`load_mnist_classifier` reads it from there, from the directory named
 by the environment variable ``GENGAN_MNIST_CLASSIFIER``, or from ``path``.
 """
@@ -43,8 +45,7 @@ __all__ = [
 
 ENV_VAR = "GENGAN_MNIST_CLASSIFIER"
 DEFAULT_CLASSIFIER_PATH = os.path.normpath(os.path.join(
-    os.path.dirname(__file__), "..", "..", "experiments", "assets",
-    "mnist_classifier"))
+    os.path.dirname(__file__), "..", "assets", "mnist_classifier"))
 MAKE_WEIGHTS_COMMAND = (
     "python -m experiments.train_classifier --data_dir=<folder with MNIST IDX "
     "files> --output=<path>")
@@ -178,7 +179,7 @@ def load_mnist_classifier(
 
   Args:
     path: the classifier directory (default: ``$GENGAN_MNIST_CLASSIFIER`` or
-      ``experiments/assets/mnist_classifier`` in the repository).
+      :data:`DEFAULT_CLASSIFIER_PATH`, the library's own weights).
 
   Returns:
     ``(logits_fn, features_fn)``: images ``[B, 28, 28, 1]`` in ``[-1, 1]`` ->

@@ -13,7 +13,7 @@ import tensorflow_datasets as tfds
 from absl import flags
 from ml_collections import config_flags
 
-from experiments.configs import common
+from gengan_jax.configs import common
 from gengan_jax import algorithms, data
 from gengan_jax.core import ConfigError
 from gengan_jax.train import loop
@@ -189,3 +189,17 @@ def test_a_key_foreign_to_the_source_is_rejected(tmp_path, argv, message):
   with pytest.raises(ConfigError) as e:
     loop.Experiment(c)
   assert str(e.value) == message
+
+
+def test_a_library_config_is_named_without_its_path():
+  """``--config=dcgan:grid`` names the library's own ``gengan_jax/configs/dcgan.py``
+  (what an installed library has, without a checkout); paths stay paths."""
+  from gengan_jax import configs
+  from gengan_jax.train import cli
+  path = cli.config_path("dcgan:grid")
+  assert path == os.path.join(os.path.dirname(configs.__file__), "dcgan.py") + ":grid"
+  assert cli.config_path("gan") == os.path.join(os.path.dirname(configs.__file__), "gan.py")
+  for kept in ("experiments/configs/dcgan.py:grid", "my_config.py", "/abs/x.py:mnist"):
+    assert cli.config_path(kept) == kept
+  c = _parse(f"--config={path}")
+  assert c.algorithm == "dcgan" and c.data.name == "grid"

@@ -42,7 +42,7 @@ def test_environment_variable_and_default_path(tmp_path, monkeypatch):
   monkeypatch.delenv(clf.ENV_VAR, raising=False)
   assert clf.classifier_path() == clf.DEFAULT_CLASSIFIER_PATH
   assert clf.DEFAULT_CLASSIFIER_PATH.endswith(
-      os.path.join("experiments", "assets", "mnist_classifier"))
+      os.path.join("gengan_jax", "assets", "mnist_classifier"))
   monkeypatch.setenv(clf.ENV_VAR, str(tmp_path / "x"))
   assert clf.classifier_path() == str(tmp_path / "x")
   assert clf.classifier_path(tmp_path / "y") == str(tmp_path / "y")  # explicit wins

@@ -1,0 +1,197 @@
+r"""The training command: trains one experiment config; restartable.
+
+Usage (``gengan-train`` and ``python -m gengan_jax.train`` are the same
+command; in the repository ``python -m experiments.train`` too)::
+
+  gengan-train --config=alpha_gan:ring --workdir=workdirs/alpha_gan_ring \
+      [--config.train.steps=2000 ...]
+  python -m experiments.train --config=experiments/configs/alpha_gan.py:ring ...
+
+``--config`` is a config file, or the name of one of the library's own
+(``gengan_jax.configs``, the repository's ``experiments/configs``:
+``alpha_gan``, ``dcgan``, ...), so an installed library needs no checkout.
+The text after ``:`` picks the config's data variant (``ring``, the default,
+``grid`` or ``mnist``; see ``gengan_jax.configs.common``).
+
+Any config value can be overridden with ``--config.<path>=<value>``. Running
+the same command again with the same ``--workdir`` resumes from the latest
+checkpoint (raise ``--config.train.steps`` to train for longer).
+
+Faults end with one line, never a traceback: an invalid setting, a missing or
+malformed data file, or checkpoints from another config print ``error: ...``
+and exit 1 before anything is compiled; a NaN/Inf under
+``train.nonfinite='stop'`` prints the step, network and quantity and exits 1;
+SIGTERM (preemption) finishes the step, writes a checkpoint, prints where it
+stopped and exits 75 (``EX_TEMPFAIL``: run the same command to resume).
+
+Several processes (one per host, or several on one machine)::
+
+  gengan-train --config=... --workdir=... \
+      --coordinator_address=host0:12345 --num_processes=2 --process_id=0   # and =1
+
+runs ``jax.distributed.initialize`` first (CPU collectives over gloo); each
+process reads its own slice of every global batch, only process 0 writes
+logs and pictures, and all of them write their part of the checkpoints.
+``--distributed`` instead lets JAX detect the cluster (Cloud TPU, SLURM).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import re
+import sys
+import warnings
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from gengan_jax.core import ConfigError
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "An experiment config file and its data variant "
+    "(<file>.py[:ring|grid|mnist]), or a library config's name (dcgan:grid).",
+    lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and pictures.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "host:port of process 0, for a multi-process run.")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Processes in a multi-process run.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index, 0-based.")
+_DISTRIBUTED = flags.DEFINE_bool(
+    "distributed", False, "Call jax.distributed.initialize() with the cluster's own settings.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def _initialize_distributed() -> None:
+  """Starts ``jax.distributed`` when asked to; must run before JAX uses a device."""
+  import jax  # pylint: disable=g-import-not-at-top
+  if _COORDINATOR.value is None and not _DISTRIBUTED.value:
+    return
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  if _COORDINATOR.value is None:
+    jax.distributed.initialize()
+    return
+  if _NUM_PROCESSES.value is None or _PROCESS_ID.value is None:
+    sys.exit("error: --coordinator_address needs --num_processes and --process_id.")
+  if not 0 <= _PROCESS_ID.value < _NUM_PROCESSES.value:
+    sys.exit(f"error: --process_id={_PROCESS_ID.value} must be in [0, "
+             f"--num_processes={_NUM_PROCESSES.value}).")
+  jax.distributed.initialize(coordinator_address=_COORDINATOR.value,
+                             num_processes=_NUM_PROCESSES.value,
+                             process_id=_PROCESS_ID.value)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+  del filename, lineno, line
+  from gengan_jax.train.checkpoint import CheckpointWarning  # pylint: disable=g-import-not-at-top
+  if issubclass(category, CheckpointWarning):
+    print(f"warning: {message}", file=file or sys.stderr, flush=True)
+  else:
+    print(f"warning: {category.__name__}: {message}", file=file or sys.stderr, flush=True)
+
+
+def config_path(value: str) -> str:
+  """``--config``'s value with a bare config name made a path.
+
+  ``'dcgan:grid'`` (no directory, no ``.py``) names the library's own config
+  file ``gengan_jax/configs/dcgan.py`` (variant ``grid``); a path is kept.
+  """
+  name, sep, variant = value.partition(":")
+  if os.sep in name or name.endswith(".py") or not name:
+    return value
+  from gengan_jax import configs  # pylint: disable=g-import-not-at-top
+  return os.path.join(os.path.dirname(configs.__file__), name + ".py") + sep + variant
+
+
+def _with_config_paths(argv: list[str]) -> list[str]:
+  return [("--config=" + config_path(a[len("--config="):])) if a.startswith("--config=")
+          else a for a in argv]
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing, with every error (e.g. an override of a key the
+  config does not have) reported as one ``error:`` line instead of a traceback."""
+  argv = _with_config_paths(argv)
+  try:
+    return flags.FLAGS(argv)
+  except (flags.Error, OSError) as e:
+    text = str(e)
+    if "Error whilst parsing config file" in text:  # get_config raised: its last line.
+      last = [l for l in text.splitlines() if l.strip()][-1].strip()
+      sys.exit("error: " + re.sub(r"^[\w.]+(Error|Exception): ", "", last))
+    if isinstance(e, OSError):
+      _no_config_file(argv)
+    sys.exit(f"error: {e}")
+  except (KeyError, AttributeError, TypeError, ValueError) as e:
+    text = str(e.args[0] if e.args else e)
+    for _ in range(3):  # ml_collections nests the repr of the KeyError's message.
+      try:
+        text = str(ast.literal_eval(text))
+      except (ValueError, SyntaxError):
+        break
+    lines = text.splitlines() or [""]
+    key = lines[0].strip("\"' ")
+    hint = " ".join(l.strip() for l in lines[1:])
+    named = [a.split("=")[0] for a in argv
+             if a.startswith("--config.") and key in a.split("=")[0].split(".")]
+    if named:
+      sys.exit(f"error: unknown config key in {named[0]}: the config has no {key!r}. "
+               + (hint + " " if hint else "") + "Valid keys are those of the --config file.")
+    sys.exit(f"error: a command-line override is invalid ({type(e).__name__}: "
+             f"{' '.join(lines)}); keys and types are those of the --config file.")
+
+
+def _no_config_file(argv: list[str]) -> None:
+  given = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), "?")
+  from gengan_jax import algorithms  # pylint: disable=g-import-not-at-top
+  sys.exit(f"error: cannot load the config file {given.split(':')[0]!r}; --config is a "
+           "config file[:variant], or the name of one of the library's configs "
+           f"({', '.join(sorted(algorithms.REGISTRY))})[:ring|grid|mnist].")
+
+
+def main(argv):
+  del argv
+  logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
+  logging.getLogger("absl").setLevel(logging.ERROR)
+  warnings.showwarning = _show_warning
+  _initialize_distributed()
+  import jax  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train import loop, preemption  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.checkpoint import CheckpointError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.nonfinite import NonFiniteError  # pylint: disable=g-import-not-at-top
+  try:
+    cfg = _CONFIG.value
+    cfg.keys()  # raises here if the file could not be loaded
+  except OSError:  # ml_collections loads the file lazily
+    _no_config_file(sys.argv)
+  try:
+    summary, _ = loop.train(cfg, _WORKDIR.value)
+  except (ConfigError, FileNotFoundError, CheckpointError, NonFiniteError) as e:
+    sys.exit(f"error: {e}")
+  if summary["preempted"]:
+    if jax.process_index() == 0:
+      print(f"Preempted by {summary['preempted_by']}: stopped after step {summary['step']} "
+            f"and saved a checkpoint in {summary['checkpoints']}. Run the same command "
+            "to resume.", flush=True)
+    sys.exit(preemption.EXIT_CODE)
+  if jax.process_index() == 0:
+    print(json.dumps({"evaluation": summary["evaluation"],
+                      "final_metrics": summary["final_metrics"]}, indent=1))
+    print(f"\nDone: step {summary['step']} of {cfg.algorithm} on {summary['data']}.")
+    print(f"  work directory : {summary['workdir']}")
+    for p in summary["pictures"]:
+      print(f"  picture        : {p}")
+    print(f"  metrics        : {summary['metrics_file']} (TensorBoard: {summary['workdir']}/tensorboard)")
+    print(f"  summary        : {summary['workdir']}/summary.json")
+    print(f"  checkpoints    : {summary['checkpoints']}")
+
+
+def console_main():
+  """The ``gengan-train`` console script."""
+  app.run(main, flags_parser=_parse_flags)
+
+
+if __name__ == "__main__":
+  console_main()
