@@ -128,17 +128,33 @@ class DCGANGenerator(nn.Module):
   doubling the resolution; batch norm and ReLU after every layer except the
   output, which is a tanh. See the module docstring for the layer sizes.
 
+  As a likelihood model's decoder, ``output_activation=None`` returns the
+  last layer's linear output instead (Bernoulli logits, or a Gaussian's mean)
+  and ``out_channels_per_image_channel=2`` two values per image channel
+  (e.g. a mean and a log-scale, stacked on the channel axis).
+
   Attributes:
     image_shape: ``(H, W, C)`` with ``H == W`` in {28, 32, 64}.
     base_features: ``b``, the width of the last hidden layer (64 in the
       paper); the other layers have 2b, 4b, 8b features.
+    output_activation: ``'tanh'`` (the paper's) or ``None`` (linear).
+    out_channels_per_image_channel: output values per image channel (1: the
+      image; k > 1: ``[B, H, W, k * C]``).
   """
 
   image_shape: tuple[int, int, int]
   base_features: int = 64
+  output_activation: str | None = "tanh"
+  out_channels_per_image_channel: int = 1
 
   def __post_init__(self):
     _normalise_image_shape(self)
+    if self.output_activation not in ("tanh", None):
+      raise ValueError(f"DCGANGenerator output_activation={self.output_activation!r} is "
+                       "invalid: valid choices are 'tanh' and None (linear).")
+    if self.out_channels_per_image_channel < 1:
+      raise ValueError("DCGANGenerator out_channels_per_image_channel="
+                       f"{self.out_channels_per_image_channel} must be >= 1.")
     super().__post_init__()
 
   @nn.compact
@@ -151,7 +167,8 @@ class DCGANGenerator(nn.Module):
         ``mutable=["batch_stats"]``) or running averages (``False``).
 
     Returns:
-      Images ``[B, H, W, C]`` with values in (-1, 1).
+      Images ``[B, H, W, C]`` with values in (-1, 1) (the linear outputs
+      ``[B, H, W, k * C]`` without the tanh; see the class docstring).
     """
     if z.ndim != 2:
       raise ValueError(
@@ -171,8 +188,9 @@ class DCGANGenerator(nn.Module):
       x = ConvTranspose4x4(f, use_bias=False, kernel_init=_KERNEL_INIT,
                            name=f"deconv_{i}")(x)
       x = nn.relu(_batch_norm(train, f"bn_{i}")(x))
-    x = ConvTranspose4x4(channels, kernel_init=_KERNEL_INIT, name="out")(x)
-    return jnp.tanh(x)
+    x = ConvTranspose4x4(channels * self.out_channels_per_image_channel,
+                         kernel_init=_KERNEL_INIT, name="out")(x)
+    return jnp.tanh(x) if self.output_activation == "tanh" else x
 
 
 class DCGANDiscriminator(nn.Module):

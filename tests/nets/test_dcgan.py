@@ -63,6 +63,29 @@ def test_generator_output_in_range(shape):
   assert jnp.all(jnp.isfinite(x)) and jnp.all(jnp.abs(x) <= 1.0)
 
 
+def test_generator_as_a_decoder_has_a_linear_likelihood_head():
+  """``output_activation=None`` is the tanh's argument (same parameters), and
+  ``out_channels_per_image_channel=2`` doubles the output channels."""
+  shape = (28, 28, 1)
+  z = 3.0 * jax.random.normal(jax.random.key(0), (2, K))
+  tanh_net = nets.DCGANGenerator(shape, base_features=4)
+  linear_net = nets.DCGANGenerator(shape, base_features=4, output_activation=None)
+  variables = tanh_net.init(jax.random.key(1), z, train=False)
+  # Larger output weights, so that the tanh saturates and the check can fail.
+  variables["params"]["out"]["kernel"] = 1e3 * variables["params"]["out"]["kernel"]
+  logits = linear_net.apply(variables, z, train=False)
+  np.testing.assert_allclose(jnp.tanh(logits), tanh_net.apply(variables, z, train=False),
+                             rtol=1e-6, atol=1e-6)
+  assert float(jnp.max(jnp.abs(logits))) > 1.0  # not squashed
+  two = nets.DCGANGenerator(shape, base_features=4, output_activation=None,
+                            out_channels_per_image_channel=2)
+  variables, out = _abstract_init(two, z)
+  assert out.shape == (2, 28, 28, 2)
+  assert variables["params"]["out"]["kernel"].shape == (4, 4, 4, 2)
+  with pytest.raises(ValueError, match="output_activation='relu' is invalid"):
+    nets.DCGANGenerator(shape, output_activation="relu")
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_discriminator_shapes_and_layers(shape):
   module = nets.DCGANDiscriminator(shape, base_features=B)
