@@ -4,8 +4,21 @@ import jax
 import numpy as np
 
 from gengan_jax import algorithms
+from gengan_jax.algorithms import gan
 
 ALGORITHMS = sorted(algorithms.REGISTRY)
+# The two-player family's members run one train_step (algorithms/gan.py):
+# dcgan (batch norm, no penalty, one discriminator update) and wgan_gp (a
+# penalty, several discriminator updates in a lax.scan) cover its code paths;
+# the others differ from them only in loss terms, which tests/losses and
+# test_wiring.py check. The costly per-algorithm checks whose subject is the
+# step's code (1 vs 8 devices, sharded image steps) run on DISTINCT_STEPS;
+# every registered algorithm still gets the mlp smoke test and the learning
+# check.
+FAMILY_REPRESENTATIVES = ("dcgan", "wgan_gp")
+DISTINCT_STEPS = [n for n in ALGORITHMS
+                  if algorithms.get(n).train_step is not gan.train_step
+                  or n in FAMILY_REPRESENTATIVES]
 
 TINY_MLP = dict(arch="mlp", latent_dim=4, hidden=(16, 16))
 TINY_DCGAN = dict(arch="dcgan", latent_dim=4, base_features=4)

@@ -33,7 +33,11 @@ def _assert_same(preset, family):
 WGAN_ADAM = dict(learning_rate=1e-4, b1=0.0, b2=0.9)
 
 
-@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+# The mlp arch: a preset and the family with equal configs build the same
+# networks whatever the arch (test_renamed_presets_are_the_family checks the
+# configs field by field); the image networks' steps are checked by
+# test_reference_numbers.py and test_smoke.py.
+@pytest.mark.parametrize("arch", ["mlp"])
 @pytest.mark.parametrize("preset, fields", [
     ("dcgan", dict(generator_updates=2)),
     ("gan_penalty", dict(penalty="wgan_gp", generator_updates=1)),
@@ -72,7 +76,7 @@ def test_renamed_presets_are_the_family(preset, own, family):
     assert getattr(cfg, f.name) == getattr(fam, f.name), f.name
 
 
-@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+@pytest.mark.parametrize("arch", ["mlp"])
 def test_wgan_gp_is_the_family_with_five_critic_updates(arch):
   _assert_same(_steps("wgan_gp", arch), _steps("gan", arch, **RENAMED[0][2]))
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gengan_jax.train import mesh as mesh_lib
-from tests.algorithms.helpers import ALGORITHMS, tiny_config, tiny_data
+from tests.algorithms.helpers import DISTINCT_STEPS, tiny_config, tiny_data
 
 
 def _run(module, cfg, data, devices, steps):
@@ -39,7 +39,7 @@ OPTIMIZED = [pytest.param("dcgan", "dcgan", marks=pytest.mark.optimized, id="dcg
              pytest.param("wgan_gp", "mlp", marks=pytest.mark.optimized, id="wgan_gp-mlp-optimized")]
 
 
-@pytest.mark.parametrize("name,arch", [(n, a) for n in ALGORITHMS for a in ("mlp", "dcgan")]
+@pytest.mark.parametrize("name,arch", [(n, a) for n in DISTINCT_STEPS for a in ("mlp", "dcgan")]
                          + OPTIMIZED)
 def test_one_device_equals_eight(name, arch):
   module, cfg = tiny_config(name, arch)

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from gengan_jax.train import mesh as mesh_lib
-from tests.algorithms.helpers import ALGORITHMS, tiny_config, tiny_data
+from tests.algorithms.helpers import ALGORITHMS, DISTINCT_STEPS, tiny_config, tiny_data
 
 
 def _signature(state):
   return jax.tree.map(lambda x: (x.shape, x.dtype, x.sharding), state)
 
 
-@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
-@pytest.mark.parametrize("name", ALGORITHMS)
+@pytest.mark.parametrize("name, arch", [(n, "mlp") for n in ALGORITHMS]
+                         + [(n, "dcgan") for n in DISTINCT_STEPS])
 def test_sharded_steps(name, arch):
   module, cfg = tiny_config(name, arch)
   mesh = mesh_lib.make_mesh()

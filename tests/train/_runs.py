@@ -22,7 +22,8 @@ from gengan_jax.train.checkpoint import Checkpointer
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The ring variant (each file's default, see experiments/configs/common.py).
 CONFIGS = {"alpha_gan": "experiments/configs/alpha_gan.py",
-           "wgan_gp": "experiments/configs/wgan_gp.py"}
+           "wgan_gp": "experiments/configs/wgan_gp.py",
+           "gan": "experiments/configs/gan.py"}
 
 
 def changes(algorithm="alpha_gan", steps=6, **train) -> dict[str, object]:

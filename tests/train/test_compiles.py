@@ -51,7 +51,9 @@ def compiles():
   return _Compiles()
 
 
-@pytest.mark.parametrize("algorithm", ["alpha_gan", "wgan_gp"])
+# One algorithm: the cause of a second compilation (a restored state's types)
+# lives in TrainState and the checkpointer, which every algorithm shares.
+@pytest.mark.parametrize("algorithm", ["wgan_gp"])
 def test_fresh_and_resumed_runs_compile_the_step_once(tmp_path, compiles, algorithm):
   fresh = compiles.during(loop.train, _runs.config(algorithm, steps=4), str(tmp_path))
   assert fresh[STEP] == 1, fresh
@@ -71,7 +73,7 @@ def test_several_steps_per_call_compile_each_function_once(tmp_path, compiles):
   # Resumed at 10: 10 and 11 single, 12-15 one call, 16 and 17 single.
   every = dict(log_every=4, checkpoint_every=4, keep_checkpoints=10)
   for steps in (10, 18):
-    counts = compiles.during(loop.train, _runs.config("alpha_gan", steps, steps_per_call=4,
+    counts = compiles.during(loop.train, _runs.config("gan", steps, steps_per_call=4,
                                                       **every), str(tmp_path))
     assert counts[MULTI_STEP] == 1 and counts[STEP] == 1, counts
 

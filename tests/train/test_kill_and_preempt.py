@@ -25,7 +25,9 @@ def _assert_equal(expected, got):
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("algorithm", ["alpha_gan", "wgan_gp"])
+# alpha_gan: four networks, two updates of E and G per step. WGAN-GP's
+# bitwise resume is checked in process (tests/train/test_loop.py).
+@pytest.mark.parametrize("algorithm", ["alpha_gan"])
 def test_sigkill_then_restart_is_bitwise_equal_to_an_uninterrupted_run(tmp_path, algorithm):
   run_dir = str(tmp_path / "run")
   train = dict(checkpoint_every=5, keep_checkpoints=3, log_every=5)

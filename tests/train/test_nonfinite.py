@@ -97,13 +97,13 @@ def test_networks_are_named_by_the_state_not_a_fixed_list():
   assert msg.endswith("; prior_scale")
 
 
-def _nan_data_config(tmp_path, policy, steps):
+def _nan_data_config(tmp_path, policy, steps, algorithm="alpha_gan"):
   """2-D Gaussian data with one NaN example, first read by the 3rd step.
 
   Returns:
     (config, its dataset, the NaN example's index).
   """
-  c = _runs.config("alpha_gan", steps, nonfinite=policy, checkpoint_every=1,
+  c = _runs.config(algorithm, steps, nonfinite=policy, checkpoint_every=1,
                    keep_checkpoints=100, log_every=1)
   x = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
   bad = int(data.ArrayDataset(x).indices(2, 8, 1, seed=c.seed)[0, 3])

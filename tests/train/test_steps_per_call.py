@@ -18,9 +18,11 @@ TOL = dict(rtol=2e-5, atol=1e-6)
 
 
 def _config(steps, k, **train):
+  """The two-player family (two networks: the scan's semantics are the
+  algorithm's business only through train_step, and it compiles fastest)."""
   every = dict(log_every=4, checkpoint_every=4, keep_checkpoints=10)
   every.update(train)
-  return _runs.config("alpha_gan", steps, steps_per_call=k, **every)
+  return _runs.config("gan", steps, steps_per_call=k, **every)
 
 
 def _logged(workdir, key="generator_loss"):
@@ -59,7 +61,7 @@ def test_resume_from_a_step_between_calls(tmp_path):
 
 
 def test_nan_inside_a_call_names_its_step(tmp_path):
-  c, _, _ = _nan_data_config(tmp_path, "stop", 10)  # example read by step 3
+  c, _, _ = _nan_data_config(tmp_path, "stop", 10, "gan")  # example read by step 3
   c.train.update(steps_per_call=5, log_every=5, checkpoint_every=5)
   with pytest.raises(nonfinite.NonFiniteError) as e:
     loop.train(c, str(tmp_path / "run"))
@@ -72,7 +74,7 @@ def test_nan_inside_a_call_names_its_step(tmp_path):
 
 
 def test_skip_counts_the_same_with_several_steps_per_call(tmp_path):
-  c, _, _ = _nan_data_config(tmp_path, "skip", 12)
+  c, _, _ = _nan_data_config(tmp_path, "skip", 12, "gan")
   one, _ = loop.train(c, str(tmp_path / "one"))
   c.train.update(steps_per_call=4, log_every=4, checkpoint_every=4)
   four, state = loop.train(c, str(tmp_path / "four"))
