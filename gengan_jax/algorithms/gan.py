@@ -5,7 +5,8 @@ objective: compare_gan's lesson (``modular_gan.py``) is that a new GAN is a
 choice of loss pair (:func:`gengan_jax.losses.loss_pair`: minimax,
 non-saturating, least squares, hinge, Wasserstein, every f-divergence) and
 of penalty (:func:`gengan_jax.losses.penalty_terms`: none, WGAN-GP two- and
-one-sided, DRAGAN, R1, R2), not a new file; TF-GAN's that the update
+one-sided, DRAGAN, R1, R2) and of constraint (:data:`CONSTRAINTS`: none, or
+WGAN's weight clipping), not a new file; TF-GAN's that the update
 schedule is data (``GANTrainSteps``). The named algorithms of this family are
 presets of it (``dcgan``, ``gan_penalty``, ``fgan``, ``wgan_gp``): a module
 with the paper's citation and its defaults as a ``Config`` subclass.
@@ -50,6 +51,9 @@ from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
 PENALTIES = losses.PENALTIES
+# Constraints on the discriminator's weights: 'clip' keeps every weight in
+# [-clip, clip] after each update (WGAN, Arjovsky et al. 2017, Algorithm 1).
+CONSTRAINTS = ("none", "clip")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +68,8 @@ class Config(ArchitectureConfig):
       or ``'saturating'``.
     penalty: one of :data:`PENALTIES`.
     penalty_weight: lambda (GP, DRAGAN) or gamma / 2 (R1, R2), >= 0.
+    constraint: one of :data:`CONSTRAINTS` on the discriminator's weights.
+    clip: ``c`` of ``constraint='clip'`` (0.01 in WGAN), > 0.
     target_norm: the gradient norm the GP and DRAGAN penalties aim at.
     dragan_method, dragan_scale: see :func:`gengan_jax.losses.dragan_perturb`.
     discriminator_updates: discriminator updates per step, each on its own
@@ -78,6 +84,8 @@ class Config(ArchitectureConfig):
   generator_loss: str = "non_saturating"
   penalty: str = "none"
   penalty_weight: float = 10.0
+  constraint: str = "none"
+  clip: float = 0.01
   target_norm: float = 1.0
   dragan_method: str = "uniform"
   dragan_scale: float = 0.5
@@ -108,6 +116,8 @@ class Config(ArchitectureConfig):
           "same divergence.")
     check_choice("penalty", self.penalty, PENALTIES)
     check(self.penalty_weight >= 0, "penalty_weight", self.penalty_weight, ">= 0")
+    check_choice("constraint", self.constraint, CONSTRAINTS)
+    check(self.clip > 0, "clip", self.clip, "> 0")
     check(self.target_norm >= 0, "target_norm", self.target_norm, ">= 0")
     check_choice("dragan_method", self.dragan_method, losses.DRAGAN_METHODS)
     check(self.dragan_scale >= 0, "dragan_scale", self.dragan_scale, ">= 0")
@@ -163,12 +173,15 @@ def num_batches(config: Config) -> int:
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises G and D for data shaped like ``example_batch[0]``."""
   g_key, d_key = jax.random.split(key)
+  discriminator = networks.discriminator(config, d_key, example_batch,
+                                         config.discriminator_optimizer,
+                                         use_batch_norm=config.uses_batch_norm)
+  if config.constraint == "clip":
+    discriminator = networks.with_weight_clipping(discriminator, config.clip)
   return State(
       step=jnp.zeros((), jnp.int32),
       generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
-      discriminator=networks.discriminator(config, d_key, example_batch,
-                                           config.discriminator_optimizer,
-                                           use_batch_norm=config.uses_batch_norm),
+      discriminator=discriminator,
       config=config,
   )
 

@@ -28,7 +28,6 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
@@ -92,15 +91,12 @@ def num_batches(config: Config) -> int:
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises the generator and the feature critic (Adam, then clipping)."""
   g_key, c_key = jax.random.split(key)
-  critic = networks.encoder(
-      config, c_key, example_batch, config.critic_optimizer, latent_dim=config.feature_dim,
-      tx=optax.chain(config.critic_optimizer.make(), losses.clip_weights(config.clip)))
-  # Start inside the constraint set, as after any clipped update.
-  params = jax.tree.map(lambda p: jnp.clip(p, -config.clip, config.clip), critic.params)
+  critic = networks.encoder(config, c_key, example_batch, config.critic_optimizer,
+                            latent_dim=config.feature_dim)
   return State(
       step=jnp.zeros((), jnp.int32),
       generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
-      critic=critic.replace(params=params, opt_state=critic.tx.init(params)),
+      critic=networks.with_weight_clipping(critic, config.clip),
       config=config,
   )
 

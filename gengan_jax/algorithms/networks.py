@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import optax
 
-from gengan_jax import nets
+from gengan_jax import losses, nets
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.config import OptimizerConfig
@@ -51,6 +52,16 @@ def encoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array
                           latent_dim=config.latent_dim if latent_dim is None else latent_dim,
                           **config.net_kwargs())
   return ts.create(net, key, example_batch, optimizer, tx=tx)
+
+
+def with_weight_clipping(state: ts.TrainState, clip: float) -> ts.TrainState:
+  """``state`` constrained to ``[-clip, clip]``: its optimizer followed by
+  :func:`gengan_jax.losses.clip_weights` (WGAN, Arjovsky et al. 2017,
+  Algorithm 1 line 7), and its parameters clipped to start inside the set, as
+  after any clipped update."""
+  tx = optax.chain(state.tx, losses.clip_weights(clip))
+  params = jax.tree.map(lambda p: jnp.clip(p, -clip, clip), state.params)
+  return state.replace(tx=tx, params=params, opt_state=tx.init(params))
 
 
 def sample(generator_state: ts.TrainState, key: jax.Array, num: int, latent_dim: int, *,

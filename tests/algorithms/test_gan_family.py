@@ -169,3 +169,24 @@ def test_the_family_is_registered():
     assert algorithms.get(preset).State is algorithms.get("gan").State
     assert algorithms.get(preset).train_step is algorithms.get("gan").train_step
     assert algorithms.get(preset).num_batches is algorithms.get("gan").num_batches
+
+
+def test_weight_clipping_keeps_every_discriminator_weight_in_the_box():
+  """constraint='clip' (WGAN): D starts and stays in [-c, c], G is untouched
+  by it; without it, weights leave the box (so the check can fail)."""
+  module, cfg = tiny_config("gan", loss="wasserstein", constraint="clip", clip=0.01,
+                            discriminator_optimizer=dict(learning_rate=0.05, name="rmsprop"))
+  data = tiny_data("mlp", 1)
+  state = module.init(jax.random.key(0), cfg, data[0])
+  new, _ = jax.jit(module.train_step)(state, data, jax.random.key(1))
+  for params in (state.discriminator.params, new.discriminator.params):
+    assert max(float(np.abs(p).max()) for p in jax.tree.leaves(params)) <= 0.01
+  assert any(not np.array_equal(a, b) for a, b in zip(
+      jax.tree.leaves(state.discriminator.params), jax.tree.leaves(new.discriminator.params)))
+  assert max(float(np.abs(p).max()) for p in jax.tree.leaves(new.generator.params)) > 0.01
+  _, free = tiny_config("gan", loss="wasserstein")
+  unclipped = module.init(jax.random.key(0), free, data[0])
+  assert max(float(np.abs(p).max()) for p in jax.tree.leaves(unclipped.discriminator.params)) > 0.01
+  with pytest.raises(ConfigError, match=r"constraint='box' is invalid: valid choices are "
+                                        r"'none', 'clip'"):
+    tiny_config("gan", constraint="box")
