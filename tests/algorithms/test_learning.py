@@ -29,7 +29,7 @@ gan           0.663    1.3e4     diverged (equals fgan: f-GAN with the gan diver
 gan_penalty   0.188    1.7e4     diverged
 gmmn          0.098    14.1      collapsed at (-3.2, 2.0), std 0.02
 mmd_gan       0.619    4.5e3     diverged
-wgan_gp       0.580    4.1e3     diverged
+wgan_gp       0.441    4.1e3     diverged (0.580 before its keys became the family's)
 alpha_gan, adversarial term only flipped:  1.4e4, diverged
 ============  =======  ========  =============================================
 
