@@ -5,6 +5,15 @@ and its data variants are chosen as in big_vision: ``get_config(arg)``
 receives the text after ``:`` in ``--config=experiments/configs/dcgan.py:grid``
 (see :data:`VARIANTS`; no ``:`` is ``ring``).
 
+The variants, the same for every algorithm:
+
+* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
+  VEEGAN/PacGAN), MLPs;
+* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2,
+  std 0.05; VEEGAN/PacGAN);
+* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
+  :func:`mnist_directory`), DCGAN-style networks.
+
 Every config has the same top-level shape:
 
 * ``algorithm``: a name from ``gengan_jax.algorithms.REGISTRY``;

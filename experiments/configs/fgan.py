@@ -1,13 +1,8 @@
 """f-GAN (Nowozin et al. 2016) with the Jensen-Shannon critic and generator, non-saturating.
 
-Variants (``--config=experiments/configs/fgan.py:<variant>``):
-
-* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
-  VEEGAN/PacGAN), MLPs;
-* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
-  0.05; VEEGAN/PacGAN);
-* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
-  ``common.mnist_directory``), DCGAN-style networks.
+Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
+describes them (``--config=experiments/configs/fgan.py:grid``, or
+``gengan-train --config=fgan:grid``).
 
 Pick other divergences with --config.model.critic_divergence=... and
 --config.model.generator_divergence=... (any of gengan_jax.losses.DIVERGENCES).

@@ -13,14 +13,9 @@ other combination, e.g. the least-squares GAN or the hinge GAN::
 (Goodfellow et al. 2014), no penalty, one generator update per
 discriminator update, Adam 2e-4.
 
-Variants (``--config=experiments/configs/gan.py:<variant>``):
-
-* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
-  VEEGAN/PacGAN), MLPs;
-* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
-  0.05; VEEGAN/PacGAN);
-* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
-  ``common.mnist_directory``), DCGAN-style networks.
+Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
+describes them (``--config=experiments/configs/gan.py:grid``, or
+``gengan-train --config=gan:grid``).
 """
 
 from gengan_jax.configs import common

@@ -3,14 +3,9 @@
 The WGAN-GP penalty at interpolates ("NS-GAN-GP") on the toy data, the
 DRAGAN penalty ("NS-GAN-DRAGAN") on MNIST.
 
-Variants (``--config=experiments/configs/gan_penalty.py:<variant>``):
-
-* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
-  VEEGAN/PacGAN), MLPs;
-* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
-  0.05; VEEGAN/PacGAN);
-* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
-  ``common.mnist_directory``), DCGAN-style networks without batch norm in D.
+Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
+describes them (``--config=experiments/configs/gan_penalty.py:grid``, or
+``gengan-train --config=gan_penalty:grid``); its ``mnist`` discriminator has no batch norm.
 
 Other penalties: --config.model.penalty=dragan|r1|r2|wgan_gp|wgan_gp_one_sided|none.
 """

@@ -1,14 +1,9 @@
 """GMMN (Li, Swersky & Zemel 2015): a generator trained on MMD^2, a sum of Gaussian kernels.
 
-Variants (``--config=experiments/configs/gmmn.py:<variant>``):
-
-* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
-  VEEGAN/PacGAN), MLPs;
-* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
-  0.05; VEEGAN/PacGAN);
-* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
-  ``common.mnist_directory``), a DCGAN-style generator, the paper's bandwidths
-  {2, 5, 10, 20, 40, 80} on pixels.
+Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
+describes them (``--config=experiments/configs/gmmn.py:grid``, or
+``gengan-train --config=gmmn:grid``); ``mnist`` has a DCGAN-style generator
+and the paper's bandwidths {2, 5, 10, 20, 40, 80} on pixels.
 """
 
 from gengan_jax.configs import common

@@ -1,14 +1,9 @@
 """MMD GAN (Li et al. 2017): clipped feature critic, n_critic 5, Gaussian kernels on its features.
 
-Variants (``--config=experiments/configs/mmd_gan.py:<variant>``):
-
-* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
-  VEEGAN/PacGAN), MLPs;
-* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
-  0.05; VEEGAN/PacGAN);
-* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
-  ``common.mnist_directory``), DCGAN-style networks, the paper's clip 0.01 and
-  bandwidths {1, 2, 4, 8, 16}.
+Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
+describes them (``--config=experiments/configs/mmd_gan.py:grid``, or
+``gengan-train --config=mmd_gan:grid``); ``mnist`` with the paper's clip 0.01
+and bandwidths {1, 2, 4, 8, 16}.
 """
 
 from gengan_jax.configs import common

@@ -1,13 +1,8 @@
 """WGAN-GP (Gulrajani et al. 2017, Algorithm 1: n_critic 5, lambda 10).
 
-Variants (``--config=experiments/configs/wgan_gp.py:<variant>``):
-
-* ``ring`` (the default): the 2-D ring of 8 Gaussians (radius 1, std 0.01;
-  VEEGAN/PacGAN), MLPs;
-* ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2, std
-  0.05; VEEGAN/PacGAN);
-* ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
-  ``common.mnist_directory``), DCGAN-style networks.
+Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
+describes them (``--config=experiments/configs/wgan_gp.py:grid``, or
+``gengan-train --config=wgan_gp:grid``).
 """
 
 from gengan_jax.configs import common
