@@ -27,6 +27,8 @@ House rules for tests (``DESIGN.md`` has the rest):
 """
 
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 
@@ -36,6 +38,37 @@ import pytest  # noqa: E402
 jax.config.update("jax_num_cpu_devices", 8)
 # Tests compile many tiny programs; optimising them costs more than it saves.
 jax.config.update("jax_disable_most_optimizations", True)
+
+
+def _session_cache_dir() -> str:
+  """One persistent compilation cache for the whole test session, shared by
+  the xdist workers (named by the controlling process, a worker's parent)
+  and removed at its end: many tests build the same tiny programs anew (a
+  new Experiment, a new jit of the same step), which then compile once per
+  session instead of once per test. Tests that count compilations switch it
+  off (``tests/train/test_compiles.py``), and so do the ``optimized`` ones:
+  the cache's key does not tell the two optimisation settings apart."""
+  controller = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()
+  return os.path.join(tempfile.gettempdir(), f"gengan_jax_test_cache_{controller}")
+
+
+jax.config.update("jax_compilation_cache_dir", _session_cache_dir())
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def set_compilation_cache(enabled: bool) -> None:
+  """Turns the persistent cache on or off now (JAX decides once per process
+  whether it uses one, so the decision is reset too)."""
+  from jax._src import compilation_cache  # pylint: disable=g-import-not-at-top
+  jax.config.update("jax_enable_compilation_cache", enabled)
+  compilation_cache.reset_cache()
+
+
+def pytest_sessionfinish(session, exitstatus):
+  del session, exitstatus
+  if "PYTEST_XDIST_WORKER" not in os.environ:  # the controller, after the workers
+    shutil.rmtree(_session_cache_dir(), ignore_errors=True)
 
 
 def pytest_configure(config):
@@ -51,9 +84,11 @@ def _xla_optimizations(request):
     yield
     return
   jax.config.update("jax_disable_most_optimizations", False)
+  set_compilation_cache(False)
   jax.clear_caches()
   try:
     yield
   finally:
     jax.config.update("jax_disable_most_optimizations", True)
+    set_compilation_cache(True)
     jax.clear_caches()

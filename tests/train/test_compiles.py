@@ -17,6 +17,7 @@ import jax
 import pytest
 
 from gengan_jax.train import loop
+from tests.conftest import set_compilation_cache
 from tests.train import _runs
 
 STEP, MULTI_STEP = "jit(guarded)", "jit(run)"
@@ -36,13 +37,17 @@ class _Compiles:
       self.counts[kwargs.get("fun_name")] += 1
 
   def during(self, fn, *args, clear=True, **kwargs) -> collections.Counter:
+    """Compilations while ``fn`` runs; the persistent cache is off meanwhile
+    (a hit there loads a program without compiling it)."""
     if clear:
       jax.clear_caches()
     self.counts, self.active = collections.Counter(), True
+    set_compilation_cache(False)
     try:
       fn(*args, **kwargs)
     finally:
       self.active = False
+      set_compilation_cache(True)
     return self.counts
 
 
