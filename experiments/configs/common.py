@@ -146,5 +146,33 @@ def mnist(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   return c
 
 
+def two_player(algorithm: str, v: str) -> ml_collections.ConfigDict:
+  """A two-player GAN on variant ``v``: the toys with batch 256, 20,000 steps
+  and a 2-D latent, or :func:`mnist`; both networks Adam 2e-4 with beta1 0.5
+  (beta2 0.9 on the toys, 0.999 on MNIST); ``pack = 1`` (PacGAN's m, samples
+  per discriminator input: ``--config.model.pack=2``)."""
+  if v == "mnist":
+    c = mnist(base(algorithm))
+    b2 = 0.999
+  else:
+    c = toy(base(algorithm), v)
+    c.data.batch_size = 256
+    c.train.steps = 20000
+    c.train.plot_every = 5000
+    c.model.latent_dim = 2
+    b2 = 0.9
+  c.model.generator_optimizer = adam(2e-4, 0.5, b2)
+  c.model.discriminator_optimizer = adam(2e-4, 0.5, b2)
+  c.model.pack = 1
+  return c
+
+
 def adam(learning_rate: float, b1: float, b2: float) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict(dict(learning_rate=learning_rate, b1=b1, b2=b2))
+
+
+def rmsprop(learning_rate: float, decay: float = 0.99,
+            eps: float = 1e-8) -> ml_collections.ConfigDict:
+  """RMSProp with PyTorch's defaults (``alpha`` 0.99, ``eps`` 1e-8)."""
+  return ml_collections.ConfigDict(dict(learning_rate=learning_rate, name="rmsprop",
+                                        decay=decay, eps=eps))

@@ -22,20 +22,9 @@ from gengan_jax.configs import common
 
 
 def get_config(arg=None):
-  v = common.variant(arg)
-  if v == "mnist":
-    c = common.mnist(common.base("gan"))
-  else:
-    c = common.toy(common.base("gan"), v)
-    c.data.batch_size = 256
-    c.train.steps = 20000
-    c.train.plot_every = 5000
-    c.model.latent_dim = 2
+  c = common.two_player("gan", common.variant(arg))
   c.model.loss = "non_saturating"
   c.model.penalty = "none"
   c.model.penalty_weight = 10.0
   c.model.generator_updates = 1
-  b2 = 0.999 if v == "mnist" else 0.9
-  c.model.generator_optimizer = common.adam(2e-4, 0.5, b2)
-  c.model.discriminator_optimizer = common.adam(2e-4, 0.5, b2)
   return c

@@ -1,9 +1,10 @@
 """Algorithms: one module per paper whose Algorithm 1 really differs.
 
-:mod:`.gan` is the two-player family (a loss pair, a penalty, a schedule);
-``dcgan``, ``gan_penalty``, ``fgan`` and ``wgan_gp`` are presets of it (their
-modules hold the papers' citations and defaults), registered under their
-names beside ``gan`` itself.
+:mod:`.gan` is the two-player family (a loss pair, a penalty, a schedule,
+packing); ``dcgan``, ``gan_penalty``, ``fgan``, ``wgan_gp``, ``wgan``,
+``lsgan`` and ``hinge_gan`` are presets of it (their modules hold the
+papers' citations and defaults), registered under their names beside
+``gan`` itself.
 
 Each module defines the contract of :mod:`gengan_jax.core.contract`
 (``Config``, ``State``, ``init``, ``train_step``, ``sample`` and, where
@@ -16,7 +17,7 @@ by name; :func:`get` looks one up.
 from __future__ import annotations
 
 from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
-from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, mmd_gan
+from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, hinge_gan, lsgan, mmd_gan, wgan
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
 from gengan_jax.core.contract import from_module
@@ -32,6 +33,9 @@ REGISTRY: dict[str, Algorithm] = {
         ("mmd_gan", mmd_gan),
         ("gan_penalty", gan_penalty),
         ("gan", gan),
+        ("wgan", wgan),
+        ("lsgan", lsgan),
+        ("hinge_gan", hinge_gan),
     )
 }
 

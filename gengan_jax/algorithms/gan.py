@@ -24,6 +24,18 @@ An f-GAN pair's generator may minimise another divergence than its critic's
 (``generator_divergence``), in the saturating or non-saturating form
 (``generator_loss``): :func:`gengan_jax.losses.f_divergence_pair`.
 
+Packing (PacGAN, :mod:`gengan_jax.algorithms.packing`): with ``pack = m``
+the discriminator judges ``m`` samples concatenated along their last axis
+(data with data, model samples with model samples); each discriminator
+update then reads ``m`` data batches and every ``G(z)`` pass draws ``m``
+batches of ``z``. Any preset can use it.
+
+WGAN's critic bursts (``critic_bursts``, :mod:`gengan_jax.algorithms.schedules`):
+``burst_updates`` critic updates before each of the first ``burst_first``
+generator updates and before every ``burst_every``-th; a burst spans
+several steps, and only its last one updates the generator
+(``generator_updated`` says which did).
+
 The discriminator has batch norm unless a penalty is used (penalties are
 per-example gradients; ``discriminator_batch_norm`` overrides).
 
@@ -44,7 +56,7 @@ import jax
 import jax.numpy as jnp
 
 from gengan_jax import losses
-from gengan_jax.algorithms import networks
+from gengan_jax.algorithms import networks, packing, schedules
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import AlgorithmState, ConfigError, OptimizerConfig, check, check_choice
 from gengan_jax.core import train_state as ts
@@ -76,6 +88,12 @@ class Config(ArchitectureConfig):
       data batch (``n_critic``).
     generator_updates: generator updates per step.
     discriminator_batch_norm: batch norm in D; ``None``: only without a penalty.
+    pack: ``m`` of PacGAN: samples per discriminator input (1: no packing).
+    critic_bursts: WGAN's bursts of critic updates (the authors' code).
+    burst_updates: critic updates of a burst generator iteration, a multiple
+      of ``discriminator_updates`` (100).
+    burst_first: the first this many generator iterations are bursts (25).
+    burst_every: so is every generator iteration divisible by this (500).
     generator_optimizer, discriminator_optimizer: optimizer settings.
   """
 
@@ -92,6 +110,11 @@ class Config(ArchitectureConfig):
   discriminator_updates: int = 1
   generator_updates: int = 1
   discriminator_batch_norm: bool | None = None
+  pack: int = 1
+  critic_bursts: bool = False
+  burst_updates: int = 100
+  burst_first: int = 25
+  burst_every: int = 500
   generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
   discriminator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
 
@@ -125,6 +148,13 @@ class Config(ArchitectureConfig):
           self.discriminator_updates, "a positive integer")
     check(self.generator_updates >= 1, "generator_updates",
           self.generator_updates, "a positive integer")
+    check(self.pack >= 1, "pack", self.pack, "a positive integer (1: no packing)")
+    check(self.burst_first >= 0, "burst_first", self.burst_first, ">= 0")
+    check(self.burst_every >= 1, "burst_every", self.burst_every, "a positive integer")
+    check(not self.critic_bursts or (self.burst_updates >= self.discriminator_updates
+          and self.burst_updates % self.discriminator_updates == 0), "burst_updates",
+          self.burst_updates, f"a positive multiple of discriminator_updates="
+          f"{self.discriminator_updates} (a burst spans whole steps)")
     if self.discriminator_batch_norm and self.penalty != "none":
       raise ConfigError(
           f"config value discriminator_batch_norm=True is invalid with penalty="
@@ -166,14 +196,17 @@ class State(AlgorithmState):
 
 
 def num_batches(config: Config) -> int:
-  """Data batches consumed by one ``train_step``: one per discriminator update."""
-  return config.discriminator_updates
+  """Data batches consumed by one ``train_step``: ``pack`` per discriminator update."""
+  return config.discriminator_updates * config.pack
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises G and D for data shaped like ``example_batch[0]``."""
   g_key, d_key = jax.random.split(key)
-  discriminator = networks.discriminator(config, d_key, example_batch,
+  packed_example = example_batch
+  if config.pack > 1:
+    packed_example = packing.pack(jnp.stack([example_batch] * config.pack))
+  discriminator = networks.discriminator(config, d_key, packed_example,
                                          config.discriminator_optimizer,
                                          use_batch_norm=config.uses_batch_norm)
   if config.constraint == "clip":
@@ -230,19 +263,26 @@ def _discriminator_metrics(pair: losses.LossPair, loss, adversarial, penalty, re
   return metrics
 
 
+def _packed(samples: jax.Array, m: int) -> jax.Array:
+  """``[m * B, ...]`` samples as ``B`` packed discriminator inputs (``m = 1``: as they are)."""
+  if m == 1:
+    return samples
+  return packing.pack(samples.reshape((m, -1) + samples.shape[1:]))
+
+
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
   """``discriminator_updates`` discriminator updates, then ``generator_updates`` G updates.
 
   Args:
     state: the current state.
-    batch: data of shape ``[discriminator_updates, B, *data_shape]``.
+    batch: data of shape ``[discriminator_updates * pack, B, *data_shape]``.
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  num_d = cfg.discriminator_updates
-  if batch.shape[0] != num_d:
+  num_d, m = cfg.discriminator_updates, cfg.pack
+  if batch.shape[0] != num_d * m:
     raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
-                     f"discriminator_updates={num_d} needs {num_d}.")
+                     f"discriminator_updates={num_d} with pack={m} needs {num_d * m}.")
   pair = loss_pair(cfg)
   penalised = cfg.penalty != "none"
   n = batch.shape[1]
@@ -250,11 +290,17 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
                                                                        "generator")
   keys = step_keys(key, state.step, *names)
   G = state.generator
+  if m > 1:  # [num_d * m, B, ...] -> [num_d, B, ..., m * C]: m data batches per input.
+    batch = jax.vmap(packing.pack)(batch.reshape((num_d, m) + batch.shape[1:]))
+
+  def fake(g, z_key):
+    """``B`` packed inputs of ``G``'s samples (``m * B`` of them), through ``g``."""
+    return _packed(g(gaussian_prior(z_key, m * n, cfg.latent_dim)), m)
 
   # 1. Discriminator, `discriminator_updates` times: data against fresh samples.
   def d_update(D, inputs):
     x, z_key, p_key = inputs
-    x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(z_key, n, cfg.latent_dim)))
+    x_fake = jax.lax.stop_gradient(fake(lambda z: ts.forward(G, z), z_key))
 
     def d_loss_fn(d):
       real_d, fake_d = d(x), d(x_fake)
@@ -272,13 +318,26 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   D, metrics = _repeat(d_update, state.discriminator, inputs, num_d)
 
   # 2. Generator, `generator_updates` times with fresh prior samples.
-  g_losses = []
-  for i in range(cfg.generator_updates):
-    z = gaussian_prior(jax.random.fold_in(keys["generator"], i), n, cfg.latent_dim)
-    G, g_loss, _ = ts.minimize(G, lambda g: (pair.generator(ts.forward(D, g(z))).mean(), None))
-    g_losses.append(g_loss)
+  def g_loss_fn(z_key):
+    return lambda g: (pair.generator(ts.forward(D, fake(g, z_key))).mean(), None)
 
-  metrics["generator_loss"] = jnp.mean(jnp.stack(g_losses))
+  def g_updates(G):
+    g_losses = []
+    for i in range(cfg.generator_updates):
+      G, g_loss, _ = ts.minimize(G, g_loss_fn(jax.random.fold_in(keys["generator"], i)))
+      g_losses.append(g_loss)
+    return G, jnp.mean(jnp.stack(g_losses))
+
+  if cfg.critic_bursts:  # Inside a burst the critic trains on; G only evaluates its loss.
+    updated = schedules.generator_updates_at(
+        state.step, critic_updates=num_d, burst_updates=cfg.burst_updates,
+        burst_first=cfg.burst_first, burst_every=cfg.burst_every)
+    G, metrics["generator_loss"] = jax.lax.cond(
+        updated, g_updates,
+        lambda G: (G, g_loss_fn(keys["generator"])(lambda z: ts.forward(G, z))[0]), G)
+    metrics["generator_updated"] = updated.astype(jnp.float32)
+  else:
+    G, metrics["generator_loss"] = g_updates(G)
   return state.replace(step=state.step + 1, generator=G, discriminator=D), metrics
 
 

@@ -31,6 +31,7 @@ def _assert_same(preset, family):
 
 
 WGAN_ADAM = dict(learning_rate=1e-4, b1=0.0, b2=0.9)
+WGAN_RMSPROP = dict(learning_rate=5e-5, name="rmsprop", decay=0.99, eps=1e-8)
 
 
 # The mlp arch: a preset and the family with equal configs build the same
@@ -64,12 +65,21 @@ RENAMED = [
                   generator_loss="saturating", critic_optimizer=dict(learning_rate=1e-3)),
      dict(loss="f:kl", generator_divergence="reverse_kl", generator_loss="saturating",
           discriminator_optimizer=dict(learning_rate=1e-3))),
+    ("wgan", {}, dict(loss="wasserstein", constraint="clip", clip=0.01, discriminator_updates=5,
+                      generator_optimizer=WGAN_RMSPROP, discriminator_optimizer=WGAN_RMSPROP)),
+    ("wgan", dict(n_critic=3, critic_bursts=True, burst_updates=30),
+     dict(loss="wasserstein", constraint="clip", discriminator_updates=3, critic_bursts=True,
+          burst_updates=30, generator_optimizer=WGAN_RMSPROP,
+          discriminator_optimizer=WGAN_RMSPROP)),
+    ("lsgan", {}, dict(loss="least_squares")),
+    ("lsgan", dict(coding="pearson"), dict(loss="least_squares_pearson")),
+    ("hinge_gan", {}, dict(loss="hinge")),
 ]
 
 
 @pytest.mark.parametrize("preset, own, family", RENAMED)
 def test_renamed_presets_are_the_family(preset, own, family):
-  """fgan and wgan_gp speak their papers' words; their configs are the family's."""
+  """The presets speak their papers' words; their configs are the family's."""
   _, cfg = tiny_config(preset, **own)
   _, fam = tiny_config("gan", **family)
   for f in dataclasses.fields(fam):
@@ -97,7 +107,7 @@ def test_each_discriminator_update_has_its_own_batch():
   other, _ = step(state, data[[0, 1, 0]], jax.random.key(1))
   assert not np.array_equal(jax.tree.leaves(new.discriminator.params)[0],
                             jax.tree.leaves(other.discriminator.params)[0])
-  with pytest.raises(ValueError, match="discriminator_updates=3 needs 3"):
+  with pytest.raises(ValueError, match="discriminator_updates=3 with pack=1 needs 3"):
     module.train_step(state, data[:2], jax.random.key(1))
 
 

@@ -28,7 +28,10 @@ fgan          0.663    1.3e4     diverged
 gan           0.663    1.3e4     diverged (equals fgan: f-GAN with the gan divergence is this)
 gan_penalty   0.188    1.7e4     diverged
 gmmn          0.098    14.1      collapsed at (-3.2, 2.0), std 0.02
+hinge_gan     0.611    1.7e3     diverged (learning rate 5e-4, see LEARNING)
+lsgan         0.524    31.1      at (-10.6, 0.5), std 4.1 / 1.2 (learning rate 5e-4)
 mmd_gan       0.619    4.5e3     diverged
+wgan          0.323    1.1e3     diverged (RMSProp, clip 0.01)
 wgan_gp       0.441    4.1e3     diverged (0.580 before its keys became the family's)
 alpha_gan, adversarial term only flipped:  1.4e4, diverged
 ============  =======  ========  =============================================
@@ -68,6 +71,10 @@ LEARNING: dict[str, dict] = {
     # Five critic updates per step: 500 steps are 2,500 critic updates.
     "mmd_gan": dict(steps=500),
     "wgan_gp": dict(steps=1000),
+    # At 1e-3 both oscillate around the target with snapshots 0.5-2.3 (median
+    # 0.90 / 0.92); at 5e-4 they settle (hinge_gan 0.50-1.43, lsgan 0.49-0.78).
+    "lsgan": dict(learning_rate=5e-4),
+    "hinge_gan": dict(learning_rate=5e-4),
 }
 # The network whose objective the mutant flips, where it is not 'generator'.
 MODEL_NETWORK: dict[str, str] = {}

@@ -86,5 +86,5 @@ def test_wgan_gp_rejects_wrong_number_of_batches():
   module, cfg = tiny_config("wgan_gp", n_critic=3)
   data = tiny_data("mlp", 3)
   state = module.init(jax.random.key(0), cfg, data[0])
-  with pytest.raises(ValueError, match="discriminator_updates=3 needs 3"):
+  with pytest.raises(ValueError, match="discriminator_updates=3 with pack=1 needs 3"):
     module.train_step(state, data[:2], jax.random.key(1))

@@ -11,6 +11,7 @@ import ml_collections
 import numpy as np
 import pytest
 
+from gengan_jax import algorithms
 from gengan_jax.core import ConfigError
 from gengan_jax.train import loop, settings
 from tests.data._idx_writer import write_mnist
@@ -240,18 +241,22 @@ def test_entry_point_missing_mnist_directory(tmp_path):
       "existing directory (no such file or directory).")
 
 
+# The library's configs: one per registered algorithm (tests/experiments/test_configs.py).
+LIBRARY_CONFIGS = ", ".join(sorted(algorithms.REGISTRY))
+
+
 @pytest.mark.parametrize("config, message", [
     ("experiments/configs/dcgan.py:spiral",
      "error: config variant 'spiral' (the text after ':' in --config=<file>.py:<variant>) "
      "is invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring')."),
     ("experiments/configs/dcgan_ring.py",
      "error: cannot load the config file 'experiments/configs/dcgan_ring.py'; --config is a "
-     "config file[:variant], or the name of one of the library's configs (age, alpha_gan, "
-     "dcgan, fgan, gan, gan_penalty, gmmn, mmd_gan, wgan_gp)[:ring|grid|mnist]."),
+     f"config file[:variant], or the name of one of the library's configs ({LIBRARY_CONFIGS})"
+     "[:ring|grid|mnist]."),
     ("dcgan_ring:grid",
      "error: cannot load the config file 'dcgan_ring'; --config is a "
-     "config file[:variant], or the name of one of the library's configs (age, alpha_gan, "
-     "dcgan, fgan, gan, gan_penalty, gmmn, mmd_gan, wgan_gp)[:ring|grid|mnist]."),
+     f"config file[:variant], or the name of one of the library's configs ({LIBRARY_CONFIGS})"
+     "[:ring|grid|mnist]."),
 ])
 def test_entry_point_bad_config_file_is_one_line(tmp_path, config, message):
   cmd = [sys.executable, "-m", "experiments.train", f"--config={config}",

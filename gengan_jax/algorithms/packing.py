@@ -1,0 +1,51 @@
+"""PacGAN packing: the discriminator judges ``m`` samples at once.
+
+Lin, Khetan, Fanti & Oh, "PacGAN: The power of two samples in generative
+adversarial networks" (NeurIPS 2018), Sec. 3: the discriminator of a packed
+GAN maps ``m`` samples, drawn independently from the same distribution (all
+data, or all from the generator), to one decision, which penalises a
+generator whose samples lack diversity (mode collapse). As in the authors'
+code (``fjxmlzn/PacGAN``: ``tf.concat(G_sep, 3)`` for images, the packed
+feature vectors of the 2-D experiments), the ``m`` samples are concatenated
+along their last axis (the features of a vector, the channels of an image),
+so only the discriminator's input layer widens; everything after it is the
+unpacked architecture.
+
+A packed discriminator example is made of ``m`` batches of ``B``: the
+``i``-th example of the packed batch is ``(x_1[i], ..., x_m[i])``. The batch
+the discriminator sees keeps its size ``B`` (the reference code's
+``batch_size``); the step draws ``m`` times as many data and model samples.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def pack(batches: jax.typing.ArrayLike) -> jax.Array:
+  """Concatenates ``m`` batches of samples along their last axis.
+
+  Args:
+    batches: ``[m, B, *shape]``: ``m`` batches of ``B`` samples each (all
+      from the data, or all from the model).
+
+  Returns:
+    ``[B, *shape[:-1], m * shape[-1]]``: example ``i`` holds sample ``i`` of
+    every batch, batch 0's features first. ``m = 1`` returns the batch.
+
+  Raises:
+    ValueError: ``batches`` has fewer than 3 axes (``[m, B, features]``).
+  """
+  batches = jnp.asarray(batches)
+  if batches.ndim < 3:
+    raise ValueError(f"pack expects batches of shape [m, B, *shape] with at least one "
+                     f"feature axis; got shape {batches.shape}.")
+  if batches.shape[0] == 1:
+    return batches[0]
+  return jnp.concatenate(list(batches), axis=-1)
+
+
+def packed_shape(shape: tuple[int, ...], m: int) -> tuple[int, ...]:
+  """The shape of a packed example (or batch) of ``m`` samples of ``shape``."""
+  return tuple(shape[:-1]) + (m * shape[-1],)
