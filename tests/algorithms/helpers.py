@@ -20,6 +20,13 @@ DISTINCT_STEPS = [n for n in ALGORITHMS
                   if algorithms.get(n).train_step is not gan.train_step
                   or n in FAMILY_REPRESENTATIVES]
 
+# The 1 vs 8 devices check on images (tests/algorithms/test_sharding.py):
+# its subject there is the conv nets' batch norm and reductions over a
+# sharded batch, which DCGAN's G and D and alpha-GAN's encoder and code
+# discriminator cover; every distinct step runs on 1 vs 8 devices on the
+# mlp arch, and sharded on images in test_smoke.py.
+IMAGE_SHARDING = ("dcgan", "alpha_gan")
+
 TINY_MLP = dict(arch="mlp", latent_dim=4, hidden=(16, 16))
 TINY_DCGAN = dict(arch="dcgan", latent_dim=4, base_features=4)
 
