@@ -3,6 +3,8 @@
 import jax
 import numpy as np
 
+from gengan_jax.train import mesh as mesh_lib
+
 from gengan_jax import algorithms
 from gengan_jax.algorithms import gan
 
@@ -49,3 +51,50 @@ def tiny_data(arch: str, num_batches: int, batch_size: int = 8, seed: int = 0):
 def leaves_equal(a, b, *, rtol=0.0, atol=0.0):
   for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
     np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
+
+
+def run_sharded(module, cfg, data, devices, steps, *, on_step=None):
+  """``steps`` jitted steps on a mesh of ``devices`` (state replicated, batch
+  sharded); returns the final state (on the host) and every step's metrics.
+  ``on_step(i, state, metrics, step_fn)`` is called after step ``i``, and
+  with ``i = -1`` (and no metrics) on the initial state."""
+  mesh = mesh_lib.make_mesh(devices)
+  init = jax.jit(module.init, static_argnums=1, out_shardings=mesh_lib.replicated(mesh))
+  state = init(jax.random.key(0), cfg, data[0])
+  step = mesh_lib.shard_step(module.train_step, mesh)
+  if on_step is not None:
+    on_step(-1, state, None, step)
+  batch = jax.device_put(data, mesh_lib.batch_sharding(mesh))
+  history = []
+  for i in range(steps):
+    state, metrics = step(state, batch, jax.random.key(1))
+    if on_step is not None:
+      on_step(i, state, metrics, step)
+    history.append(jax.device_get(metrics))
+  return jax.device_get(state), history
+
+
+def _is_param(path) -> bool:
+  names = [getattr(p, "name", getattr(p, "key", None)) for p in path]
+  return "params" in names and "opt_state" not in names
+
+
+def assert_one_device_equals_eight(s1, m1, s8, m8, *, lr=2e-4):
+  """States and metrics after the same step on 1 and on 8 devices agree.
+
+  Only the order of floating-point reductions differs between the two, so
+  losses, gradients (Adam's first moments ``mu`` after one step are
+  ``(1 - b1) * grad``) and batch-norm statistics agree closely. Parameters are
+  compared with an absolute tolerance of one learning rate: Adam's first
+  update is ``lr * g / (|g| + eps)``, so a gradient within rounding of zero
+  may move its parameter by up to ``lr`` either way.
+  """
+  flat1, _ = jax.tree_util.tree_flatten_with_path(s1)
+  flat8, _ = jax.tree_util.tree_flatten_with_path(s8)
+  for (path, a), (_, b) in zip(flat1, flat8, strict=True):
+    if _is_param(path):
+      np.testing.assert_allclose(a, b, rtol=0, atol=lr, err_msg=jax.tree_util.keystr(path))
+    else:
+      np.testing.assert_allclose(a, b, rtol=2e-3, atol=1e-6, err_msg=jax.tree_util.keystr(path))
+  for k in m1:
+    np.testing.assert_allclose(m1[k], m8[k], rtol=1e-4, atol=1e-6, err_msg=k)
