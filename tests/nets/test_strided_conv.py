@@ -154,7 +154,10 @@ def test_same_higher_derivatives_as_lax(fast, ref, shape):
   derivative: every order stays within the module's three maps."""
   x, w, kc = _inputs(shape, 3, seed=1)
   v = jax.random.normal(kc, jax.eval_shape(ref, x, w).shape)
-  for got, want in zip(_penalties(fast, x, w, v), _penalties(ref, x, w, v)):
+  # Compiled whole (op by op, the third derivative's hundreds of primitives
+  # take 2-6x longer to dispatch than to compile as one program).
+  penalties = jax.jit(_penalties, static_argnums=0)
+  for got, want in zip(penalties(fast, x, w, v), penalties(ref, x, w, v)):
     # float32 sums of O(100) terms of size O(100) (the third derivative).
     scale = max(1.0, float(jnp.abs(want).max()))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * scale)
