@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
 from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, hinge_gan, lsgan, mmd_gan, wgan
+from gengan_jax.algorithms import infogan
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
 from gengan_jax.core.contract import from_module
@@ -36,6 +37,7 @@ REGISTRY: dict[str, Algorithm] = {
         ("wgan", wgan),
         ("lsgan", lsgan),
         ("hinge_gan", hinge_gan),
+        ("infogan", infogan),
     )
 }
 

@@ -32,6 +32,8 @@ per-example terms; the minibatch loss is ``real_terms.mean() +
 fake_terms.mean()``.
 * :mod:`~gengan_jax.losses.reconstruction` -- L1, squared L2, cosine.
 * :mod:`~gengan_jax.losses.kl` -- analytic Gaussian KL, minibatch KL fits.
+* :mod:`~gengan_jax.losses.information` -- InfoGAN's variational
+  mutual-information bound: categorical and Gaussian ``log Q(c | x)``, ``H(c)``.
 """
 
 from gengan_jax.losses.adversarial import discriminator_fake_loss
@@ -41,6 +43,11 @@ from gengan_jax.losses.adversarial import generator_minimax_loss
 from gengan_jax.losses.adversarial import generator_non_saturating_loss
 from gengan_jax.losses.adversarial import wasserstein_critic_loss
 from gengan_jax.losses.adversarial import wasserstein_generator_loss
+from gengan_jax.losses.information import categorical_entropy
+from gengan_jax.losses.information import categorical_log_q
+from gengan_jax.losses.information import gaussian_log_q
+from gengan_jax.losses.information import information_bound
+from gengan_jax.losses.information import uniform_entropy
 from gengan_jax.losses.kl import empirical_kl
 from gengan_jax.losses.kl import empirical_kl_per_dimension
 from gengan_jax.losses.kl import gaussian_kl
@@ -100,6 +107,11 @@ __all__ = [
     "PENALTIES",
     "SCORING_RULES",
     "bregman_ratio_loss",
+    "categorical_entropy",
+    "categorical_log_q",
+    "gaussian_log_q",
+    "information_bound",
+    "uniform_entropy",
     "classifier_loss",
     "clip_weights",
     "conjugate_domain",

@@ -1,5 +1,6 @@
 """Flax Linen networks: MLPs, DCGAN-style conv nets, the alpha-GAN code
-discriminator, and factories that pick one by architecture name.
+discriminator, InfoGAN's discriminator with a Q head, and factories that
+pick one by architecture name.
 
 Every module is configured by its dataclass fields, holds no training logic,
 and is called as ``module.apply(variables, x, train=...)``: ``train`` toggles
@@ -14,6 +15,9 @@ from gengan_jax.nets.code_discriminator import CodeDiscriminator
 from gengan_jax.nets.dcgan import DCGANDiscriminator
 from gengan_jax.nets.dcgan import DCGANEncoder
 from gengan_jax.nets.dcgan import DCGANGenerator
+from gengan_jax.nets.info_head import DCGANInfoDiscriminator
+from gengan_jax.nets.info_head import MLPInfoDiscriminator
+from gengan_jax.nets.info_head import make_info_discriminator
 from gengan_jax.nets.factory import make_discriminator
 from gengan_jax.nets.factory import make_encoder
 from gengan_jax.nets.factory import make_generator
@@ -27,12 +31,15 @@ __all__ = [
     "DCGANDiscriminator",
     "DCGANEncoder",
     "DCGANGenerator",
+    "DCGANInfoDiscriminator",
     "MLP",
     "MLPDiscriminator",
     "MLPEncoder",
     "MLPGenerator",
+    "MLPInfoDiscriminator",
     "MNISTClassifier",
     "make_discriminator",
     "make_encoder",
     "make_generator",
+    "make_info_discriminator",
 ]
