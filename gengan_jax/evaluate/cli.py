@@ -39,6 +39,10 @@ latest checkpoint, draws samples and computes:
 * **likelihood** (bits/dim, IWAE) only when the model defines one -- none
   of the GANs here does, and the output says so.
 
+Errors are one ``error: ...`` line (exit 1): a ``--workdir`` that is missing,
+a file, or not written by a training run, a damaged checkpoint, a missing
+classifier, an unreadable or unwritable file. ``--help`` exits 0.
+
 It writes ``<workdir>/evaluation.json`` (every number, with the settings
 that produced it), pictures in ``<workdir>/report/`` (samples, mode
 histogram, critic curves, latent statistics) and prints a table (Markdown,
@@ -119,8 +123,12 @@ def run(flag_values: flags.FlagValues) -> list[dict]:
   fv = flag_values
   if not fv.workdir:
     sys.exit("error: pass --workdir=<run directory> (repeatable).")
+  from gengan_jax.train.checkpoint import CheckpointError  # pylint: disable=g-import-not-at-top
   results = []
   for workdir in fv.workdir:
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+      sys.exit(f"error: --workdir={workdir} is a file, not a run directory; pass the "
+               "--workdir of a training run (`gengan-train`).")
     saved = os.path.join(os.path.abspath(workdir), "evaluation.json")
     if fv.reuse and os.path.isfile(saved):
       with open(saved) as f:
@@ -134,8 +142,11 @@ def run(flag_values: flags.FlagValues) -> list[dict]:
           critic_steps=fv.critic_steps, ms_ssim_pairs=fv.ms_ssim_pairs, seed=fv.seed,
           step=fv.step, inception=fv.inception,
           log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}", flush=True))
-    except (ConfigError, FileNotFoundError) as e:
+    except (ConfigError, FileNotFoundError, CheckpointError) as e:
       sys.exit(f"error: {e}")
+    except OSError as e:  # a file that cannot be read or written (a full disk)
+      where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+      sys.exit(f"error: evaluating {workdir}: {e.strerror or e}{where}.")
     results.append(result)
     print(f"\n{result['algorithm']} on {result['data']}, step {result['step']} "
           f"({result['seconds']:.0f} s)\n")
@@ -168,4 +179,19 @@ def console_main() -> None:
   define_flags()
   for flag in flags.FLAGS.get_flags_for_module(__name__):
     flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing, with ``--help`` exiting 0 and a bad flag one ``error:`` line.
+
+  absl's help flags (``--help``, ``--helpshort``, ``--helpfull``,
+  ``--helpxml``) print the help and exit with status 1 while the flags are
+  parsed; asking for help is no error, so that becomes status 0.
+  """
+  try:
+    return flags.FLAGS(argv)
+  except SystemExit as e:
+    sys.exit(0 if e.code == 1 else e.code)
+  except flags.Error as e:
+    sys.exit(f"error: {' '.join(str(e).split())} (--help lists the flags).")

@@ -24,14 +24,37 @@ names what was wrong, and the next older one is tried. Temporary directories
 left by a killed save are moved there too. A checkpoint whose structure
 differs from the state being restored is not damaged but from another
 config: that raises :class:`CheckpointMismatchError` and touches nothing.
+
+Failed saves. Saving is asynchronous: :meth:`Checkpointer.save` starts
+writing and returns; a failure (a full disk, a quota, a vanished mount)
+surfaces when the save is waited for, i.e. at the next :meth:`save`, at
+:meth:`wait` or :meth:`close`. It is raised there as one
+:class:`~.write_errors.WriteError` naming the step that failed and the
+newest good checkpoint (``no space left on device while writing the
+checkpoint of step 20 in ...; the newest good checkpoint is step 10``), and
+the unfinished ``<step>.orbax-checkpoint-tmp*`` is set aside like a damaged
+checkpoint. Before a save starts, the free space of the file system is
+checked against the size of the newest checkpoint on disk (before the first
+one, against the size of the state's arrays, what orbax writes before
+compression): a disk that is already too full fails the same way without
+writing anything. (File systems that report no size, as some network and
+FUSE ones do, are not checked.) Orbax's own log records of a write that
+failed for lack of space (a traceback from each of its background threads)
+are kept out of the ``absl`` and ``asyncio`` loggers, since the error says
+it. Unfinished saves of a work directory that another live run holds (see
+:mod:`.workdir_lock`; e.g. ``gengan-evaluate`` reading a running run) are
+left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import os
 import shutil
+import threading
 import time
 import warnings
 from typing import Any
@@ -41,6 +64,8 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from gengan_jax.core.config import ConfigError
+from gengan_jax.train.workdir_lock import WorkdirLock
+from gengan_jax.train.write_errors import WriteError, os_errno
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +154,32 @@ class Checkpointer:
   def __init__(self, directory: str, *, max_to_keep: int = 3):
     self.directory = os.path.abspath(directory)
     self.damaged_directory = self.directory + ".damaged"
+    _quiet_orbax_write_failures()
     self._set_aside_temporaries()
     options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
-    self._manager = ocp.CheckpointManager(self.directory, options=options)
+    try:
+      self._manager = ocp.CheckpointManager(self.directory, options=options)
+    except OSError as e:
+      raise WriteError("the checkpoint directory", self.directory, e) from e
+    steps = self.all_steps()
+    #: The newest checkpoint known to be complete (``None``: none). A
+    #: restore that finds it damaged lowers it (see :meth:`restore_latest_good`).
+    self.newest_good: int | None = max(steps) if steps else None
+    self._pending: int | None = None  # the step being saved in the background
+    self._closed = False
+    self._failed_step: int | None = None
+    self._moved: dict[str, str] = {}  # unfinished saves set aside: name -> where
 
   # -- damage handling --------------------------------------------------------
 
-  def _set_aside(self, name: str, reason: str) -> str | None:
-    """Moves ``directory/name`` to the damaged folder (process 0 only)."""
+  def _set_aside(self, name: str, reason: str, *, warn: bool = True,
+                 sync: bool = True) -> str | None:
+    """Moves ``directory/name`` to the damaged folder (process 0 only).
+
+    With ``warn=False`` nothing is logged (the caller reports it); with
+    ``sync=False`` the processes are not synchronised (a failure path that
+    not every process takes). Returns where it went.
+    """
     src = os.path.join(self.directory, name)
     dst = os.path.join(self.damaged_directory, f"{name}.{time.strftime('%Y%m%d-%H%M%S')}")
     if jax.process_index() == 0 and os.path.exists(src):
@@ -144,17 +187,27 @@ class Checkpointer:
       while os.path.exists(dst):
         dst += "_"
       shutil.move(src, dst)
-    if jax.process_count() > 1:
+    if sync and jax.process_count() > 1:
       from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
       multihost_utils.sync_global_devices(f"gengan_jax checkpoint set aside {name}")
-    msg = f"checkpoint {src} {reason}; moved it to {dst}."
-    log.warning(msg)
-    warnings.warn(msg, CheckpointWarning, stacklevel=3)
+    if warn:
+      msg = f"checkpoint {src} {reason}; moved it to {dst}."
+      log.warning(msg)
+      warnings.warn(msg, CheckpointWarning, stacklevel=3)
     return dst
 
   def _set_aside_temporaries(self) -> None:
-    """Sets aside the unfinished ``*.orbax-checkpoint-tmp-*`` of a killed save."""
+    """Sets aside the unfinished ``*.orbax-checkpoint-tmp-*`` of a killed save
+    (unless another live run holds the work directory: then they are its
+    saves in progress, e.g. while ``gengan-evaluate`` reads a running run)."""
     if not os.path.isdir(self.directory):
+      return
+    # (A multi-process job holds the lock itself, through process 0.)
+    holder = (WorkdirLock(os.path.dirname(self.directory)).live_holder()
+              if jax.process_count() == 1 else None)
+    if holder is not None:
+      log.info("%s is in use by process %s on host %s: its unfinished saves are left alone.",
+               self.directory, holder.get("pid"), holder.get("host"))
       return
     for name in sorted(os.listdir(self.directory)):
       if _TMP_MARKER in name:
@@ -173,11 +226,87 @@ class Checkpointer:
     """Starts saving ``state`` (asynchronously; arrays are copied first).
 
     ``meta`` is stored as JSON together with the state's ``fingerprint``
-    and ``structure`` (see the module docstring).
+    and ``structure`` (see the module docstring). The previous save is
+    finished first.
+
+    Raises:
+      WriteError: the previous save failed; or this one cannot start; or
+        the file system has less free space than the newest checkpoint
+        takes (before the first one: than the state's arrays take), and
+        then nothing is written.
     """
+    self._finish_pending()
     meta = dict(meta, fingerprint=fingerprint(state), structure=structure(state))
-    self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
+    self._check_space(step, state)
+    self._pending = step
+    try:
+      self._manager.save(step, args=ocp.args.Composite(
+          state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
+    except Exception as e:  # pylint: disable=broad-except
+      if os_errno(e) is None:
+        self._pending = None
+        raise
+      self._failed(e)
+
+  def _check_space(self, step: int, state: Any) -> None:
+    """Raises :class:`WriteError` (``ENOSPC``) if the checkpoint will not fit:
+    if the file system has less free space than the newest checkpoint takes
+    (else, before the first one, than the state's arrays take)."""
+    need = _tree_size(os.path.join(self.directory, str(self.newest_good))) if (
+        self.newest_good is not None) else 0
+    if not need:
+      need = sum(int(np.prod(np.shape(x))) * np.dtype(x.dtype).itemsize
+                 for x in jax.tree.leaves(state) if hasattr(x, "dtype")
+                 and not jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key))
+    free = free_bytes(self.directory)
+    short = free is not None and free < need
+    if jax.process_count() > 1:  # process 0 decides, so that all stop or none
+      from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+      short = bool(multihost_utils.broadcast_one_to_all(np.int32(short)))
+    if not short:
+      return
+    free = 0 if free is None else free
+    cause = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    raise WriteError(f"the checkpoint of step {step}", self.directory, cause,
+                     newest_good=self.newest_good,
+                     note=f"It needs about {_size(need)}; {_size(free)} are free.")
+
+  def _finish_pending(self) -> None:
+    """Waits for the save in progress; a failure becomes a :class:`WriteError`."""
+    if self._pending is None:
+      return
+    try:
+      self._manager.wait_until_finished()
+    except Exception as e:  # pylint: disable=broad-except
+      self._failed(e)
+    self.newest_good, self._pending = self._pending, None
+
+  def _failed(self, e: Exception) -> None:
+    """The save of ``self._pending`` failed: sets its unfinished files aside and
+    raises the :class:`WriteError` (with the cause chained)."""
+    step, self._pending = self._pending, None
+    self._failed_step = step
+    moved = self._set_aside_unfinished(step)
+    note = (f"The unfinished checkpoint was moved to {moved[0]}." if moved else "")
+    raise WriteError(f"the checkpoint of step {step}", self.directory, e,
+                     newest_good=self.newest_good, note=note) from e
+
+  def _set_aside_unfinished(self, step: int) -> list[str]:
+    """Moves the ``<step>.orbax-checkpoint-tmp*`` of a failed save aside
+    (quietly: the :class:`WriteError` says where); returns where they went."""
+    moved = []
+    if os.path.isdir(self.directory):
+      for name in sorted(os.listdir(self.directory)):
+        if name.split(".")[0] == str(step) and _TMP_MARKER in name:
+          try:
+            if name in self._moved:  # made again by writes in flight: join the first
+              _merge_into(os.path.join(self.directory, name), self._moved[name])
+            else:
+              self._moved[name] = self._set_aside(name, "", warn=False, sync=False)
+            moved.append(self._moved[name])
+          except OSError as move_error:
+            log.warning("could not set aside %s: %s", name, move_error)
+    return moved
 
   def read_meta(self, step: int) -> dict[str, Any]:
     """The JSON record of the checkpoint at ``step`` (no arrays are read)."""
@@ -286,16 +415,133 @@ class Checkpointer:
         self._set_aside(str(step), f"is damaged: {e}")
         self._manager.reload()
         continue
+      self.newest_good = step
       return state, meta, step
+    self.newest_good = None
     raise CheckpointError(
         f"every checkpoint in {self.directory} is damaged (moved to "
         f"{self.damaged_directory}): " + "; ".join(problems)
         + ". Start over with a new --workdir, or restore the files.")
 
   def wait(self) -> None:
-    """Blocks until pending saves are on disk."""
-    self._manager.wait_until_finished()
+    """Blocks until pending saves are on disk.
+
+    Raises:
+      WriteError: the pending save failed (its files are set aside).
+    """
+    self._finish_pending()
 
   def close(self) -> None:
-    self._manager.wait_until_finished()
-    self._manager.close()
+    """Finishes the pending save (see :meth:`wait`) and closes the manager."""
+    try:
+      self._finish_pending()
+    finally:
+      self.abandon()
+
+  def abandon(self) -> None:
+    """Closes after an error elsewhere: finishes the pending save if it can,
+    sets it aside if it failed (logged, not raised), and stops orbax's threads."""
+    try:
+      self._finish_pending()
+    except WriteError as e:
+      log.warning("%s", e)
+    if self._closed:
+      return
+    self._closed = True
+    try:
+      self._manager.close()
+    except Exception as e:  # pylint: disable=broad-except
+      log.warning("closing the checkpoint manager of %s failed: %s", self.directory, e)
+    if self._failed_step is not None:
+      # Writes of the failed save that were in flight when it failed (in
+      # tensorstore, which orbax does not wait for) may make its temporary
+      # directory again: sweep until two sweeps 0.1 s apart find nothing
+      # (at most 2 s; what comes later is set aside when the run resumes).
+      quiet = 0
+      for _ in range(20):
+        quiet = 0 if self._set_aside_unfinished(self._failed_step) else quiet + 1
+        if quiet == 2:
+          break
+        time.sleep(0.1)
+
+
+def free_bytes(directory: str) -> int | None:
+  """Bytes free to this user on the file system of ``directory`` (or of its
+  nearest existing parent); ``None`` when the file system does not say
+  (it reports no size, as some network and FUSE file systems do)."""
+  path = os.path.abspath(directory)
+  while not os.path.exists(path) and os.path.dirname(path) != path:
+    path = os.path.dirname(path)
+  try:
+    st = os.statvfs(path)
+  except (OSError, AttributeError):
+    return None
+  if st.f_blocks == 0:
+    return None
+  return st.f_bavail * st.f_frsize
+
+
+def _merge_into(src: str, dst: str) -> None:
+  """Moves the files under ``src`` into the same places under ``dst`` (renames,
+  so no space is needed), then removes ``src``."""
+  for root, dirs, files in os.walk(src, topdown=False):
+    target = os.path.join(dst, os.path.relpath(root, src))
+    os.makedirs(target, exist_ok=True)
+    for name in files:
+      os.replace(os.path.join(root, name), os.path.join(target, name))
+    for name in dirs:
+      with contextlib.suppress(OSError):
+        os.rmdir(os.path.join(root, name))
+  os.rmdir(src)
+
+
+def _tree_size(path: str) -> int:
+  """Bytes in the files under ``path`` (0 if there is none)."""
+  total = 0
+  for root, _, files in os.walk(path):
+    for name in files:
+      try:
+        total += os.lstat(os.path.join(root, name)).st_size
+      except OSError:
+        pass
+  return total
+
+
+def _size(n: float) -> str:
+  for unit in ("bytes", "KiB", "MiB", "GiB"):
+    if n < 1024 or unit == "GiB":
+      return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.3g} {unit}"
+    n /= 1024
+  return f"{n} bytes"
+
+
+class _QuietWriteFailures:
+  """A logging filter that drops orbax's (and asyncio's) records of a write
+  that failed for lack of space: :class:`Checkpointer` raises one
+  :class:`WriteError` for it instead of a traceback per background thread."""
+
+  def filter(self, record) -> bool:
+    path = record.pathname or ""
+    if os.sep + "orbax" + os.sep not in path and record.name != "asyncio":
+      return True
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is not None and os_errno(exc) in (errno.ENOSPC, errno.EDQUOT):
+      return False
+    try:
+      text = record.getMessage()
+    except Exception:  # pylint: disable=broad-except
+      return True
+    return not (os.strerror(errno.ENOSPC) in text or os.strerror(errno.EDQUOT) in text
+                or "os_error_code='28'" in text)
+
+
+_QUIET = _QuietWriteFailures()
+_QUIET_LOCK = threading.Lock()
+
+
+def _quiet_orbax_write_failures() -> None:
+  with _QUIET_LOCK:
+    for name in ("absl", "asyncio"):
+      logger = logging.getLogger(name)
+      if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)

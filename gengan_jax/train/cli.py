@@ -17,12 +17,17 @@ Any config value can be overridden with ``--config.<path>=<value>``. Running
 the same command again with the same ``--workdir`` resumes from the latest
 checkpoint (raise ``--config.train.steps`` to train for longer).
 
-Faults end with one line, never a traceback: an invalid setting, a missing or
-malformed data file, or checkpoints from another config print ``error: ...``
-and exit 1 before anything is compiled; a NaN/Inf under
+Faults end with one line, never a traceback: an invalid setting, a config
+file that is missing or does not load, a ``--workdir`` that is a file, a
+missing or malformed data file, or checkpoints from another config print
+``error: ...`` and exit 1 before anything is compiled; a work directory that
+a live run holds prints that run's host and process id and exits 1 (the lock
+of a killed run is taken over with a ``warning:`` line); a NaN/Inf under
 ``train.nonfinite='stop'`` prints the step, network and quantity and exits 1;
-SIGTERM (preemption) finishes the step, writes a checkpoint, prints where it
-stopped and exits 75 (``EX_TEMPFAIL``: run the same command to resume).
+a full disk prints what could not be written and the newest good checkpoint
+and exits 1; SIGTERM (preemption) finishes the step, writes a checkpoint,
+prints where it stopped and exits 75 (``EX_TEMPFAIL``: run the same command
+to resume). ``--help`` exits 0.
 
 Several processes (one per host, or several on one machine)::
 
@@ -86,7 +91,8 @@ def _initialize_distributed() -> None:
 def _show_warning(message, category, filename, lineno, file=None, line=None):
   del filename, lineno, line
   from gengan_jax.train.checkpoint import CheckpointWarning  # pylint: disable=g-import-not-at-top
-  if issubclass(category, CheckpointWarning):
+  from gengan_jax.train.workdir_lock import StaleLockWarning  # pylint: disable=g-import-not-at-top
+  if issubclass(category, (CheckpointWarning, StaleLockWarning)):
     print(f"warning: {message}", file=file or sys.stderr, flush=True)
   else:
     print(f"warning: {category.__name__}: {message}", file=file or sys.stderr, flush=True)
@@ -116,6 +122,12 @@ def _parse_flags(argv: list[str]) -> list[str]:
   argv = _with_config_paths(argv)
   try:
     return flags.FLAGS(argv)
+  except SystemExit as e:
+    # Only absl's --help, --helpshort, --helpfull and --helpxml exit while
+    # parsing: after printing the help, with status 1; asking for help is no error.
+    sys.exit(0 if e.code == 1 else e.code)
+  except (SyntaxError, ImportError) as e:  # the config file itself does not load
+    _config_file_fails(argv, e)
   except (flags.Error, OSError) as e:
     text = str(e)
     if "Error whilst parsing config file" in text:  # get_config raised: its last line.
@@ -131,6 +143,8 @@ def _parse_flags(argv: list[str]) -> list[str]:
         text = str(ast.literal_eval(text))
       except (ValueError, SyntaxError):
         break
+    if isinstance(e, AttributeError) and "get_config" in text:
+      _config_file_fails(argv, e)
     lines = text.splitlines() or [""]
     key = lines[0].strip("\"' ")
     hint = " ".join(l.strip() for l in lines[1:])
@@ -151,16 +165,46 @@ def _no_config_file(argv: list[str]) -> None:
            f"({', '.join(sorted(algorithms.REGISTRY))})[:ring|grid|mnist].")
 
 
+def _config_file_fails(argv: list[str], e: BaseException) -> None:
+  """Exits with one line for a config file that exists but does not load."""
+  given = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), "?")
+  given = given.split(":")[0]
+  if isinstance(e, SyntaxError):
+    why = f"{type(e).__name__} at line {e.lineno}: {e.msg}"
+  elif isinstance(e, AttributeError):
+    why = "it defines no get_config(arg)"
+  else:
+    why = f"{type(e).__name__}: {' '.join(str(e).split())}"
+  sys.exit(f"error: cannot load the config file {given!r} ({why}); a config file defines "
+           "get_config(arg) returning the experiment's ConfigDict, as the library's "
+           "configs do (e.g. --config=gan:ring).")
+
+
+def _unraisable(hook):
+  """``sys.unraisablehook`` without tensorstore's harmless ``RuntimeError: Event
+  loop is closed`` (its callbacks of a failed read or write, arriving after
+  orbax closed the loop: one traceback each); other objects go to ``hook``."""
+  def quiet(unraisable):
+    e = unraisable.exc_value
+    if isinstance(e, RuntimeError) and str(e) == "Event loop is closed":
+      return
+    hook(unraisable)
+  return quiet
+
+
 def main(argv):
   del argv
   logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
   logging.getLogger("absl").setLevel(logging.ERROR)
   warnings.showwarning = _show_warning
+  sys.unraisablehook = _unraisable(sys.unraisablehook)
   _initialize_distributed()
   import jax  # pylint: disable=g-import-not-at-top
   from gengan_jax.train import loop, preemption  # pylint: disable=g-import-not-at-top
   from gengan_jax.train.checkpoint import CheckpointError  # pylint: disable=g-import-not-at-top
   from gengan_jax.train.nonfinite import NonFiniteError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.workdir_lock import WorkdirLockedError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.write_errors import WriteError  # pylint: disable=g-import-not-at-top
   try:
     cfg = _CONFIG.value
     cfg.keys()  # raises here if the file could not be loaded
@@ -168,7 +212,8 @@ def main(argv):
     _no_config_file(sys.argv)
   try:
     summary, _ = loop.train(cfg, _WORKDIR.value)
-  except (ConfigError, FileNotFoundError, CheckpointError, NonFiniteError) as e:
+  except (ConfigError, FileNotFoundError, CheckpointError, NonFiniteError, WorkdirLockedError,
+          WriteError) as e:
     sys.exit(f"error: {e}")
   if summary["preempted"]:
     if jax.process_index() == 0:

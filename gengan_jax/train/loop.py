@@ -25,7 +25,16 @@ Faults it survives (``docs/faults.md`` lists each with its test):
   ``'skip'`` drops and counts such updates (see :mod:`.nonfinite`);
 * bad settings: :class:`.Experiment` validates the whole config (see
   :mod:`.settings`), the data and the data-vs-network fit before anything
-  is compiled.
+  is compiled; a ``workdir`` that is a file is a :class:`WorkdirError`;
+* two runs on one work directory: the second is refused with
+  :class:`~.workdir_lock.WorkdirLockedError` naming the live holder; the
+  lock of a killed run is taken over with a warning (see
+  :mod:`.workdir_lock`; one lock per multi-process job, held by process 0);
+* a full disk (or any file that cannot be written: checkpoint, metrics,
+  TensorBoard events, pictures, ``config.json``, ``summary.json``): one
+  :class:`~.write_errors.WriteError` naming what, the step and the newest
+  good checkpoint; an unfinished checkpoint is set aside, so that the same
+  command resumes once space is freed.
 
 The host reads the device's results one call late (:class:`_Bookkeeper`),
 so that it never waits for the device between steps.
@@ -45,20 +54,70 @@ import jax.numpy as jnp
 import numpy as np
 import tqdm
 
+from gengan_jax.core import ConfigError
 from gengan_jax.train import mesh as mesh_lib
 from gengan_jax.train import multistep, nonfinite
 from gengan_jax.train.checkpoint import Checkpointer, CheckpointMismatchError
 from gengan_jax.train.experiment import Experiment
 from gengan_jax.train.pictures import write_pictures
 from gengan_jax.train.preemption import Preemption
+from gengan_jax.train.workdir_lock import WorkdirLock, WorkdirLockedError
+from gengan_jax.train.write_errors import WriteError, write_file, writing
 from gengan_jax.train.writers import MetricsWriter
 
-__all__ = ["Experiment", "train"]
+__all__ = ["Experiment", "WorkdirError", "train"]
 
 log = logging.getLogger(__name__)
 
 # Settings a resumed run must share with the checkpoints it resumes.
 RESUME_KEYS = ("algorithm", "seed", "batch_size")
+
+
+class WorkdirError(ConfigError):
+  """The work directory cannot be one: it is a file, or lies under one."""
+
+
+def _check_workdir(workdir: str) -> None:
+  """Raises :class:`WorkdirError` unless ``workdir`` is a directory or can become one."""
+  path = workdir
+  while not os.path.lexists(path) and os.path.dirname(path) != path:
+    path = os.path.dirname(path)
+  if os.path.isdir(path):
+    return
+  if path == workdir:
+    raise WorkdirError(f"the work directory {workdir} is an existing file, not a directory: "
+                       "pass a new directory, or the one of the run to resume, as --workdir.")
+  raise WorkdirError(f"the work directory {workdir} cannot be created: {path} is a file, "
+                     "not a directory; pass another --workdir.")
+
+
+@contextlib.contextmanager
+def _job_lock(workdir: str):
+  """Holds the work directory's lock for the whole job: process 0 takes it,
+  and every process learns whether it did (so that all stop or none)."""
+  lock, error = None, None
+  if jax.process_index() == 0:
+    try:
+      with writing("the work directory", workdir):
+        os.makedirs(workdir, exist_ok=True)
+      lock = WorkdirLock(workdir)
+      with writing("the lock file", lock.path):
+        lock.acquire()
+    except (WorkdirLockedError, WriteError) as e:
+      error, lock = e, None
+  if jax.process_count() > 1:
+    from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+    ok = bool(multihost_utils.broadcast_one_to_all(np.int32(error is None)))
+    if not ok and error is None:
+      error = WorkdirLockedError(f"process 0 could not lock the work directory {workdir}; "
+                                 "its message says why.")
+  if error is not None:
+    raise error
+  try:
+    yield lock
+  finally:
+    if lock is not None:
+      lock.release()
 
 
 def _host(tree) -> dict[str, float]:
@@ -202,19 +261,46 @@ def train(config, workdir: str, *, devices=None,
   Raises:
     ConfigError: an invalid config (before anything is compiled), or
       checkpoints in ``workdir`` from a different config.
+    WorkdirError: ``workdir`` is a file (a ``ConfigError``).
+    WorkdirLockedError: another live run holds ``workdir``.
     CheckpointError: every checkpoint in ``workdir`` is damaged.
     NonFiniteError: a step produced NaN/Inf and ``train.nonfinite='stop'``.
+    WriteError: an output could not be written (e.g. the disk is full); its
+      message names the newest good checkpoint.
   """
-  exp = Experiment(config, devices=devices)
-  t = exp.train_config
   workdir = os.path.abspath(workdir)
+  _check_workdir(workdir)
+  exp = Experiment(config, devices=devices)
+  with _job_lock(workdir):
+    return _train_locked(exp, config, workdir, preemption)
+
+
+def _train_locked(exp: Experiment, config, workdir: str,
+                  preemption: Preemption | None) -> tuple[dict[str, Any], Any]:
+  """:func:`train` once the work directory is locked."""
+  t = exp.train_config
   is_main = jax.process_index() == 0
   if is_main:
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      f.write(config.to_json(indent=2) if hasattr(config, "to_json") else json.dumps(config))
+    path = os.path.join(workdir, "config.json")
+    text = config.to_json(indent=2) if hasattr(config, "to_json") else json.dumps(config)
+    write_file(path, text)
 
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=t.keep_checkpoints)
+  try:
+    return _run(exp, workdir, ckpt, preemption)
+  except BaseException as e:
+    ckpt.abandon()  # a pending save finishes (or is set aside); orbax's threads stop
+    if isinstance(e, WriteError) and e.newest_good is ...:
+      e.newest_good = ckpt.newest_good
+    raise
+
+
+def _run(exp: Experiment, workdir: str, ckpt: Checkpointer,
+         preemption: Preemption | None) -> tuple[dict[str, Any], Any]:
+  """Restores or initialises, steps, checkpoints and finishes (see :func:`train`)."""
+  t = exp.train_config
+  config = exp.config
+  is_main = jax.process_index() == 0
   state, start, skips, last_saved = _restore_or_init(exp, ckpt)
   progress = tqdm.tqdm(total=t.steps, initial=start, disable=not (is_main and t.progress),
                        dynamic_ncols=True, desc=config.algorithm, unit="step")
@@ -238,13 +324,14 @@ def train(config, workdir: str, *, devices=None,
           preempted_by = preemption.name
           break
         if t.plot_every and step % t.plot_every == 0 and step != t.steps:
-          write_pictures(exp, state, workdir, step)
+          with writing(f"the pictures of step {step}", workdir):
+            write_pictures(exp, state, workdir, step)
           books.writer.write(step, exp.evaluate(state))
         progress.update(num)
       books.check(state)
   finally:
     progress.close()
-    ckpt.wait()
+  ckpt.wait()
   books.flush()
   return _finish(exp, state, workdir, books, t0=t0, preempted_by=preempted_by), state
 
@@ -259,7 +346,8 @@ def _finish(exp: Experiment, state, workdir: str, books: _Bookkeeper, *, t0: flo
     evaluation = exp.evaluate(state)
     if evaluation:
       books.writer.write(step, evaluation)
-    pictures = write_pictures(exp, state, workdir, step)
+    with writing(f"the pictures of step {step}", workdir):
+      pictures = write_pictures(exp, state, workdir, step)
   books.writer.close()
   books.ckpt.close()
   summary = {
@@ -281,6 +369,6 @@ def _finish(exp: Experiment, state, workdir: str, books: _Bookkeeper, *, t0: flo
     log.warning("Preempted by %s: stopped after step %d, checkpoint written to %s.",
                 preempted_by, step, books.ckpt.directory)
   if jax.process_index() == 0:
-    with open(os.path.join(workdir, "summary.json"), "w") as f:
-      json.dump(summary, f, indent=2)
+    path = os.path.join(workdir, "summary.json")
+    write_file(path, json.dumps(summary, indent=2))
   return summary

@@ -1,6 +1,7 @@
 """Hard kills and preemption of the real entry point (``experiments.train``)
 in a subprocess: resuming ends bit for bit where an uninterrupted run ends."""
 
+import json
 import os
 import re
 import signal
@@ -42,9 +43,17 @@ def test_sigkill_then_restart_is_bitwise_equal_to_an_uninterrupted_run(tmp_path,
   for name in os.listdir(os.path.join(run_dir, "checkpoints")):
     assert re.fullmatch(r"\d+", name) or ".orbax-checkpoint-tmp" in name, name
 
+  # The killed run's lock is left behind, naming it.
+  assert json.load(open(os.path.join(run_dir, ".lock")))["pid"] == proc.pid
+
   res = _runs.run(run_dir, algorithm, STEPS, **train)
   assert res.returncode == 0, res.stderr[-3000:]
   assert f"Resuming from step {survived[-1]}" in res.stdout
+  # ... and taken over with a warning, then given back.
+  assert re.search(rf"^warning: took over the lock of the work directory {run_dir} from process "
+                   rf"{proc.pid} on host .*: that process is no longer running; resuming its "
+                   r"run\.$", res.stderr, re.M), res.stderr[-3000:]
+  assert not os.path.exists(os.path.join(run_dir, ".lock"))
   assert not os.path.exists(os.path.join(run_dir, "checkpoints.damaged")) or all(
       ".orbax-checkpoint-tmp" in n for n in os.listdir(os.path.join(run_dir, "checkpoints.damaged")))
 

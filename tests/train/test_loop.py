@@ -11,7 +11,7 @@ import pytest
 from gengan_jax import algorithms, data, metrics
 from gengan_jax.core import ConfigError
 from gengan_jax.train import loop
-from gengan_jax.train.writers import read_metrics
+from gengan_jax.train.writers import read_events, read_metrics
 
 
 def _config(algorithm="alpha_gan", steps=6, **model):
@@ -43,8 +43,13 @@ def test_train_writes_outputs(tmp_path):
   assert summary["step"] == 6 and int(state.step) == 6
   for name in ("config.json", "metrics.jsonl", "summary.json", "samples.png"):
     assert (tmp_path / name).is_file(), name
-  assert os.listdir(tmp_path / "tensorboard"), "no TensorBoard events written"
   records = read_metrics(str(tmp_path / "metrics.jsonl"))
+  # TensorBoard gets the same scalars, step by step (one events file per run).
+  (events,) = os.listdir(tmp_path / "tensorboard")
+  assert read_events(str(tmp_path / "tensorboard" / events)) == [
+      (r["step"], k, pytest.approx(v, rel=1e-6, nan_ok=True))
+      for r in records for k, v in r.items() if k != "step"]
+  assert not (tmp_path / ".lock").exists()  # the work directory's lock is given back
   logged = [r["step"] for r in records if "generator_loss" in r]
   assert logged == [2, 4, 6]
   assert all(np.isfinite(r["generator_loss"]) for r in records if "generator_loss" in r)

@@ -9,6 +9,7 @@ import subprocess
 import numpy as np
 
 from gengan_jax.train import loop
+from gengan_jax.train.workdir_lock import WorkdirLock
 from gengan_jax.train.writers import read_metrics
 from tests.train import _runs
 
@@ -21,14 +22,14 @@ def _free_port() -> int:
     return s.getsockname()[1]
 
 
-def _two_processes(workdir, steps):
+def _two_processes(workdir, steps, *, returncode=0):
   port = _free_port()
   procs = [
       _runs.start(workdir, "alpha_gan", steps, devices=DEVICES_PER_PROCESS,
                   extra=[f"--coordinator_address=localhost:{port}", "--num_processes=2",
                          f"--process_id={i}"])
       for i in range(2)]
-  outs = []
+  outs, errs = [], []
   for p in procs:
     try:
       out, err = p.communicate(timeout=300)
@@ -36,9 +37,10 @@ def _two_processes(workdir, steps):
       for q in procs:
         q.kill()
       raise
-    assert p.returncode == 0, err[-3000:]
+    assert p.returncode == returncode, err[-3000:]
     outs.append(out)
-  return outs
+    errs.append(err)
+  return outs if returncode == 0 else errs
 
 
 def test_two_processes_equal_one_process_and_resume(tmp_path):
@@ -47,6 +49,8 @@ def test_two_processes_equal_one_process_and_resume(tmp_path):
   assert "Done: step 4" in out0 and "Done:" not in out1  # only process 0 reports
   out0, out1 = _two_processes(run_dir, 6)  # resumes from the checkpoint at step 4
   assert "Resuming from step 4" in out0 and "Resuming" not in out1
+  # One lock for the job (process 1 did not refuse process 0's), given back at the end.
+  assert not os.path.exists(os.path.join(run_dir, ".lock"))
 
   # One process, the same global batch over the same number of devices.
   devices = loop.jax.devices()[:2 * DEVICES_PER_PROCESS]
@@ -66,3 +70,17 @@ def test_two_processes_equal_one_process_and_resume(tmp_path):
   assert json.load(open(os.path.join(run_dir, "summary.json")))["step"] == 6
   assert sorted(os.listdir(os.path.join(run_dir, "pictures"))) == [
       "samples_0000004.png", "samples_0000006.png"]
+
+
+def test_a_held_workdir_stops_every_process_of_a_job(tmp_path):
+  """Process 0 finds the lock held and tells process 1, so both end at once
+  (nobody waits for a partner that has left)."""
+  os.makedirs(tmp_path / "run")
+  with WorkdirLock(str(tmp_path / "run")):
+    err0, err1 = _two_processes(str(tmp_path / "run"), 2, returncode=1)
+  assert err0.strip().splitlines()[-1].startswith(
+      f"error: the work directory {tmp_path / 'run'} is in use by the run of process "
+      f"{os.getpid()}")
+  assert err1.strip().splitlines()[-1] == (
+      f"error: process 0 could not lock the work directory {tmp_path / 'run'}; its message "
+      "says why.")
