@@ -4,7 +4,8 @@
 packing); ``dcgan``, ``gan_penalty``, ``fgan``, ``wgan_gp``, ``wgan``,
 ``lsgan`` and ``hinge_gan`` are presets of it (their modules hold the
 papers' citations and defaults), registered under their names beside
-``gan`` itself.
+``gan`` itself. ``alpha_gan``, ``age``, ``gmmn``, ``mmd_gan``, ``ebgan``,
+``began`` and ``infogan`` have steps of their own.
 
 Each module defines the contract of :mod:`gengan_jax.core.contract`
 (``Config``, ``State``, ``init``, ``train_step``, ``sample`` and, where
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
 from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, hinge_gan, lsgan, mmd_gan, wgan
-from gengan_jax.algorithms import infogan
+from gengan_jax.algorithms import began, ebgan, infogan
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
 from gengan_jax.core.contract import from_module
@@ -37,6 +38,8 @@ REGISTRY: dict[str, Algorithm] = {
         ("wgan", wgan),
         ("lsgan", lsgan),
         ("hinge_gan", hinge_gan),
+        ("ebgan", ebgan),
+        ("began", began),
         ("infogan", infogan),
     )
 }

@@ -1,8 +1,9 @@
 """An algorithm's networks, built from its :class:`ArchitectureConfig`.
 
-Every algorithm draws its generator, discriminator (or critic) and encoder
-from :mod:`gengan_jax.nets` the same way: by ``config.arch``, for data shaped
-like one example of ``example_batch``, with its own optimizer. These
+Every algorithm draws its generator, discriminator (or critic), encoder and
+auto-encoder discriminator from :mod:`gengan_jax.nets` the same way: by
+``config.arch``, for data shaped like one example of ``example_batch``, with
+its own optimizer. These
 helpers hold that once, so an algorithm's ``init`` lists only which networks
 it has.
 """
@@ -52,6 +53,16 @@ def encoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array
                           latent_dim=config.latent_dim if latent_dim is None else latent_dim,
                           **config.net_kwargs())
   return ts.create(net, key, example_batch, optimizer, tx=tx)
+
+
+def autoencoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,
+                optimizer: OptimizerConfig, *, code_dim: int,
+                use_batch_norm: bool) -> ts.TrainState:
+  """The auto-encoder discriminator ``x -> Dec(Enc(x))`` (EBGAN, BEGAN), code ``[B, code_dim]``."""
+  net = nets.make_autoencoder(config.arch, data_shape=_data_shape(example_batch),
+                              code_dim=code_dim, use_batch_norm=use_batch_norm,
+                              **config.net_kwargs())
+  return ts.create(net, key, example_batch, optimizer)
 
 
 def with_weight_clipping(state: ts.TrainState, clip: float) -> ts.TrainState:

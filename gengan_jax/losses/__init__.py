@@ -34,6 +34,9 @@ fake_terms.mean()``.
 * :mod:`~gengan_jax.losses.kl` -- analytic Gaussian KL, minibatch KL fits.
 * :mod:`~gengan_jax.losses.information` -- InfoGAN's variational
   mutual-information bound: categorical and Gaussian ``log Q(c | x)``, ``H(c)``.
+* :mod:`~gengan_jax.losses.energy` -- auto-encoder energies (mean L1, MSE),
+  EBGAN's margin loss and pulling-away term (a batch statistic), BEGAN's
+  ``k_t`` update and convergence measure.
 """
 
 from gengan_jax.losses.adversarial import discriminator_fake_loss
@@ -43,6 +46,13 @@ from gengan_jax.losses.adversarial import generator_minimax_loss
 from gengan_jax.losses.adversarial import generator_non_saturating_loss
 from gengan_jax.losses.adversarial import wasserstein_critic_loss
 from gengan_jax.losses.adversarial import wasserstein_generator_loss
+from gengan_jax.losses.energy import ENERGIES
+from gengan_jax.losses.energy import began_convergence
+from gengan_jax.losses.energy import began_k_update
+from gengan_jax.losses.energy import ebgan_margin_loss
+from gengan_jax.losses.energy import l1_energy
+from gengan_jax.losses.energy import l2_energy
+from gengan_jax.losses.energy import pulling_away_term
 from gengan_jax.losses.information import categorical_entropy
 from gengan_jax.losses.information import categorical_log_q
 from gengan_jax.losses.information import gaussian_log_q
@@ -151,6 +161,13 @@ __all__ = [
     "gradient_norm_penalty",
     "gradient_penalty",
     "interpolate",
+    "ENERGIES",
+    "began_convergence",
+    "began_k_update",
+    "ebgan_margin_loss",
+    "l1_energy",
+    "l2_energy",
+    "pulling_away_term",
     "l1_reconstruction",
     "l2_reconstruction",
     "least_squares_pair",

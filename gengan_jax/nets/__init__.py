@@ -1,6 +1,7 @@
 """Flax Linen networks: MLPs, DCGAN-style conv nets, the alpha-GAN code
-discriminator, InfoGAN's discriminator with a Q head, and factories that
-pick one by architecture name.
+discriminator, InfoGAN's discriminator with a Q head, auto-encoder
+discriminators (EBGAN, BEGAN), and factories that pick one by architecture
+name.
 
 Every module is configured by its dataclass fields, holds no training logic,
 and is called as ``module.apply(variables, x, train=...)``: ``train`` toggles
@@ -10,6 +11,8 @@ ignored by networks without BN. Discriminators and critics return one logit
 or score per example, shape ``[B]``.
 """
 
+from gengan_jax.nets.autoencoder import DCGANAutoEncoder
+from gengan_jax.nets.autoencoder import MLPAutoEncoder
 from gengan_jax.nets.classifier import MNISTClassifier
 from gengan_jax.nets.code_discriminator import CodeDiscriminator
 from gengan_jax.nets.dcgan import DCGANDiscriminator
@@ -18,6 +21,7 @@ from gengan_jax.nets.dcgan import DCGANGenerator
 from gengan_jax.nets.info_head import DCGANInfoDiscriminator
 from gengan_jax.nets.info_head import MLPInfoDiscriminator
 from gengan_jax.nets.info_head import make_info_discriminator
+from gengan_jax.nets.factory import make_autoencoder
 from gengan_jax.nets.factory import make_discriminator
 from gengan_jax.nets.factory import make_encoder
 from gengan_jax.nets.factory import make_generator
@@ -28,16 +32,19 @@ from gengan_jax.nets.mlp import MLPGenerator
 
 __all__ = [
     "CodeDiscriminator",
+    "DCGANAutoEncoder",
     "DCGANDiscriminator",
     "DCGANEncoder",
     "DCGANGenerator",
     "DCGANInfoDiscriminator",
     "MLP",
+    "MLPAutoEncoder",
     "MLPDiscriminator",
     "MLPEncoder",
     "MLPGenerator",
     "MLPInfoDiscriminator",
     "MNISTClassifier",
+    "make_autoencoder",
     "make_discriminator",
     "make_encoder",
     "make_generator",

@@ -14,6 +14,9 @@ arch       data_shape          networks
            {28, 32, 64}        :class:`DCGANEncoder` (Radford et al. 2016)
 =========  ==================  ==============================================
 
+:func:`make_autoencoder` gives the auto-encoder discriminators of EBGAN and
+BEGAN (:class:`MLPAutoEncoder`, :class:`DCGANAutoEncoder`).
+
 Extra keyword arguments are forwarded to the module: ``hidden`` (and
 ``kernel_init``) for ``mlp``, ``base_features`` for ``dcgan``. Any other
 keyword raises ``TypeError`` naming the accepted ones.
@@ -28,6 +31,7 @@ from typing import Any
 
 import flax.linen as nn
 
+from gengan_jax.nets import autoencoder
 from gengan_jax.nets import dcgan
 from gengan_jax.nets import mlp
 
@@ -178,3 +182,39 @@ def make_encoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
     return _build(mlp.MLPEncoder, arch, {"latent_dim": latent_dim}, kw)
   return _build(dcgan.DCGANEncoder, arch,
                 {"image_shape": shape, "latent_dim": latent_dim}, kw)
+
+
+def make_autoencoder(arch: str, *, data_shape: Sequence[int], code_dim: int,
+                     use_batch_norm: bool = True, **kw: Any) -> nn.Module:
+  """Returns an auto-encoder ``x [B, *data_shape] -> reconstruction`` (same shape).
+
+  Called with ``return_code=True`` it returns ``(reconstruction, code
+  [B, code_dim])``.
+
+  Args:
+    arch: ``"mlp"`` (:class:`MLPAutoEncoder`) or ``"dcgan"``
+      (:class:`DCGANAutoEncoder`).
+    data_shape: shape of one example, as for :func:`make_generator`.
+    code_dim: width of the code between encoder and decoder.
+    use_batch_norm: batch norm in the ``dcgan`` auto-encoder (``False``:
+      BEGAN's discriminator). Ignored for ``mlp``, which never uses it.
+    **kw: forwarded to the module (``hidden`` for ``mlp``; ``base_features``
+      and ``output_activation`` for ``dcgan``).
+
+  Returns:
+    An unbound Flax module with ``__call__(x, *, train, return_code=False)``.
+
+  Raises:
+    ValueError: unknown ``arch``, a ``data_shape`` it cannot handle, or a
+      non-positive ``code_dim``.
+    TypeError: a keyword the module does not take.
+  """
+  shape = _data_shape(arch, data_shape)
+  if isinstance(code_dim, bool) or not isinstance(code_dim, int) or code_dim < 1:
+    raise ValueError(f"code_dim must be a positive int; got {code_dim!r}.")
+  if arch == "mlp":
+    return _build(autoencoder.MLPAutoEncoder, arch,
+                  {"data_dim": shape[0], "code_dim": code_dim}, kw)
+  return _build(autoencoder.DCGANAutoEncoder, arch,
+                {"image_shape": shape, "code_dim": code_dim,
+                 "use_batch_norm": bool(use_batch_norm)}, kw)

@@ -23,12 +23,15 @@ algorithm     badness  mutant's  the mutant's samples at the end
 ============  =======  ========  =============================================
 age           0.745    7.93      collapsed near (-1.1, -0.1), std 0.14 / 0.03
 alpha_gan     0.545    1.6e4     diverged (mean ~ 1e4)
+began         0.414    2.1e4     diverged (gamma 1, lambda_k 1, see LEARNING)
 dcgan         0.688    8.3e4     diverged
+ebgan         0.379    6.0e4     diverged (margin 0.1, the default)
 fgan          0.663    1.3e4     diverged
 gan           0.663    1.3e4     diverged (equals fgan: f-GAN with the gan divergence is this)
 gan_penalty   0.188    1.7e4     diverged
 gmmn          0.098    14.1      collapsed at (-3.2, 2.0), std 0.02
 hinge_gan     0.611    1.7e3     diverged (learning rate 5e-4, see LEARNING)
+infogan       0.259    3.4e3     diverged
 lsgan         0.524    31.1      at (-10.6, 0.5), std 4.1 / 1.2 (learning rate 5e-4)
 mmd_gan       0.619    4.5e3     diverged
 wgan          0.323    1.1e3     diverged (RMSProp, clip 0.01)
@@ -75,6 +78,11 @@ LEARNING: dict[str, dict] = {
     # 0.90 / 0.92); at 5e-4 they settle (hinge_gan 0.50-1.43, lsgan 0.49-0.78).
     "lsgan": dict(learning_rate=5e-4),
     "hinge_gan": dict(learning_rate=5e-4),
+    # The paper's gamma 0.5, lambda_k 0.001 leave k_t at ~0 here (energies
+    # ~0.01: k moves 1e-5 a step, and L(G(z)) stays near gamma L(x) with the
+    # samples short of the target, badness 3.6); gamma 1 and gain 1 let k push
+    # the samples' energy up (0.414; mutant 2.1e4, diverged).
+    "began": dict(model=dict(gamma=1.0, lambda_k=1.0)),
 }
 # The network whose objective the mutant flips, where it is not 'generator'.
 MODEL_NETWORK: dict[str, str] = {}
