@@ -32,6 +32,10 @@ per-example terms; the minibatch loss is ``real_terms.mean() +
 fake_terms.mean()``.
 * :mod:`~gengan_jax.losses.reconstruction` -- L1, squared L2, cosine.
 * :mod:`~gengan_jax.losses.kl` -- analytic Gaussian KL, minibatch KL fits.
+* :mod:`~gengan_jax.losses.likelihood` -- Bernoulli, Gaussian and discretised
+  logistic log-likelihoods, the reparameterised Gaussian sample, the
+  Gumbel-softmax / Concrete sample and density, VQ-VAE's quantisation, its
+  codebook and commitment terms and the EMA codebook update.
 * :mod:`~gengan_jax.losses.information` -- InfoGAN's variational
   mutual-information bound: categorical and Gaussian ``log Q(c | x)``, ``H(c)``.
 * :mod:`~gengan_jax.losses.energy` -- auto-encoder energies (mean L1, MSE),
@@ -59,6 +63,15 @@ from gengan_jax.losses.information import gaussian_log_q
 from gengan_jax.losses.information import information_bound
 from gengan_jax.losses.information import uniform_entropy
 from gengan_jax.losses.kl import empirical_kl
+from gengan_jax.losses.likelihood import bernoulli_log_likelihood
+from gengan_jax.losses.likelihood import concrete_log_density
+from gengan_jax.losses.likelihood import discretized_logistic_log_likelihood
+from gengan_jax.losses.likelihood import ema_codebook_update
+from gengan_jax.losses.likelihood import gaussian_log_likelihood
+from gengan_jax.losses.likelihood import gaussian_sample
+from gengan_jax.losses.likelihood import gumbel_softmax_sample
+from gengan_jax.losses.likelihood import vector_quantize
+from gengan_jax.losses.likelihood import vq_losses
 from gengan_jax.losses.kl import empirical_kl_per_dimension
 from gengan_jax.losses.kl import gaussian_kl
 from gengan_jax.losses.penalties import gradient_norm_penalty
@@ -117,6 +130,15 @@ __all__ = [
     "PENALTIES",
     "SCORING_RULES",
     "bregman_ratio_loss",
+    "bernoulli_log_likelihood",
+    "concrete_log_density",
+    "discretized_logistic_log_likelihood",
+    "ema_codebook_update",
+    "gaussian_log_likelihood",
+    "gaussian_sample",
+    "gumbel_softmax_sample",
+    "vector_quantize",
+    "vq_losses",
     "categorical_entropy",
     "categorical_log_q",
     "gaussian_log_q",
