@@ -71,29 +71,6 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_session_cache_dir(), ignore_errors=True)
 
 
-# The slowest tests (each 15-30 s: subprocesses, optimized compiles), run
-# first: xdist hands tests out in collection order, and these, collected
-# last (tests/train), left one worker busy while the other sat idle.
-SLOW_FIRST = (
-    "tests/train/test_multihost.py",
-    "tests/train/test_kill_and_preempt.py",
-    "tests/train/test_compiles.py",
-    "tests/algorithms/test_sharding.py",
-    "tests/train/test_loop.py",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-  del config
-  rank = {path: i for i, path in enumerate(SLOW_FIRST)}
-
-  def key(item):
-    path = item.nodeid.split("::")[0]
-    return rank.get(path, len(SLOW_FIRST))
-
-  items.sort(key=key)  # stable: every file keeps its order
-
-
 def pytest_configure(config):
   config.addinivalue_line(
       "markers", "optimized: run with XLA's default optimisations (not "
