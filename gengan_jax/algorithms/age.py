@@ -31,7 +31,7 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import sphere_prior, step_keys
 
@@ -99,7 +99,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = batch[0]
+  x = single_batch(batch, "age")
   n = x.shape[0]
   keys = step_keys(key, state.step, "encoder", "generator")
   G, E = state.generator, state.encoder

@@ -40,7 +40,7 @@ import jax.numpy as jnp
 from gengan_jax import losses, nets
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -128,7 +128,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = batch[0]
+  x = single_batch(batch, "alpha_gan")
   n = x.shape[0]
   keys = step_keys(key, state.step, "generator", "discriminator", "code")
   G, E, D, C = (state.generator, state.encoder, state.discriminator,

@@ -50,7 +50,7 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -121,10 +121,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  if batch.shape[0] != 1:
-    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
-                     "began takes one per step: [1, B, *data_shape].")
-  x = batch[0]
+  x = single_batch(batch, "began")
   n = x.shape[0]
   energy = losses.ENERGIES[cfg.energy]
   keys = step_keys(key, state.step, "discriminator", "generator")

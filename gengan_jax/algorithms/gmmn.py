@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 from gengan_jax.ratio import moment_matching
@@ -77,7 +77,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = batch[0]
+  x = single_batch(batch, "gmmn")
   keys = step_keys(key, state.step, "generator")
   G = state.generator
   kernel = moment_matching.make_kernel(cfg.kernel, cfg.kernel_scales)

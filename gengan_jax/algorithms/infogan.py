@@ -68,7 +68,7 @@ import jax.numpy as jnp
 
 from gengan_jax import losses, nets
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
 
@@ -261,7 +261,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = batch[0]
+  x = single_batch(batch, "infogan")
   n = x.shape[0]
   keys = step_keys(key, state.step, "discriminator", "generator")
   G = state.generator

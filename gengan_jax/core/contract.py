@@ -63,6 +63,19 @@ def network_names(state: Any) -> tuple[str, ...]:
                if isinstance(getattr(state, f.name), TrainState))
 
 
+def single_batch(batch: jax.Array, algorithm: str) -> jax.Array:
+  """The one data batch ``[B, ...]`` of a step that takes ``[1, B, ...]``.
+
+  Raises:
+    ValueError: ``batch`` has another number of data batches on its leading
+      axis (the message names ``algorithm`` and the shape it takes).
+  """
+  if batch.shape[0] != 1:
+    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
+                     f"{algorithm} takes one per step: [1, B, *data_shape].")
+  return batch[0]
+
+
 def _one_batch(config: Any) -> int:
   del config
   return 1

@@ -94,3 +94,13 @@ def test_wgan_gp_rejects_wrong_number_of_batches():
   state = module.init(jax.random.key(0), cfg, data[0])
   with pytest.raises(ValueError, match="discriminator_updates=3 with pack=1 needs 3"):
     module.train_step(state, data[:2], jax.random.key(1))
+
+
+
+@pytest.mark.parametrize("name", ["age", "alpha_gan", "began", "ebgan", "gmmn", "infogan"])
+def test_single_batch_steps_reject_several_batches(name):
+  module, cfg = tiny_config(name)
+  data = tiny_data("mlp", 2)
+  state = module.init(jax.random.key(0), cfg, data[0])
+  with pytest.raises(ValueError, match=f"2 data batches .* {name} takes one per step"):
+    module.train_step(state, data, jax.random.key(1))
