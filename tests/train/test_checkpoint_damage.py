@@ -85,7 +85,9 @@ def test_damaged_latest_falls_back_to_the_newest_good_one(tmp_path, damage, reas
   ckpt = Checkpointer(d)
   with pytest.warns(CheckpointWarning, match=rf"checkpoints/2 is damaged: .*({reason})") as w:
     state, meta, step = ckpt.restore_latest_good(_state(0))
-  assert len(w) == 1
+  # One damage warning; orbax's abandoned reader may add an unrelated
+  # RuntimeWarning ("coroutine ... was never awaited") when garbage-collected.
+  assert len([r for r in w if issubclass(r.category, CheckpointWarning)]) == 1
   assert step == 1 and meta["step"] == 1
   for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(_state(1))):
     np.testing.assert_array_equal(a, b)
