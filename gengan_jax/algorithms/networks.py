@@ -1,7 +1,7 @@
 """An algorithm's networks, built from its :class:`ArchitectureConfig`.
 
-Every algorithm draws its generator, discriminator (or critic), encoder and
-auto-encoder discriminator from :mod:`gengan_jax.nets` the same way: by
+Every algorithm draws its generator, discriminator (or critic), encoder,
+auto-encoder discriminator, Gaussian encoder and likelihood decoder from :mod:`gengan_jax.nets` the same way: by
 ``config.arch``, for data shaped like one example of ``example_batch``, with
 its own optimizer. These
 helpers hold that once, so an algorithm's ``init`` lists only which networks
@@ -53,6 +53,24 @@ def encoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array
                           latent_dim=config.latent_dim if latent_dim is None else latent_dim,
                           **config.net_kwargs())
   return ts.create(net, key, example_batch, optimizer, tx=tx)
+
+
+def gaussian_encoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,
+                     optimizer: OptimizerConfig) -> ts.TrainState:
+  """``q(z | x)``: ``x -> (mean, log_scale)``, each ``[B, config.latent_dim]``."""
+  net = nets.make_gaussian_encoder(config.arch, data_shape=_data_shape(example_batch),
+                                   latent_dim=config.latent_dim, **config.net_kwargs())
+  return ts.create(net, key, example_batch, optimizer)
+
+
+def decoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,
+            optimizer: OptimizerConfig, *, num_params: int) -> ts.TrainState:
+  """``p(x | z)``'s parameters: ``z [B, latent_dim] -> num_params x [B, *data_shape]``."""
+  net = nets.make_decoder(config.arch, data_shape=_data_shape(example_batch),
+                          latent_dim=config.latent_dim, num_params=num_params,
+                          **config.net_kwargs())
+  z = jnp.zeros((example_batch.shape[0], config.latent_dim))
+  return ts.create(net, key, z, optimizer)
 
 
 def autoencoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,

@@ -10,6 +10,9 @@ Every update of every algorithm is one call of :func:`minimize`::
 
     D, d_loss, aux = ts.minimize(D, lambda d: (loss(d(x), d(x_fake)), aux))
 
+or, for networks that descend one shared objective together (a VAE's
+encoder and decoder), of :func:`minimize_jointly`.
+
 ``minimize`` calls the loss with ``d``, the network applied with the
 parameters being differentiated, takes the gradient in those parameters,
 applies the network's optimizer and stores the collections its calls
@@ -129,6 +132,38 @@ def minimize(state: TrainState, loss_fn: Callable[[Net], tuple[jax.Array, Any]]
 
   (loss, (aux, collections)), grads = jax.value_and_grad(wrapped, has_aux=True)(state.params)
   return state.apply_gradients(grads=grads, collections=collections), loss, aux
+
+
+def minimize_jointly(states: Mapping[str, TrainState],
+                     loss_fn: Callable[[dict[str, Net]], tuple[jax.Array, Any]]
+                     ) -> tuple[dict[str, TrainState], jax.Array, Any]:
+  """One step of each network in ``states`` on the gradient of one shared loss.
+
+  For models whose networks descend one objective together (a VAE's encoder
+  and decoder on the negative ELBO): every network's gradient is taken at the
+  same parameters, then each applies its own optimizer. With one network it
+  is :func:`minimize`.
+
+  Args:
+    states: ``{name: state}`` of the networks to update.
+    loss_fn: ``nets -> (loss, aux)``; ``nets`` maps the same names to
+      :class:`Net` s whose parameters are differentiated.
+
+  Returns:
+    ``(new_states, loss, aux)``, ``new_states`` a dict with the names of
+    ``states``.
+  """
+  names = tuple(states)
+
+  def wrapped(params):
+    nets = {k: Net(states[k], params[k]) for k in names}
+    loss, aux = loss_fn(nets)
+    return loss, (aux, {k: nets[k].collections for k in names})
+
+  (loss, (aux, collections)), grads = jax.value_and_grad(wrapped, has_aux=True)(
+      {k: states[k].params for k in names})
+  return ({k: states[k].apply_gradients(grads=grads[k], collections=collections[k])
+           for k in names}, loss, aux)
 
 
 def forward(state: TrainState, x: jax.Array, *, train: bool = True, **kwargs) -> jax.Array:

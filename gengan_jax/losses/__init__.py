@@ -63,13 +63,17 @@ from gengan_jax.losses.information import gaussian_log_q
 from gengan_jax.losses.information import information_bound
 from gengan_jax.losses.information import uniform_entropy
 from gengan_jax.losses.kl import empirical_kl
+from gengan_jax.losses.likelihood import OBSERVATION_MODELS
+from gengan_jax.losses.likelihood import ObservationModel
 from gengan_jax.losses.likelihood import bernoulli_log_likelihood
+from gengan_jax.losses.likelihood import binarize
 from gengan_jax.losses.likelihood import concrete_log_density
 from gengan_jax.losses.likelihood import discretized_logistic_log_likelihood
 from gengan_jax.losses.likelihood import ema_codebook_update
 from gengan_jax.losses.likelihood import gaussian_log_likelihood
 from gengan_jax.losses.likelihood import gaussian_sample
 from gengan_jax.losses.likelihood import gumbel_softmax_sample
+from gengan_jax.losses.likelihood import observation_model
 from gengan_jax.losses.likelihood import vector_quantize
 from gengan_jax.losses.likelihood import vq_losses
 from gengan_jax.losses.kl import empirical_kl_per_dimension
@@ -124,6 +128,8 @@ __all__ = [
     "BREGMAN_GENERATORS",
     "DIVERGENCES",
     "DRAGAN_METHODS",
+    "OBSERVATION_MODELS",
+    "ObservationModel",
     "GENERATOR_LOSSES",
     "LOSS_PAIRS",
     "LossPair",
@@ -131,12 +137,14 @@ __all__ = [
     "SCORING_RULES",
     "bregman_ratio_loss",
     "bernoulli_log_likelihood",
+    "binarize",
     "concrete_log_density",
     "discretized_logistic_log_likelihood",
     "ema_codebook_update",
     "gaussian_log_likelihood",
     "gaussian_sample",
     "gumbel_softmax_sample",
+    "observation_model",
     "vector_quantize",
     "vq_losses",
     "categorical_entropy",

@@ -19,12 +19,16 @@ scale for Gaussian and logistic ones), never by probabilities.
 * :func:`vector_quantize` and :func:`vq_losses` -- VQ-VAE's nearest-codebook
   quantisation with the straight-through gradient and the codebook and
   commitment terms of van den Oord et al. 2017, eq. 3, and
-  :func:`ema_codebook_update` (their Appendix A.1).
+  :func:`ema_codebook_update` (their Appendix A.1);
+* :func:`observation_model` -- a decoder's ``p(x | z)`` by name, on data in
+  the library's ``[-1, 1]`` range, and :func:`binarize` (static or dynamic
+  binarisation of that range to ``{-1, 1}`` for the Bernoulli model).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -33,13 +37,17 @@ import jax.numpy as jnp
 from gengan_jax.losses import _checks
 
 __all__ = [
+    "OBSERVATION_MODELS",
+    "ObservationModel",
     "bernoulli_log_likelihood",
+    "binarize",
     "concrete_log_density",
     "discretized_logistic_log_likelihood",
     "ema_codebook_update",
     "gaussian_log_likelihood",
     "gaussian_sample",
     "gumbel_softmax_sample",
+    "observation_model",
     "vector_quantize",
     "vq_losses",
 ]
@@ -374,3 +382,89 @@ def ema_codebook_update(cluster_size: jax.Array, embed_sum: jax.Array, z_e: jax.
   total = cluster_size.sum()
   smoothed = (cluster_size + eps) / (total + k * eps) * total
   return cluster_size, embed_sum, embed_sum / smoothed[:, None]
+
+
+OBSERVATION_MODELS = ("bernoulli", "gaussian", "logistic")
+
+
+class ObservationModel(NamedTuple):
+  """A decoder's ``p(x | z)``, given the decoder's parameters ``params``.
+
+  Attributes:
+    name: one of :data:`OBSERVATION_MODELS`.
+    num_params: how many arrays the decoder returns (each shaped like ``x``).
+    log_likelihood: ``(x, params) -> [B]``, ``log p(x | z)`` per example, for
+      ``x`` in ``[-1, 1]``.
+    mean: ``params -> [B, ...]``, the mean of ``p(x | z)`` in ``[-1, 1]``
+      space (what a sample picture shows).
+  """
+
+  name: str
+  num_params: int
+  log_likelihood: Callable[[jax.Array, tuple[jax.Array, ...]], jax.Array]
+  mean: Callable[[tuple[jax.Array, ...]], jax.Array]
+
+
+def observation_model(name: str, *, fixed_log_scale: float | None = None,
+                      num_bins: int = 256) -> ObservationModel:
+  r"""The observation model ``p(x | z)`` called ``name``, for data in ``[-1, 1]``.
+
+  * ``'bernoulli'``: one parameter, the logits; ``x`` in ``{-1, 1}`` (see
+    :func:`binarize`) is the Bernoulli variable ``(x + 1) / 2``, and the
+    mean is ``2 sigmoid(l) - 1``;
+  * ``'gaussian'``: a mean and a learned log scale (two parameters), or,
+    with ``fixed_log_scale``, the mean alone (one parameter);
+  * ``'logistic'``: the discretised logistic of ``num_bins``-level pixels
+    (:func:`discretized_logistic_log_likelihood`), a mean and a log scale.
+
+  Args:
+    name: one of :data:`OBSERVATION_MODELS`.
+    fixed_log_scale: the Gaussian's fixed ``log sigma``; ``None``: learned.
+      Only for ``'gaussian'``.
+    num_bins: pixel levels of the discretised logistic.
+
+  Raises:
+    ValueError: an unknown ``name``, or ``fixed_log_scale`` with another model.
+  """
+  if name not in OBSERVATION_MODELS:
+    raise ValueError(f"observation model {name!r} is invalid: valid choices are "
+                     f"{', '.join(OBSERVATION_MODELS)}.")
+  if fixed_log_scale is not None and name != "gaussian":
+    raise ValueError(f"fixed_log_scale={fixed_log_scale!r} applies to the 'gaussian' "
+                     f"observation model only, not {name!r}; leave it None.")
+  if name == "bernoulli":
+    return ObservationModel(
+        name, 1, lambda x, p: bernoulli_log_likelihood(p[0], 0.5 * (x + 1.0)),
+        lambda p: jnp.tanh(0.5 * p[0]))  # 2 sigmoid(l) - 1.
+  if name == "logistic":
+    return ObservationModel(
+        name, 2,
+        lambda x, p: discretized_logistic_log_likelihood(x, p[0], p[1], num_bins=num_bins),
+        lambda p: p[0])
+  if fixed_log_scale is None:
+    return ObservationModel(name, 2, lambda x, p: gaussian_log_likelihood(x, p[0], p[1]),
+                            lambda p: p[0])
+  return ObservationModel(
+      name, 1, lambda x, p: gaussian_log_likelihood(x, p[0], fixed_log_scale), lambda p: p[0])
+
+
+def binarize(x: jax.typing.ArrayLike, key: jax.Array | None = None) -> jax.Array:
+  r"""Pixels in ``[-1, 1]`` binarised to ``{-1, 1}`` for a Bernoulli model.
+
+  Static (``key=None``): ``1`` where ``x > 0`` (the grey level above one
+  half). Dynamic (a ``key``): ``1`` with probability ``(x + 1) / 2``, a new
+  draw each call -- the dynamic binarisation of Burda et al. 2016 (Sec. 5.1).
+
+  Args:
+    x: ``[B, ...]`` in ``[-1, 1]``.
+    key: ``None`` (static) or a PRNG key (dynamic).
+
+  Returns:
+    ``x``'s shape and dtype, values in ``{-1, 1}``.
+  """
+  x = _checks.as_float_array(x, "x")
+  if key is None:
+    on = x > 0.0
+  else:
+    on = jax.random.uniform(key, x.shape, x.dtype) < 0.5 * (x + 1.0)
+  return jnp.where(on, 1.0, -1.0).astype(x.dtype)

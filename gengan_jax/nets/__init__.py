@@ -1,6 +1,7 @@
 """Flax Linen networks: MLPs, DCGAN-style conv nets, the alpha-GAN code
 discriminator, InfoGAN's discriminator with a Q head, auto-encoder
-discriminators (EBGAN, BEGAN), and factories that pick one by architecture
+discriminators (EBGAN, BEGAN), Gaussian encoders and decoders with a
+likelihood head (the VAE family), and factories that pick one by architecture
 name.
 
 Every module is configured by its dataclass fields, holds no training logic,
@@ -22,9 +23,13 @@ from gengan_jax.nets.info_head import DCGANInfoDiscriminator
 from gengan_jax.nets.info_head import MLPInfoDiscriminator
 from gengan_jax.nets.info_head import make_info_discriminator
 from gengan_jax.nets.factory import make_autoencoder
+from gengan_jax.nets.factory import make_decoder
 from gengan_jax.nets.factory import make_discriminator
 from gengan_jax.nets.factory import make_encoder
+from gengan_jax.nets.factory import make_gaussian_encoder
 from gengan_jax.nets.factory import make_generator
+from gengan_jax.nets.likelihood_heads import GaussianEncoder
+from gengan_jax.nets.likelihood_heads import LikelihoodDecoder
 from gengan_jax.nets.mlp import MLP
 from gengan_jax.nets.mlp import MLPDiscriminator
 from gengan_jax.nets.mlp import MLPEncoder
@@ -37,6 +42,8 @@ __all__ = [
     "DCGANEncoder",
     "DCGANGenerator",
     "DCGANInfoDiscriminator",
+    "GaussianEncoder",
+    "LikelihoodDecoder",
     "MLP",
     "MLPAutoEncoder",
     "MLPDiscriminator",
@@ -45,8 +52,10 @@ __all__ = [
     "MLPInfoDiscriminator",
     "MNISTClassifier",
     "make_autoencoder",
+    "make_decoder",
     "make_discriminator",
     "make_encoder",
+    "make_gaussian_encoder",
     "make_generator",
     "make_info_discriminator",
 ]

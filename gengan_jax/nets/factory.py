@@ -15,7 +15,9 @@ arch       data_shape          networks
 =========  ==================  ==============================================
 
 :func:`make_autoencoder` gives the auto-encoder discriminators of EBGAN and
-BEGAN (:class:`MLPAutoEncoder`, :class:`DCGANAutoEncoder`).
+BEGAN (:class:`MLPAutoEncoder`, :class:`DCGANAutoEncoder`);
+:func:`make_gaussian_encoder` and :func:`make_decoder` the likelihood
+family's ``q(z | x)`` and ``p(x | z)`` (:mod:`.likelihood_heads`).
 
 Extra keyword arguments are forwarded to the module: ``hidden`` (and
 ``kernel_init``) for ``mlp``, ``base_features`` for ``dcgan``. Any other
@@ -33,6 +35,7 @@ import flax.linen as nn
 
 from gengan_jax.nets import autoencoder
 from gengan_jax.nets import dcgan
+from gengan_jax.nets import likelihood_heads
 from gengan_jax.nets import mlp
 
 ARCHS: tuple[str, ...] = ("dcgan", "mlp")
@@ -218,3 +221,53 @@ def make_autoencoder(arch: str, *, data_shape: Sequence[int], code_dim: int,
   return _build(autoencoder.DCGANAutoEncoder, arch,
                 {"image_shape": shape, "code_dim": code_dim,
                  "use_batch_norm": bool(use_batch_norm)}, kw)
+
+
+def make_gaussian_encoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
+                          **kw: Any) -> likelihood_heads.GaussianEncoder:
+  """Returns ``q(z | x)``: ``x [B, *data_shape] -> (mean, log_scale)``, each ``[B, latent_dim]``.
+
+  The base is :func:`make_encoder` with ``2 * latent_dim`` linear outputs.
+
+  Args:
+    arch, data_shape, **kw: as for :func:`make_encoder`.
+    latent_dim: ``K``, the width of the codes.
+
+  Raises:
+    ValueError, TypeError: as for :func:`make_encoder`.
+  """
+  latent_dim = _check_latent_dim(latent_dim)
+  base = make_encoder(arch, data_shape=data_shape, latent_dim=2 * latent_dim, **kw)
+  return likelihood_heads.GaussianEncoder(base=base, latent_dim=latent_dim)
+
+
+def make_decoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
+                 num_params: int = 1, **kw: Any) -> likelihood_heads.LikelihoodDecoder:
+  """Returns ``p(x | z)``'s parameters: ``z [B, latent_dim] -> num_params x [B, *data_shape]``.
+
+  The base is the architecture's generator with a linear output of
+  ``num_params`` values per data dimension (:class:`MLPGenerator`; or
+  :class:`DCGANGenerator` without its tanh, the values stacked on the channel
+  axis).
+
+  Args:
+    arch, data_shape, latent_dim, **kw: as for :func:`make_generator`.
+    num_params: parameters per data dimension: 1 (Bernoulli logits; a
+      Gaussian mean with a fixed scale) or 2 (a mean and a log scale).
+
+  Raises:
+    ValueError: as for :func:`make_generator`, or ``num_params`` not 1 or 2.
+    TypeError: a keyword the base does not take.
+  """
+  if num_params not in (1, 2):
+    raise ValueError(f"num_params={num_params!r} is invalid: valid values are 1 (logits, "
+                     "or a mean with a fixed scale) and 2 (a mean and a log scale).")
+  shape = _data_shape(arch, data_shape)
+  _check_latent_dim(latent_dim)
+  if arch == "mlp":
+    base = _build(mlp.MLPGenerator, arch, {"data_dim": num_params * shape[0]}, kw)
+  else:
+    base = _build(dcgan.DCGANGenerator, arch,
+                  {"image_shape": shape, "output_activation": None,
+                   "out_channels_per_image_channel": num_params}, kw)
+  return likelihood_heads.LikelihoodDecoder(base=base, data_shape=shape, num_params=num_params)

@@ -110,3 +110,38 @@ def test_jit_and_shapes(train):
   state, x = _state()
   out = jax.jit(lambda s, v: ts.forward(s, v, train=train))(state, x)
   assert out.shape == (6,)
+
+
+def test_minimize_jointly_is_minimize_for_one_network():
+  state, x = _state()
+  loss_fn = lambda n: (jnp.mean(n(x) ** 2), None)  # pylint: disable=unnecessary-lambda-assignment
+  one, loss_one, _ = ts.minimize(state, loss_fn)
+  joint, loss_joint, _ = ts.minimize_jointly({"net": state}, lambda nets: loss_fn(nets["net"]))
+  assert float(loss_one) == float(loss_joint)
+  for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(joint["net"]), strict=True):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_minimize_jointly_takes_every_gradient_at_the_same_parameters():
+  """Two networks on one loss: each steps on its partial derivative at the old
+  parameters of both (not on the other's already-updated ones), by SGD."""
+  a, x = _state(0)
+  b, _ = _state(1)
+  sgd = optax.sgd(0.1)
+  a = a.replace(tx=sgd, opt_state=sgd.init(a.params))
+  b = b.replace(tx=sgd, opt_state=sgd.init(b.params))
+
+  def loss(pa, pb):
+    out_a = a.apply_fn({"params": pa, **a.collections}, x, train=True, mutable=True)[0]
+    out_b = b.apply_fn({"params": pb, **b.collections}, x, train=True, mutable=True)[0]
+    return jnp.mean((out_a * out_b - 1.0) ** 2)
+
+  ga, gb = jax.grad(loss, argnums=(0, 1))(a.params, b.params)
+  new, value, _ = ts.minimize_jointly(
+      {"a": a, "b": b}, lambda n: (jnp.mean((n["a"](x) * n["b"](x) - 1.0) ** 2), None))
+  assert float(value) == pytest.approx(float(loss(a.params, b.params)), rel=1e-6)
+  for old, grad, name in ((a, ga, "a"), (b, gb, "b")):
+    expected = jax.tree.map(lambda p, g: p - 0.1 * g, old.params, grad)
+    for e, got in zip(jax.tree.leaves(expected), jax.tree.leaves(new[name].params), strict=True):
+      np.testing.assert_allclose(np.asarray(got), np.asarray(e), rtol=1e-5, atol=1e-7)
+    assert int(new[name].collections["counters"]["calls"]) == 1

@@ -143,3 +143,36 @@ def test_ema_codebook_update_moves_used_codes_to_their_means():
   np.testing.assert_allclose(codebook[1], [0.0, 0.0])
   with pytest.raises(ValueError, match="decay"):
     lik.ema_codebook_update(size, total, z_e, codes, decay=1.0)
+
+
+def test_observation_models_in_the_minus_one_one_range():
+  key = jax.random.key(0)
+  x = lik.binarize(jax.random.uniform(key, (3, 4), minval=-1, maxval=1))
+  logits = jax.random.normal(jax.random.key(1), (3, 4))
+  bern = lik.observation_model("bernoulli")
+  assert bern.num_params == 1
+  b = (np.asarray(x) + 1) / 2
+  p = 1 / (1 + np.exp(-np.asarray(logits, np.float64)))
+  expected = (b * np.log(p) + (1 - b) * np.log(1 - p)).sum(1)
+  np.testing.assert_allclose(bern.log_likelihood(x, (logits,)), expected, rtol=1e-5)
+  np.testing.assert_allclose(bern.mean((logits,)), 2 * p - 1, rtol=1e-5, atol=1e-6)
+  mean = jax.random.normal(jax.random.key(2), (3, 4))
+  fixed = lik.observation_model("gaussian", fixed_log_scale=-1.0)
+  learned = lik.observation_model("gaussian")
+  assert (fixed.num_params, learned.num_params) == (1, 2)
+  np.testing.assert_allclose(fixed.log_likelihood(x, (mean,)),
+                             learned.log_likelihood(x, (mean, jnp.full((3, 4), -1.0))), rtol=1e-6)
+  assert lik.observation_model("logistic").num_params == 2
+  with pytest.raises(ValueError, match="valid choices are bernoulli, gaussian, logistic"):
+    lik.observation_model("poisson")
+  with pytest.raises(ValueError, match="applies to the 'gaussian' observation model only"):
+    lik.observation_model("bernoulli", fixed_log_scale=0.0)
+
+
+def test_binarize_static_and_dynamic():
+  x = jnp.array([[-1.0, -0.2, 0.2, 1.0]])
+  np.testing.assert_array_equal(lik.binarize(x), [[-1.0, -1.0, 1.0, 1.0]])
+  grey = jnp.full((20000, 1), 0.5)  # P(1) = 0.75
+  on = np.asarray(lik.binarize(grey, jax.random.key(3))) > 0
+  assert abs(on.mean() - 0.75) < 0.01
+  assert set(np.unique(np.asarray(lik.binarize(grey, jax.random.key(4))))) == {-1.0, 1.0}
