@@ -27,6 +27,7 @@ keyword raises ``TypeError`` naming the accepted ones.
 from __future__ import annotations
 
 import dataclasses
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -223,22 +224,43 @@ def make_autoencoder(arch: str, *, data_shape: Sequence[int], code_dim: int,
                  "use_batch_norm": bool(use_batch_norm)}, kw)
 
 
+def _likelihood_shape(arch: str, data_shape: Any) -> tuple[int, ...]:
+  """``data_shape`` validated for a likelihood-family network: ``mlp`` takes
+  any shape (it flattens), ``dcgan`` images as for :func:`make_generator`."""
+  if arch == "mlp":
+    try:
+      shape = tuple(int(d) for d in data_shape)
+    except TypeError:
+      shape = ()
+    if not shape or min(shape) < 1:
+      raise ValueError(f"arch 'mlp' needs a data_shape of positive sizes, e.g. (2,) or "
+                       f"(28, 28, 1) (flattened); got data_shape={data_shape!r}.")
+    return shape
+  return _data_shape(arch, data_shape)
+
+
 def make_gaussian_encoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
                           **kw: Any) -> likelihood_heads.GaussianEncoder:
   """Returns ``q(z | x)``: ``x [B, *data_shape] -> (mean, log_scale)``, each ``[B, latent_dim]``.
 
-  The base is :func:`make_encoder` with ``2 * latent_dim`` linear outputs.
+  The base is :func:`make_encoder` with ``2 * latent_dim`` linear outputs;
+  ``mlp`` flattens images (the MLP encoders of Kingma & Welling 2014 and
+  Burda et al. 2016 on MNIST).
 
   Args:
-    arch, data_shape, **kw: as for :func:`make_encoder`.
+    arch, data_shape, **kw: as for :func:`make_encoder` (``mlp`` takes any
+      ``data_shape``).
     latent_dim: ``K``, the width of the codes.
 
   Raises:
     ValueError, TypeError: as for :func:`make_encoder`.
   """
+  shape = _likelihood_shape(arch, data_shape)
   latent_dim = _check_latent_dim(latent_dim)
-  base = make_encoder(arch, data_shape=data_shape, latent_dim=2 * latent_dim, **kw)
-  return likelihood_heads.GaussianEncoder(base=base, latent_dim=latent_dim)
+  flat = (math.prod(shape),) if arch == "mlp" else shape
+  base = make_encoder(arch, data_shape=flat, latent_dim=2 * latent_dim, **kw)
+  return likelihood_heads.GaussianEncoder(base=base, latent_dim=latent_dim,
+                                          flatten=arch == "mlp")
 
 
 def make_decoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
@@ -246,12 +268,13 @@ def make_decoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
   """Returns ``p(x | z)``'s parameters: ``z [B, latent_dim] -> num_params x [B, *data_shape]``.
 
   The base is the architecture's generator with a linear output of
-  ``num_params`` values per data dimension (:class:`MLPGenerator`; or
-  :class:`DCGANGenerator` without its tanh, the values stacked on the channel
-  axis).
+  ``num_params`` values per data dimension (:class:`MLPGenerator`, reshaped
+  to ``data_shape``, any shape; or :class:`DCGANGenerator` without its tanh,
+  the values stacked on the channel axis).
 
   Args:
-    arch, data_shape, latent_dim, **kw: as for :func:`make_generator`.
+    arch, data_shape, latent_dim, **kw: as for :func:`make_generator`
+      (``mlp`` takes any ``data_shape``).
     num_params: parameters per data dimension: 1 (Bernoulli logits; a
       Gaussian mean with a fixed scale) or 2 (a mean and a log scale).
 
@@ -262,10 +285,10 @@ def make_decoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
   if num_params not in (1, 2):
     raise ValueError(f"num_params={num_params!r} is invalid: valid values are 1 (logits, "
                      "or a mean with a fixed scale) and 2 (a mean and a log scale).")
-  shape = _data_shape(arch, data_shape)
+  shape = _likelihood_shape(arch, data_shape)
   _check_latent_dim(latent_dim)
   if arch == "mlp":
-    base = _build(mlp.MLPGenerator, arch, {"data_dim": num_params * shape[0]}, kw)
+    base = _build(mlp.MLPGenerator, arch, {"data_dim": num_params * math.prod(shape)}, kw)
   else:
     base = _build(dcgan.DCGANGenerator, arch,
                   {"image_shape": shape, "output_activation": None,

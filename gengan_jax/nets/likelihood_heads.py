@@ -32,15 +32,17 @@ class GaussianEncoder(nn.Module):
   Attributes:
     base: an encoder ``x -> [B, 2 * latent_dim]`` with a linear output.
     latent_dim: ``K``.
+    flatten: reshape ``x`` to ``[B, -1]`` first (an MLP base on images).
   """
 
   base: nn.Module
   latent_dim: int
+  flatten: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> tuple[jax.Array, jax.Array]:
     """The posterior's mean and log standard deviation, each ``[B, K]``."""
-    h = self.base(x, train=train)
+    h = self.base(x.reshape(x.shape[0], -1) if self.flatten else x, train=train)
     if h.shape[-1] != 2 * self.latent_dim:
       raise ValueError(f"GaussianEncoder's base returned {h.shape[-1]} outputs per example; "
                        f"it needs 2 * latent_dim = {2 * self.latent_dim}.")
@@ -53,7 +55,8 @@ class LikelihoodDecoder(nn.Module):
 
   Attributes:
     base: a generator ``z -> [B, *data_shape[:-1], num_params * data_shape[-1]]``
-      with a linear output (the parameters stacked on the last axis).
+      with a linear output (the parameters stacked on the last axis), or
+      ``[B, num_params * prod(data_shape)]`` (an MLP on images; reshaped).
     data_shape: shape of one example.
     num_params: parameters per data dimension (1 or 2).
   """
@@ -66,6 +69,8 @@ class LikelihoodDecoder(nn.Module):
   def __call__(self, z: jax.Array, *, train: bool) -> tuple[jax.Array, ...]:
     """The observation model's parameters for each code of ``z [B, K]``."""
     out = self.base(z, train=train)
+    if out.ndim == 2 and len(self.data_shape) > 1:  # An MLP base on images.
+      out = out.reshape(z.shape[0], *self.data_shape[:-1], -1)
     expected = (z.shape[0], *self.data_shape[:-1], self.num_params * self.data_shape[-1])
     if out.shape != expected:
       raise ValueError(f"LikelihoodDecoder's base returned shape {out.shape}; it needs "

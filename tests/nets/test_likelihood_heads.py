@@ -9,6 +9,7 @@ from gengan_jax import nets
 
 
 @pytest.mark.parametrize("arch, shape, kw", [("mlp", (3,), dict(hidden=(8,))),
+                                             ("mlp", (28, 28, 1), dict(hidden=(8,))),
                                              ("dcgan", (28, 28, 1), dict(base_features=4))])
 def test_gaussian_encoder_splits_its_base_output(arch, shape, kw):
   enc = nets.make_gaussian_encoder(arch, data_shape=shape, latent_dim=5, **kw)
@@ -16,13 +17,15 @@ def test_gaussian_encoder_splits_its_base_output(arch, shape, kw):
   v = enc.init(jax.random.key(1), x, train=False)
   mean, log_scale = enc.apply(v, x, train=False)
   assert mean.shape == log_scale.shape == (4, 5)
-  h = enc.base.apply({k: v_[("base")] for k, v_ in v.items()}, x, train=False)
+  flat = x.reshape(4, -1) if arch == "mlp" else x
+  h = enc.base.apply({k: v_["base"] for k, v_ in v.items()}, flat, train=False)
   np.testing.assert_array_equal(np.asarray(mean), np.asarray(h[:, :5]))
   np.testing.assert_array_equal(np.asarray(log_scale), np.asarray(h[:, 5:]))
 
 
 @pytest.mark.parametrize("num_params", [1, 2])
 @pytest.mark.parametrize("arch, shape, kw", [("mlp", (3,), dict(hidden=(8,))),
+                                             ("mlp", (28, 28, 2), dict(hidden=(8,))),
                                              ("dcgan", (28, 28, 2), dict(base_features=4))])
 def test_decoder_returns_num_params_arrays_shaped_like_the_data(arch, shape, kw, num_params):
   dec = nets.make_decoder(arch, data_shape=shape, latent_dim=3, num_params=num_params, **kw)
