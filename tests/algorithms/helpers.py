@@ -14,20 +14,15 @@ ALGORITHMS = sorted(algorithms.REGISTRY)
 # penalty, several discriminator updates in a lax.scan) cover its code paths;
 # the others differ from them only in loss terms, which tests/losses and
 # test_wiring.py check. The costly per-algorithm checks whose subject is the
-# step's code (1 vs 8 devices, sharded image steps) run on DISTINCT_STEPS;
+# step's code (1 vs 8 devices, sharded image steps) run on DISTINCT_STEPS
+# (and 1 vs 8 devices on images under XLA's default pipeline on alpha-GAN,
+# tests/algorithms/test_sharding.py);
 # every registered algorithm still gets the mlp smoke test and the learning
 # check.
 FAMILY_REPRESENTATIVES = ("dcgan", "wgan_gp")
 DISTINCT_STEPS = [n for n in ALGORITHMS
                   if algorithms.get(n).train_step is not gan.train_step
                   or n in FAMILY_REPRESENTATIVES]
-
-# The 1 vs 8 devices check on images (tests/algorithms/test_sharding.py):
-# its subject there is the conv nets' batch norm and reductions over a
-# sharded batch, which DCGAN's G and D and alpha-GAN's encoder and code
-# discriminator cover; every distinct step runs on 1 vs 8 devices on the
-# mlp arch, and sharded on images in test_smoke.py.
-IMAGE_SHARDING = ("dcgan", "alpha_gan")
 
 TINY_MLP = dict(arch="mlp", latent_dim=4, hidden=(16, 16))
 TINY_DCGAN = dict(arch="dcgan", latent_dim=4, base_features=4)
