@@ -15,23 +15,21 @@ from gengan_jax.train.checkpoint import Checkpointer, CheckpointWarning
 from gengan_jax.train.preemption import EXIT_CODE
 from tests.train import _runs
 
-# Long enough that the run is still going when the first checkpoint appears
-# (steps of these tiny models take milliseconds; compiling takes seconds).
-STEPS = 60
-
-
 def _assert_equal(expected, got):
   assert len(expected) == len(got)
   for a, b in zip(expected, got):
     np.testing.assert_array_equal(a, b)
 
 
-# The subject is the loop, not the algorithm: the two-network `gan` compiles
-# fastest (alpha_gan's and WGAN-GP's bitwise resumes are checked in process,
+# The subject of the kill and SIGTERM tests is the loop, not the algorithm:
+# the two-network `gan` compiles fastest (alpha_gan's and WGAN-GP's bitwise resumes are checked in process,
 # tests/train/test_loop.py). Its steps take about a millisecond, so the run
 # is made long enough to be still going when the first checkpoint appears,
 # with few checkpoints (each save costs more than 50 of its steps).
 KILL_STEPS = 300
+# The SIGTERM run logs every step; long enough that the signal, sent once the
+# first record is written, arrives before the end.
+SIGTERM_STEPS = 3000
 
 
 @pytest.mark.parametrize("algorithm", ["gan"])
@@ -68,10 +66,11 @@ def test_sigkill_then_restart_is_bitwise_equal_to_an_uninterrupted_run(tmp_path,
                 _runs.checkpoint_leaves(_runs.config(algorithm, KILL_STEPS), run_dir, KILL_STEPS))
 
 
-def test_sigterm_finishes_the_step_checkpoints_and_exits_cleanly(tmp_path):
+@pytest.mark.parametrize("algorithm", ["gan"])
+def test_sigterm_finishes_the_step_checkpoints_and_exits_cleanly(tmp_path, algorithm):
   run_dir = str(tmp_path / "run")
   train = dict(checkpoint_every=1000, keep_checkpoints=3, log_every=1)
-  proc = _runs.start(run_dir, "alpha_gan", STEPS, **train)
+  proc = _runs.start(run_dir, algorithm, SIGTERM_STEPS, **train)
   metrics = os.path.join(run_dir, "metrics.jsonl")
   deadline = time.time() + 180
   while not (os.path.exists(metrics) and os.path.getsize(metrics) > 0):
@@ -85,20 +84,20 @@ def test_sigterm_finishes_the_step_checkpoints_and_exits_cleanly(tmp_path):
   m = re.search(r"Preempted by SIGTERM: stopped after step (\d+) and saved a checkpoint", out)
   assert m, out
   stopped = int(m.group(1))
-  assert 0 < stopped < STEPS
+  assert 0 < stopped < SIGTERM_STEPS
   # The checkpoint is of the step it stopped after (no checkpoint was due).
   assert _runs.finished_steps(run_dir) == [stopped]
 
   ref_dir = str(tmp_path / "straight")
-  _, ref = loop.train(_runs.config("alpha_gan", stopped), ref_dir)
-  _assert_equal(_runs.leaves(ref), _runs.checkpoint_leaves(_runs.config("alpha_gan"), run_dir,
+  _, ref = loop.train(_runs.config(algorithm, stopped), ref_dir)
+  _assert_equal(_runs.leaves(ref), _runs.checkpoint_leaves(_runs.config(algorithm), run_dir,
                                                            stopped))
 
-  res = _runs.run(run_dir, "alpha_gan", stopped + 3, **train)
+  res = _runs.run(run_dir, algorithm, stopped + 3, **train)
   assert res.returncode == 0, res.stderr[-3000:]
   assert f"Resuming from step {stopped}" in res.stdout
-  _, ref = loop.train(_runs.config("alpha_gan", stopped + 3), ref_dir)
-  _assert_equal(_runs.leaves(ref), _runs.checkpoint_leaves(_runs.config("alpha_gan"), run_dir))
+  _, ref = loop.train(_runs.config(algorithm, stopped + 3), ref_dir)
+  _assert_equal(_runs.leaves(ref), _runs.checkpoint_leaves(_runs.config(algorithm), run_dir))
 
 
 def test_a_kill_mid_save_leaves_a_tmp_dir_that_is_set_aside(tmp_path):
