@@ -12,8 +12,9 @@ The target is a 2-D Gaussian away from the origin, ``N((2, -1), diag(0.5,
 
 :func:`badness` folds both into one number that is below 1 exactly when the
 sample passes. Each algorithm is also run as its mutant
-(:func:`tests.mutants.negate_objective`: the model network ascends its
-loss), which must miss by a wide margin: ``badness >= MUTANT_MARGIN = 5``.
+(:func:`tests.mutants.flipped`: the model network ascends its loss; the
+two runs share one compiled program), which must miss by a wide margin:
+``badness >= MUTANT_MARGIN = 5``.
 Measured with ``pytest -n 0 -s tests/algorithms/test_learning.py`` (jax
 0.10.2, CPU, ``jax_disable_most_optimizations``; median over the five
 snapshots):
@@ -49,6 +50,7 @@ the default settings, and its model network is ``'generator'`` unless
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -86,6 +88,7 @@ LEARNING: dict[str, dict] = {
 }
 # The network whose objective the mutant flips, where it is not 'generator'.
 MODEL_NETWORK: dict[str, str] = {}
+MODEL_NETWORK.update({"real_nvp_mle": "flow", "real_nvp_wgan": "flow"})
 
 
 def settings(name: str) -> dict:
@@ -110,29 +113,32 @@ def config(name: str):
   return module, dataclasses.replace(cfg, **optimizers)
 
 
-def train(name: str, *, mutant=None) -> list[np.ndarray]:
-  """Trains on the target; returns ``NUM_SAMPLES`` samples at each snapshot.
+def trainer(name: str) -> Callable[..., list[np.ndarray]]:
+  """Returns ``train(mutant=False)``: trains on the target and returns
+  ``NUM_SAMPLES`` samples at each snapshot.
 
   The run is cut into ``CHUNKS`` compiled calls of ``steps / CHUNKS`` steps;
   the model is sampled after each of the last ``SNAPSHOTS`` (adversarial
   training oscillates around its target, so one snapshot is a noisy
-  measurement; the median over five is not).
-
-  Args:
-    name: a registered algorithm.
-    mutant: ``None``, or a function ``state -> state`` applied after ``init``.
+  measurement; the median over five is not). The algorithm and its mutant
+  (``mutant=True``: the model network ascends its loss) run the same
+  compiled program: the model network's gradient passes through a sign held
+  as data (:func:`tests.mutants.with_objective_sign`; ``+1`` leaves the
+  algorithm's updates bit for bit).
   """
   module, cfg = config(name)
   s = settings(name)
   k = module.num_batches(cfg)
   chunk = s["steps"] // CHUNKS
+  network = MODEL_NETWORK.get(name, "generator")
 
   def data(key):
     return TARGET_MEAN + TARGET_STD * jax.random.normal(key, (k, s["batch_size"], 2))
 
-  state = module.init(jax.random.key(0), cfg, data(jax.random.key(5))[0])
-  if mutant is not None:
-    state = mutant(state)
+  init = module.init(jax.random.key(0), cfg, data(jax.random.key(5))[0])
+  assert hasattr(init, network), (
+      f"{name}'s state has no network {network!r}; name its model network in MODEL_NETWORK")
+  init = mutants.with_objective_sign(init, network)
 
   def body(i, state):
     batch = data(jax.random.fold_in(jax.random.key(7), i))
@@ -140,12 +146,17 @@ def train(name: str, *, mutant=None) -> list[np.ndarray]:
 
   run_chunk = jax.jit(lambda st, c: jax.lax.fori_loop(c * chunk, (c + 1) * chunk, body, st))
   sample = jax.jit(module.sample, static_argnums=2)
-  snapshots = []
-  for c in range(CHUNKS):
-    state = run_chunk(state, c)
-    if c >= CHUNKS - SNAPSHOTS:
-      snapshots.append(np.asarray(sample(state, jax.random.key(3), NUM_SAMPLES)))
-  return snapshots
+
+  def train(mutant: bool = False) -> list[np.ndarray]:
+    state = mutants.flipped(init, network) if mutant else init
+    snapshots = []
+    for c in range(CHUNKS):
+      state = run_chunk(state, c)
+      if c >= CHUNKS - SNAPSHOTS:
+        snapshots.append(np.asarray(sample(state, jax.random.key(3), NUM_SAMPLES)))
+    return snapshots
+
+  return train
 
 
 def median_badness(snapshots: list[np.ndarray]) -> float:
@@ -170,21 +181,10 @@ def _describe(x: np.ndarray) -> str:
           f"(target {TARGET_MEAN}, {TARGET_STD})")
 
 
-def flip_model_objective(name: str):
-  network = MODEL_NETWORK.get(name, "generator")
-
-  def mutant(state):
-    assert hasattr(state, network), (
-        f"{name}'s state has no network {network!r}; name its model network in MODEL_NETWORK")
-    return mutants.negate_objective(state, network)
-
-  return mutant
-
-
 @pytest.mark.parametrize("name", sorted(algorithms.REGISTRY))
 def test_learns_and_its_sign_flipped_mutant_does_not(name):
-  good = train(name)
-  bad = train(name, mutant=flip_model_objective(name))
+  train = trainer(name)
+  good, bad = train(), train(mutant=True)
   b_good, b_bad = median_badness(good), median_badness(bad)
   print(f"\n{name}: badness {b_good:.3f} ({_describe(good[-1])}); "
         f"mutant {b_bad:.3g} ({_describe(bad[-1])})")
@@ -199,7 +199,7 @@ def test_alpha_gan_adversarial_term_mutant_fails(monkeypatch):
   flipped = dict(alpha_gan.ADVERSARIAL_LOSSES)
   flipped["log_ratio"] = mutants.negate(flipped["log_ratio"])
   monkeypatch.setattr(alpha_gan, "ADVERSARIAL_LOSSES", flipped)
-  bad = train("alpha_gan")
+  bad = trainer("alpha_gan")()
   print(f"\nalpha_gan adversarial-term mutant: {median_badness(bad):.3g} "
         f"({_describe(bad[-1])})")
   assert median_badness(bad) >= MUTANT_MARGIN
