@@ -37,7 +37,7 @@ WGAN_RMSPROP = dict(learning_rate=5e-5, name="rmsprop", decay=0.99, eps=1e-8)
 # The mlp arch: a preset and the family with equal configs build the same
 # networks whatever the arch (test_renamed_presets_are_the_family checks the
 # configs field by field); the image networks' steps are checked by
-# test_reference_numbers.py and test_smoke.py.
+# test_smoke.py (with the reference numbers of test_reference_numbers.py).
 @pytest.mark.parametrize("arch", ["mlp"])
 @pytest.mark.parametrize("preset, fields", [
     ("dcgan", dict(generator_updates=2)),

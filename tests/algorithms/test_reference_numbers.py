@@ -1,10 +1,14 @@
-"""A refactor keeps the numbers: every registered algorithm, bit for bit.
+"""A refactor keeps the numbers: every recorded algorithm, bit for bit.
 
-For every algorithm and architecture of ``RECORDED`` this computes ``init``,
-three jitted ``train_step``s and ``sample`` on fixed tiny data and keys, and
-compares every array (parameters, optimizer and batch-norm state, metrics,
-samples) with ``reference_numbers.npz``, recorded from main before the
-substrate redesign (issue 10) by running this file as a script::
+For every algorithm and architecture of ``RECORDED``, ``init``, three jitted
+``train_step``s and ``sample`` on fixed tiny data and keys give arrays
+(parameters, optimizer and batch-norm state, metrics, samples) that must
+equal ``reference_numbers.npz``. The comparison runs inside the smoke test
+(``tests/algorithms/test_smoke.py``), whose 1-device runs are these
+computations (so they are compiled once, not twice); this module holds the
+file, :func:`compute` and :func:`assert_same_as_recorded`. The file was
+recorded from main before the substrate redesign (issue 10) by running this
+file as a script::
 
     python -m tests.algorithms.test_reference_numbers   # rewrites the .npz
     python -m tests.algorithms.test_reference_numbers dcgan/dcgan   # one entry
@@ -35,6 +39,7 @@ it allows float32 rounding (rtol 1e-5) and says so.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -65,6 +70,17 @@ def _flatten(prefix: str, tree) -> dict[str, np.ndarray]:
           for i, (p, x) in enumerate(flat)}
 
 
+def arrays(init, metrics: list[dict], state, samples) -> dict[str, np.ndarray]:
+  """The recorded arrays of a run: its initial state, each step's metrics,
+  the final state and its samples."""
+  out = _flatten("init", init)
+  for i, m in enumerate(metrics):
+    out.update(_flatten(f"metrics{i}", dict(sorted(m.items()))))
+  out.update(_flatten("state", state))
+  out["samples"] = np.asarray(samples)
+  return out
+
+
 def compute(name: str, arch: str) -> dict[str, np.ndarray]:
   """The arrays of one algorithm/arch: init, STEPS steps (state and metrics), samples."""
   module = algorithms.get(name)
@@ -73,24 +89,22 @@ def compute(name: str, arch: str) -> dict[str, np.ndarray]:
     fields["code_discriminator_hidden"] = (16, 16, 16)
   cfg = algorithms.from_mapping(module.Config, fields)
   data = _data(arch, module.num_batches(cfg))
-  state = jax.jit(module.init, static_argnums=1)(jax.random.key(0), cfg, data[0])
-  out = _flatten("init", state)
+  init = jax.jit(module.init, static_argnums=1)(jax.random.key(0), cfg, data[0])
   step = jax.jit(module.train_step)
-  for i in range(STEPS):
+  state, history = init, []
+  for _ in range(STEPS):
     state, metrics = step(state, data, jax.random.key(1))
-    out.update(_flatten(f"metrics{i}", dict(sorted(metrics.items()))))
-  out.update(_flatten("state", state))
-  out["samples"] = np.asarray(jax.jit(module.sample, static_argnums=2)(
-      state, jax.random.key(2), 5))
-  return out
+    history.append(metrics)
+  samples = jax.jit(module.sample, static_argnums=2)(state, jax.random.key(2), 5)
+  return arrays(init, history, state, samples)
 
 
 def _versions() -> str:
   return f"jax {jax.__version__}, jaxlib {jax.lib.__version__}"
 
 
-@pytest.fixture(scope="module")
-def recorded():
+@functools.cache
+def recorded() -> dict[str, np.ndarray]:
   if not os.path.exists(PATH):
     pytest.fail(f"{PATH} is missing; record it with python -m tests.algorithms.test_reference_numbers")
   with np.load(PATH) as f:
@@ -102,17 +116,23 @@ def test_recorded_every_registered_algorithm_of_the_redesign():
   assert set(RECORDED) <= set(algorithms.REGISTRY)
 
 
-def _group(arrays: dict[str, np.ndarray], prefix: str) -> list[tuple[str, np.ndarray]]:
-  return sorted((k, v) for k, v in arrays.items() if k.split("/")[0] == prefix)
+def test_every_recorded_entry_is_in_the_file():
+  keys = recorded()
+  for name in RECORDED:
+    for arch in ARCHS:
+      assert any(k.startswith(f"{name}/{arch}/") for k in keys), f"nothing recorded for {name}/{arch}"
 
 
-@pytest.mark.parametrize("arch", ARCHS)
-@pytest.mark.parametrize("name", RECORDED)
-def test_same_numbers_as_recorded(recorded, name, arch):
-  exact = str(recorded["versions"]) == _versions()
-  now = compute(name, arch)
+def _group(arrays_: dict[str, np.ndarray], prefix: str) -> list[tuple[str, np.ndarray]]:
+  return sorted((k, v) for k, v in arrays_.items() if k.split("/")[0] == prefix)
+
+
+def assert_same_as_recorded(name: str, arch: str, now: dict[str, np.ndarray]) -> None:
+  """``now`` (from :func:`arrays`) equals the recorded arrays of ``name/arch``."""
+  rec = recorded()
+  exact = str(rec["versions"]) == _versions()
   key = f"{name}/{arch}/"
-  old = {k[len(key):]: v for k, v in recorded.items() if k.startswith(key)}
+  old = {k[len(key):]: v for k, v in rec.items() if k.startswith(key)}
   assert old, f"nothing recorded for {name}/{arch}"
   for prefix in sorted({k.split("/")[0] for k in old}):
     a, b = _group(old, prefix), _group(now, prefix)
@@ -125,7 +145,7 @@ def test_same_numbers_as_recorded(recorded, name, arch):
         np.testing.assert_array_equal(vb, va, err_msg=msg)
       else:
         np.testing.assert_allclose(vb, va, rtol=1e-5, atol=1e-7,
-                                   err_msg=msg + f" (recorded with {recorded['versions']}, "
+                                   err_msg=msg + f" (recorded with {rec['versions']}, "
                                    f"running {_versions()}: float rounding allowed)")
 
 

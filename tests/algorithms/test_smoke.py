@@ -1,9 +1,20 @@
-"""Every algorithm: a few sharded, jitted steps on tiny data.
+"""Every algorithm: a few jitted steps on tiny data, sharded and not.
 
 Checks finite metrics, that the first step changes every network, unchanged
 state structure, dtypes and shardings, no recompilation after the first
-step, the shapes of sample/encode/reconstruct, and (for every distinct step,
-on the mlp arch) that the first step on 8 devices equals it on 1 device.
+step, and the shapes of sample/encode/reconstruct:
+
+* on the mlp arch, every algorithm on 8 devices; each distinct step (and
+  each algorithm with recorded reference numbers) also on 1 device, whose
+  first step must equal the 8 devices' one;
+* on the dcgan arch, each distinct step (and each recorded algorithm) on 1
+  device (1 vs 8 devices on images: ``test_sharding.py``).
+
+The 1-device runs are the computations of ``reference_numbers.npz``
+(:mod:`tests.algorithms.test_reference_numbers`: the same data, keys and
+steps, and a 1-device mesh compiles to the same numbers as a plain ``jit``),
+so they are compared with it here, bit for bit, instead of being compiled a
+second time there.
 """
 
 import jax
@@ -12,8 +23,11 @@ import numpy as np
 import pytest
 
 from gengan_jax.train import mesh as mesh_lib
+from tests.algorithms import test_reference_numbers as reference
 from tests.algorithms.helpers import (ALGORITHMS, DISTINCT_STEPS, assert_one_device_equals_eight,
                                       run_sharded, tiny_config, tiny_data)
+
+ONE_DEVICE = sorted(set(DISTINCT_STEPS) | set(reference.RECORDED))
 
 
 def _signature(state):
@@ -21,10 +35,10 @@ def _signature(state):
 
 
 @pytest.mark.parametrize("name, arch", [(n, "mlp") for n in ALGORITHMS]
-                         + [(n, "dcgan") for n in DISTINCT_STEPS])
-def test_sharded_steps(name, arch):
-  """Three steps on 8 devices: every network changes in the first; for each
-  distinct step on the mlp arch, that step also equals it on 1 device."""
+                         + [(n, "dcgan") for n in ONE_DEVICE])
+def test_steps(name, arch):
+  """Three steps (8 devices on mlp, 1 on dcgan): every network changes in the
+  first; on mlp, those in ONE_DEVICE also run on 1 device and agree."""
   module, cfg = tiny_config(name, arch)
   assert mesh_lib.make_mesh().size == 8
   data = tiny_data(arch, module.num_batches(cfg))
@@ -47,15 +61,28 @@ def test_sharded_steps(name, arch):
     assert step._cache_size() == seen["compiled"], "train_step recompiled after the first step"
     assert _signature(state) == seen["signature"]
 
-  state, history = run_sharded(module, cfg, data, jax.devices()[:8], steps=3, on_step=check)
+  devices = jax.devices()[:8] if arch == "mlp" else jax.devices()[:1]
+  state, history = run_sharded(module, cfg, data, devices, steps=3, on_step=check)
   assert jax.tree.structure(state) == seen["treedef"]
-  if arch == "mlp" and name in DISTINCT_STEPS:
-    s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps=1)
-    assert_one_device_equals_eight(s1, m1[0], seen["first"], history[0])
-
   # Jitted: one compile each, where eager dispatch costs seconds on conv nets.
+  sample = jax.jit(module.sample, static_argnums=2)
+  samples = sample(state, jax.random.key(2), 5)
+  one_device = (seen["init"], history, state, samples) if arch == "dcgan" else None
+  if arch == "mlp" and name in ONE_DEVICE:
+    first = {}
+
+    def keep(i, state, metrics, step):
+      del metrics, step
+      if i in (-1, 0):
+        first[i] = jax.device_get(state)
+
+    s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps=3, on_step=keep)
+    assert_one_device_equals_eight(first[0], m1[0], seen["first"], history[0])
+    one_device = (first[-1], m1, s1, sample(s1, jax.random.key(2), 5))
+  if one_device is not None and name in reference.RECORDED:
+    reference.assert_same_as_recorded(name, arch, reference.arrays(*one_device))
+
   x = jnp.asarray(data[0])
-  samples = jax.jit(module.sample, static_argnums=2)(state, jax.random.key(2), 5)
   assert samples.shape == (5,) + x.shape[1:]
   assert np.isfinite(np.asarray(samples)).all()
   if module.encode is not None:
