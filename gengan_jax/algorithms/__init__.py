@@ -5,7 +5,11 @@ packing); ``dcgan``, ``gan_penalty``, ``fgan``, ``wgan_gp``, ``wgan``,
 ``lsgan`` and ``hinge_gan`` are presets of it (their modules hold the
 papers' citations and defaults), registered under their names beside
 ``gan`` itself. ``alpha_gan``, ``age``, ``gmmn``, ``mmd_gan``, ``ebgan``,
-``began`` and ``infogan`` have steps of their own.
+``began`` and ``infogan`` have steps of their own. ``vae`` (with its
+``beta > 1`` preset ``beta_vae``) and ``iwae`` train a Gaussian encoder and a
+likelihood decoder on a bound on ``log p(x)``.
+``gumbel_vae`` (relaxed categorical codes) and ``vq_vae`` (a codebook) have
+discrete latents.
 
 Each module defines the contract of :mod:`gengan_jax.core.contract`
 (``Config``, ``State``, ``init``, ``train_step``, ``sample`` and, where
@@ -20,6 +24,7 @@ from __future__ import annotations
 from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
 from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, hinge_gan, lsgan, mmd_gan, wgan
 from gengan_jax.algorithms import began, ebgan, infogan
+from gengan_jax.algorithms import beta_vae, iwae, vae
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
 from gengan_jax.core.contract import from_module
@@ -41,6 +46,9 @@ REGISTRY: dict[str, Algorithm] = {
         ("ebgan", ebgan),
         ("began", began),
         ("infogan", infogan),
+        ("vae", vae),
+        ("beta_vae", beta_vae),
+        ("iwae", iwae),
     )
 }
 

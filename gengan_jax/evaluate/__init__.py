@@ -11,6 +11,9 @@ what a training run wrote); nothing below imports it. One module per idea:
 * :mod:`~gengan_jax.evaluate.images` -- :func:`evaluate_images`: classifier
   and Inception feature metrics, MS-SSIM diversity, independent critic,
   latent statistics;
+* :mod:`~gengan_jax.evaluate.likelihood` -- :func:`evaluate_likelihood` (a
+  run's held-out data) and :func:`held_out_likelihood` (any data): the bound,
+  ELBO, bits/dim and ELBO surgery of models with a likelihood;
 * :mod:`~gengan_jax.evaluate.report` -- :func:`write_report` (the PNGs) and
   :func:`likelihood_note`;
 * :mod:`~gengan_jax.evaluate.tables` -- :func:`run_table`,
@@ -35,6 +38,8 @@ from gengan_jax.evaluate.cli import run
 from gengan_jax.evaluate.evaluation import evaluate_run
 from gengan_jax.evaluate.images import DEFAULT_IMAGE_SAMPLES
 from gengan_jax.evaluate.images import evaluate_images
+from gengan_jax.evaluate.likelihood import evaluate_likelihood
+from gengan_jax.evaluate.likelihood import held_out_likelihood
 from gengan_jax.evaluate.loading import draw_samples
 from gengan_jax.evaluate.loading import held_out_images
 from gengan_jax.evaluate.loading import load_run
@@ -49,9 +54,11 @@ __all__ = [
     "define_flags",
     "draw_samples",
     "evaluate_images",
+    "evaluate_likelihood",
     "evaluate_mixture",
     "evaluate_run",
     "held_out_images",
+    "held_out_likelihood",
     "likelihood_note",
     "load_run",
     "main",

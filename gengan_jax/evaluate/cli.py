@@ -6,7 +6,7 @@ command; in the repository ``python -m experiments.evaluate`` too)::
   gengan-evaluate --workdir=workdirs/alpha_gan_mnist \
       [--workdir=workdirs/dcgan_mnist ...] [--classifier=PATH] \
       [--num_samples=N] [--critic_steps=1000] [--inception=FILE] [--seed=0] \
-      [--step=S] [--reuse]
+      [--step=S] [--reuse] [--likelihood_samples=1000] [--likelihood_examples=N]
 
 For each work directory (written by ``gengan-train``, i.e.
 :func:`gengan_jax.train.train`) it reads ``config.json``, restores the
@@ -36,8 +36,13 @@ latest checkpoint, draws samples and computes:
   the mode histogram to the uniform distribution;
 * **latent statistics** (Rosca et al. 2017, Appendix D) when the algorithm
   has an encoder (``encode``): the codes of held-out data against the prior;
-* **likelihood** (bits/dim, IWAE) only when the model defines one -- none
-  of the GANs here does, and the output says so.
+* **held-out likelihood** when the model defines ``log_likelihood`` (none of
+  the GANs here does, and the output says so): its mean over the held-out
+  data in nats; for an importance-weighted bound (VAE, beta-VAE, IWAE) the
+  ELBO and the bound with ``k = --likelihood_samples`` draws; bits/dim for
+  images (not for binarised pixels); and the ELBO surgery of Hoffman &
+  Johnson 2016 (average KL = index-code mutual information + marginal KL)
+  where the encoder is Gaussian (:mod:`gengan_jax.evaluate.likelihood`).
 
 Errors are one ``error: ...`` line (exit 1): a ``--workdir`` that is missing,
 a file, or not written by a training run, a damaged checkpoint, a missing
@@ -105,6 +110,12 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
       "reuse", False, "Print the tables from an existing <workdir>/evaluation.json instead of "
       "evaluating again (runs without one are evaluated).", **fv)
   flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: latest).", **fv)
+  flags.DEFINE_integer(
+      "likelihood_samples", 1000, "Importance samples k of the held-out likelihood bound of "
+      "models that have one (0: skip the held-out likelihood).", **fv)
+  flags.DEFINE_integer(
+      "likelihood_examples", None, "Held-out examples for the likelihood (default: all; "
+      "2,500 fresh draws for mixtures).", **fv)
 
 
 def run(flag_values: flags.FlagValues) -> list[dict]:
@@ -140,7 +151,8 @@ def run(flag_values: flags.FlagValues) -> list[dict]:
       result = evaluate_run(
           workdir, classifier=fv.classifier, num_samples=fv.num_samples,
           critic_steps=fv.critic_steps, ms_ssim_pairs=fv.ms_ssim_pairs, seed=fv.seed,
-          step=fv.step, inception=fv.inception,
+          step=fv.step, inception=fv.inception, likelihood_samples=fv.likelihood_samples,
+          likelihood_examples=fv.likelihood_examples,
           log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}", flush=True))
     except (ConfigError, FileNotFoundError, CheckpointError) as e:
       sys.exit(f"error: {e}")

@@ -14,6 +14,7 @@ from gengan_jax import data, metrics
 from gengan_jax.data import stacked_mnist
 from gengan_jax.evaluate import _json
 from gengan_jax.evaluate.images import DEFAULT_IMAGE_SAMPLES, evaluate_images
+from gengan_jax.evaluate.likelihood import DEFAULT_LIKELIHOOD_SAMPLES, evaluate_likelihood
 from gengan_jax.evaluate.loading import load_run
 from gengan_jax.evaluate.mixtures import evaluate_mixture
 from gengan_jax.evaluate.report import likelihood_note, write_report
@@ -23,12 +24,15 @@ from gengan_jax.metrics import classifier as clf
 def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | None = None,
                  critic_steps: int = 1000, ms_ssim_pairs: int = 2000, seed: int = 0,
                  step: int | None = None, write: bool = True, inception: Any = None,
+                 likelihood_samples: int = DEFAULT_LIKELIHOOD_SAMPLES,
+                 likelihood_examples: int | None = None,
                  log: Callable[[str], None] = lambda s: None) -> dict:
   """Evaluates one run; writes ``evaluation.json`` and ``report/`` when ``write``.
 
   A mixture of Gaussians gets :func:`~.mixtures.evaluate_mixture`; images get
   :func:`~.images.evaluate_images`, with the MNIST classifier when they are
-  28x28 digits (one or three channels).
+  28x28 digits (one or three channels). A model with ``log_likelihood`` also
+  gets :func:`~.likelihood.evaluate_likelihood` (``held_out_likelihood``).
 
   Args:
     workdir: the run's directory.
@@ -46,6 +50,10 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
       :func:`gengan_jax.metrics.inception.load_inception_v3`) or an
       ``images -> (features, logits)`` function; ``None`` skips the
       Inception metrics (slow on a CPU: 299x299 inputs).
+    likelihood_samples: ``k`` of an importance-weighted bound (0: skip the
+      held-out likelihood).
+    likelihood_examples: at most this many held-out examples for it
+      (``None``: all).
     log: progress messages.
 
   Returns:
@@ -94,6 +102,10 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
         ms_ssim_pairs=ms_ssim_pairs, seed=seed, log=log, inception=inception)
     result.update(metrics_out)
   result["likelihood"] = likelihood_note(exp.algorithm)
+  if exp.algorithm.log_likelihood is not None and likelihood_samples > 0:
+    result["held_out_likelihood"] = evaluate_likelihood(
+        exp, state, jax.random.fold_in(key, 1), num_samples=likelihood_samples,
+        max_examples=likelihood_examples, seed=seed, log=log)
   if write and jax.process_index() == 0:
     log("pictures")
     result["report"] = write_report(os.path.join(workdir, "report"), exp, arrays)

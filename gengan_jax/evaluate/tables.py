@@ -108,8 +108,52 @@ def run_table(result: dict) -> str:
     if isinstance(lat, dict) and "kl_gaussian_fit_to_prior" in lat:
       rows.append((f"latent: KL from a Gaussian fit of the codes to the {lat['prior']} prior",
                    fmt(lat["kl_gaussian_fit_to_prior"]), "0"))
+  rows += likelihood_rows(result)
   rows.append(("likelihood", result["likelihood"].split(":")[0], "-"))
   return markdown(rows)
+
+
+def _nats(s: dict) -> str:
+  return f"{s['mean']:.2f} +- {s['se']:.2f}"
+
+
+def likelihood_rows(result: dict) -> list[tuple[str, str, str]]:
+  """The held-out likelihood's rows of :func:`run_table` (none without one)."""
+  h = result.get("held_out_likelihood")
+  if not isinstance(h, dict):
+    return []
+  on = f"{h['num_examples']} held-out examples"
+  ref = "<= log p(x)"
+  if "data_log_density" in h:
+    ref = f"{h['data_log_density']['mean']:.2f} (the mixture's own log-density)"
+  rows = []
+  if "iwae" in h:
+    rows += [(f"ELBO (nats, {on})", _nats(h["elbo"]), ref),
+             (f"IWAE bound, k = {h['iwae']['k']} (nats, {on})", _nats(h["iwae"]), ref)]
+  else:
+    rows.append((f"log-likelihood (nats, {on})", _nats(h["log_likelihood_nats"]),
+                 ref if "data_log_density" in h else "-"))
+  bpd = h.get("bits_per_dim")
+  if isinstance(bpd, dict):
+    rows.append((f"bits/dim ({bpd['correction']})",
+                 " / ".join(f"{fmt(v)} ({k})" for k, v in bpd.items() if k != "correction"),
+                 "-"))
+  s = h.get("elbo_surgery")
+  if isinstance(s, dict):
+    rows.append(("ELBO surgery: average KL = I[n; z] + KL(q(z) || p(z)) (nats)",
+                 f"{s['average_kl']:.2f} = {s['mutual_information']:.2f} + "
+                 f"{s['marginal_kl']:.2f}", f"I <= log N = {s['log_num_examples']:.2f}"))
+  return rows
+
+
+def likelihood_cell(result: dict) -> str:
+  """The tightest held-out likelihood number of a run, for the summary tables."""
+  h = result.get("held_out_likelihood")
+  if not isinstance(h, dict):
+    return "-"
+  if "iwae" in h:
+    return f"{h['iwae']['mean']:.2f} (k={h['iwae']['k']}; ELBO {h['elbo']['mean']:.2f})"
+  return f"{h['log_likelihood_nats']['mean']:.2f}"
 
 
 def summary_tables(results: Sequence[dict]) -> str:
@@ -131,6 +175,7 @@ def summary_tables(results: Sequence[dict]) -> str:
       cols = _mixture_columns(r["mode_coverage"])
       rows.append([os.path.basename(r["workdir"]), str(r["step"])] +
                   [_mixture_value(f, v) for _, f, v in cols])
+    _likelihood_column(rows, mix)
     out.append(markdown(rows))
   img = [r for r in results if r["kind"] != "mixture"]
   if img:
@@ -164,5 +209,17 @@ def summary_tables(results: Sequence[dict]) -> str:
                    fmt(t["coverage"]),
                    f"{fmt(d['held_out'])} (+noise {fmt(d['held_out_plus_noise'])})",
                    "0 / 0", "0", "-"])
+    _likelihood_column(rows, img)
     out.append(markdown(rows))
   return "\n\n".join(out)
+
+
+def _likelihood_column(rows: list[list[str]], results: Sequence[dict]) -> None:
+  """Appends a held-out likelihood column to ``rows`` when a run has one."""
+  if not any(isinstance(r.get("held_out_likelihood"), dict) for r in results):
+    return
+  rows[0].append("held-out log p bound (nats)")
+  for row, r in zip(rows[1:], results):
+    row.append(likelihood_cell(r))
+  for row in rows[len(results) + 1:]:  # the reference row
+    row.append("-")

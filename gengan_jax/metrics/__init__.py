@@ -13,6 +13,8 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
   (JAX, per image pair).
 * :mod:`~gengan_jax.metrics.stacked_mnist` -- 1,000-mode count and KL.
 * :mod:`~gengan_jax.metrics.likelihood` -- bits/dim, IWAE bound (JAX).
+* :mod:`~gengan_jax.metrics.elbo_surgery` -- the average KL of Gaussian
+  posteriors split into index-code mutual information and marginal KL.
 * :mod:`~gengan_jax.metrics.latent` -- encoder codes against the prior.
 * :mod:`~gengan_jax.metrics.critic` -- independent Wasserstein critic.
 * :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
@@ -23,6 +25,8 @@ from gengan_jax.metrics.critic import CriticHistory
 from gengan_jax.metrics.critic import IndependentCritic
 from gengan_jax.metrics.critic import plot_critic_history
 from gengan_jax.metrics.critic import train_independent_critic
+from gengan_jax.metrics.elbo_surgery import ElboSurgery
+from gengan_jax.metrics.elbo_surgery import elbo_surgery
 from gengan_jax.metrics.frechet import FeatureStatistics
 from gengan_jax.metrics.frechet import fid_from_features
 from gengan_jax.metrics.frechet import frechet_distance
@@ -53,6 +57,7 @@ from gengan_jax.metrics.stacked_mnist import stacked_mnist_modes
 
 __all__ = [
     "CriticHistory",
+    "ElboSurgery",
     "FeatureStatistics",
     "InceptionV3",
     "IndependentCritic",
@@ -62,6 +67,7 @@ __all__ = [
     "density_coverage",
     "diversity",
     "diversity_references",
+    "elbo_surgery",
     "evaluate_mixture",
     "fid_from_features",
     "frechet_distance",

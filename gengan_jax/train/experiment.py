@@ -63,7 +63,7 @@ class Experiment:
     except ValueError as e:
       raise ConfigError(str(e)) from None
     self.dataset = settings.make_dataset(config.data, self.data_config.source)
-    settings.check_fit(self.algo_config, tuple(self.dataset.element_shape), self.dataset.name)
+    settings.check_fit(self.algorithm, self.algo_config, tuple(self.dataset.element_shape), self.dataset.name)
     self.num_batches = self.algorithm.num_batches(self.algo_config)
     self.seed = int(config.seed)
     rep = mesh_lib.replicated(self.mesh)

@@ -15,7 +15,10 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from gengan_jax import algorithms, data, nets
+import jax
+import jax.numpy as jnp
+
+from gengan_jax import algorithms, data
 from gengan_jax.core import ConfigError, check_choice, check_int, check_keys, from_mapping
 from gengan_jax.train import nonfinite
 
@@ -195,13 +198,20 @@ def make_dataset(section, source: str):
                       f"{text}") from None
 
 
-def check_fit(algo_config, element_shape: tuple[int, ...], data_name: str) -> None:
-  """Checks, without building anything, that the networks fit the data."""
+def check_fit(algorithm, algo_config, element_shape: tuple[int, ...], data_name: str) -> None:
+  """Checks, without computing anything, that the algorithm's networks fit the data.
+
+  Traces ``algorithm.init`` on an abstract batch of two examples
+  (``jax.eval_shape``: no arrays, no compilation), so every network an
+  algorithm builds is asked, by its own factory (a GAN discriminator has no
+  MLP for images; a likelihood decoder flattens them).
+  """
   arch = getattr(algo_config, "arch", None)
   if arch is None:
     return
+  example = jax.ShapeDtypeStruct((2, *element_shape), jnp.float32)
   try:
-    nets.make_discriminator(arch, data_shape=element_shape)
+    jax.eval_shape(lambda x: algorithm.init(jax.random.key(0), algo_config, x), example)
   except (ValueError, TypeError) as e:
     text = " ".join(str(e).split())
     raise ConfigError(f"config value model.arch={arch!r} does not fit the data "

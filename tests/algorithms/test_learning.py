@@ -25,6 +25,7 @@ algorithm     badness  mutant's  the mutant's samples at the end
 age           0.745    7.93      collapsed near (-1.1, -0.1), std 0.14 / 0.03
 alpha_gan     0.545    1.6e4     diverged (mean ~ 1e4)
 began         0.414    2.1e4     diverged (gamma 1, lambda_k 1, see LEARNING)
+beta_vae      0.088    578       diverged (decoder ascends -ELBO: mean ~ (-53, 268))
 dcgan         0.688    8.3e4     diverged
 ebgan         0.379    6.0e4     diverged (margin 0.1, the default)
 fgan          0.663    1.3e4     diverged
@@ -33,8 +34,10 @@ gan_penalty   0.188    1.7e4     diverged
 gmmn          0.098    14.1      collapsed at (-3.2, 2.0), std 0.02
 hinge_gan     0.611    1.7e3     diverged (learning rate 5e-4, see LEARNING)
 infogan       0.259    3.4e3     diverged
+iwae          0.087    452       diverged (mean ~ (-50, 173), std 16 / 56)
 lsgan         0.524    31.1      at (-10.6, 0.5), std 4.1 / 1.2 (learning rate 5e-4)
 mmd_gan       0.619    4.5e3     diverged
+vae           0.110    561       diverged (mean ~ (-52, 269), std 17 / 91)
 wgan          0.323    1.1e3     diverged (RMSProp, clip 0.01)
 wgan_gp       0.441    4.1e3     diverged (0.580 before its keys became the family's)
 alpha_gan, adversarial term only flipped:  1.4e4, diverged
@@ -87,7 +90,7 @@ LEARNING: dict[str, dict] = {
     "began": dict(model=dict(gamma=1.0, lambda_k=1.0)),
 }
 # The network whose objective the mutant flips, where it is not 'generator'.
-MODEL_NETWORK: dict[str, str] = {}
+MODEL_NETWORK: dict[str, str] = {"vae": "decoder", "beta_vae": "decoder", "iwae": "decoder"}
 MODEL_NETWORK.update({"real_nvp_mle": "flow", "real_nvp_wgan": "flow"})
 
 

@@ -203,3 +203,17 @@ def test_a_library_config_is_named_without_its_path():
     assert cli.config_path(kept) == kept
   c = _parse(f"--config={path}")
   assert c.algorithm == "dcgan" and c.data.name == "grid"
+
+
+def test_the_fit_check_asks_each_algorithms_own_networks(mnist_dir):
+  """The likelihood family's MLPs flatten images (Burda et al.'s MNIST MLP);
+  a GAN's MLP discriminator does not take them: one line naming the arch."""
+  del mnist_dir
+  c = _module("vae").get_config("mnist")
+  c.model.arch = "mlp"
+  assert loop.Experiment(c).algo_config.arch == "mlp"
+  c = _module("dcgan").get_config("mnist")
+  c.model.arch = "mlp"
+  with pytest.raises(ConfigError, match=r"model\.arch='mlp' does not fit the data 'idx/train5k' "
+                     r"\(one example has shape \(28, 28, 1\)\): arch 'mlp' needs a rank-1"):
+    loop.Experiment(c)
