@@ -7,7 +7,8 @@ papers' citations and defaults), registered under their names beside
 ``gan`` itself. ``alpha_gan``, ``age``, ``gmmn``, ``mmd_gan``, ``ebgan``,
 ``began`` and ``infogan`` have steps of their own. ``vae`` (with its
 ``beta > 1`` preset ``beta_vae``) and ``iwae`` train a Gaussian encoder and a
-likelihood decoder on a bound on ``log p(x)``.
+likelihood decoder on a bound on ``log p(x)``; ``gumbel_vae`` and ``vq_vae``
+have discrete codes.
 ``gumbel_vae`` (relaxed categorical codes) and ``vq_vae`` (a codebook) have
 discrete latents.
 
@@ -25,6 +26,7 @@ from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
 from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, hinge_gan, lsgan, mmd_gan, wgan
 from gengan_jax.algorithms import began, ebgan, infogan
 from gengan_jax.algorithms import beta_vae, iwae, vae
+from gengan_jax.algorithms import gumbel_vae, vq_vae
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
 from gengan_jax.core.contract import from_module
@@ -49,6 +51,8 @@ REGISTRY: dict[str, Algorithm] = {
         ("vae", vae),
         ("beta_vae", beta_vae),
         ("iwae", iwae),
+        ("gumbel_vae", gumbel_vae),
+        ("vq_vae", vq_vae),
     )
 }
 

@@ -197,6 +197,15 @@ def gaussian_sample(key: jax.Array, mean: jax.typing.ArrayLike,
   return mean + jnp.exp(log_scale) * jax.random.normal(key, mean.shape, mean.dtype)
 
 
+def _check_temperature(temperature: jax.typing.ArrayLike) -> None:
+  """``temperature > 0`` when it is a concrete value; a traced one (an annealing
+  schedule inside a compiled step) is the caller's to keep positive."""
+  if isinstance(temperature, jax.core.Tracer):
+    return
+  if not temperature > 0:
+    raise ValueError(f"`temperature`={temperature} must be > 0.")
+
+
 def gumbel_softmax_sample(key: jax.Array, logits: jax.typing.ArrayLike, temperature: float, *,
                           hard: bool = False) -> jax.Array:
   r"""A Concrete / Gumbel-softmax sample on the simplex of the last axis.
@@ -214,7 +223,8 @@ def gumbel_softmax_sample(key: jax.Array, logits: jax.typing.ArrayLike, temperat
   Args:
     key: a PRNG key.
     logits: ``[..., K]`` unnormalised log-probabilities.
-    temperature: ``tau > 0``.
+    temperature: ``tau > 0`` (a float, or a traced scalar such as an
+      annealed temperature inside ``jit``).
     hard: return the straight-through one-hot sample.
 
   Returns:
@@ -227,8 +237,7 @@ def gumbel_softmax_sample(key: jax.Array, logits: jax.typing.ArrayLike, temperat
     Jang, Gu & Poole, ICLR 2017, eq. 1; Maddison, Mnih & Teh, ICLR 2017,
     Definition 1.
   """
-  if not temperature > 0:
-    raise ValueError(f"`temperature`={temperature} must be > 0.")
+  _check_temperature(temperature)
   logits = _checks.as_float_array(logits, "logits")
   g = jax.random.gumbel(key, logits.shape, logits.dtype)
   y = jax.nn.softmax((logits + g) / temperature, axis=-1)
@@ -255,13 +264,12 @@ def concrete_log_density(y: jax.typing.ArrayLike, logits: jax.typing.ArrayLike,
   Args:
     y: ``[..., K]`` points in the open simplex.
     logits: ``[..., K]`` ``log alpha``.
-    temperature: ``lambda > 0``.
+    temperature: ``lambda > 0`` (a float or a traced scalar).
 
   Returns:
     ``[...]`` log-densities.
   """
-  if not temperature > 0:
-    raise ValueError(f"`temperature`={temperature} must be > 0.")
+  _check_temperature(temperature)
   y = _checks.as_float_array(y, "y")
   logits = _checks.as_float_array(logits, "logits")
   if y.shape != logits.shape:

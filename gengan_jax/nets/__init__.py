@@ -34,8 +34,14 @@ from gengan_jax.nets.mlp import MLP
 from gengan_jax.nets.mlp import MLPDiscriminator
 from gengan_jax.nets.mlp import MLPEncoder
 from gengan_jax.nets.mlp import MLPGenerator
+from gengan_jax.nets.vq import Codebook
+from gengan_jax.nets.vq import VQEncoder
+from gengan_jax.nets.vq import make_vq_encoder
 
 __all__ = [
+    "Codebook",
+    "VQEncoder",
+    "make_vq_encoder",
     "CodeDiscriminator",
     "DCGANAutoEncoder",
     "DCGANDiscriminator",

@@ -1,0 +1,54 @@
+"""VQ-VAE (van den Oord et al. 2017): a codebook, the straight-through gradient, beta = 0.25.
+
+Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
+describes them (``--config=experiments/configs/vq_vae.py:grid``, or
+``gengan-train --config=vq_vae:grid``).
+
+* ``mnist``: DCGAN-style encoder and decoder (every ``mnist`` variant uses
+  them), 16 code vectors of width 16 per digit, a codebook of 128 codes
+  (``16 log2 128 = 112`` bits per digit), the squared error (a Gaussian with
+  ``sigma = 1`` on the ``[-1, 1]`` grey levels), commitment cost 0.25, batch
+  64, Adam 1e-3 (the paper: 2e-4 on larger runs), 5,000 steps.
+  ``--config.model.ema=true`` updates the codebook by moving averages
+  (decay 0.99, the paper's App. A.1). Samples decode codes drawn uniformly
+  from the codebook: there is no learned prior yet.
+* ``ring`` / ``grid``: MLPs of 3 x 128, one code vector of width 2 per
+  point and 16 codes (with a uniform prior over codes, a single code
+  vector is what makes the samples a quantised copy of the data; several
+  independent uniform codes would combine unseen pairs), a Gaussian
+  decoder with a learned scale, batch 256, Adam 1e-3, 20,000 steps.
+"""
+
+from ml_collections import config_dict
+
+from gengan_jax.configs import common
+
+
+def get_config(arg=None):
+  v = common.variant(arg)
+  if v == "mnist":
+    c = common.mnist(common.base("vq_vae"))
+    c.model.latent_dim = 16
+    c.model.embedding_dim = 16
+    c.model.num_codes = 128
+    c.model.observation = "gaussian"
+    c.model.fixed_log_scale = 0.0
+    c.train.steps = 5000
+    c.train.checkpoint_every = 1000
+    c.train.plot_every = 1000
+  else:
+    c = common.toy(common.base("vq_vae"), v)
+    c.data.batch_size = 256
+    c.model.latent_dim = 1
+    c.model.embedding_dim = 2
+    c.model.num_codes = 16
+    c.model.observation = "gaussian"
+    c.model.fixed_log_scale = config_dict.placeholder(float)  # None: learned
+    c.train.steps = 20000
+    c.train.plot_every = 5000
+  c.model.binarization = "none"
+  c.model.beta = 0.25
+  c.model.ema = False
+  c.model.decay = 0.99
+  c.model.optimizer = common.adam(1e-3, 0.9, 0.999)
+  return c
