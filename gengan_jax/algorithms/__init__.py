@@ -7,8 +7,10 @@ papers' citations and defaults), registered under their names beside
 ``gan`` itself. ``alpha_gan``, ``age``, ``gmmn``, ``mmd_gan``, ``ebgan``,
 ``began`` and ``infogan`` have steps of their own. ``vae`` (with its
 ``beta > 1`` preset ``beta_vae``) and ``iwae`` train a Gaussian encoder and a
-likelihood decoder on a bound on ``log p(x)``; ``gumbel_vae`` and ``vq_vae``
-have discrete codes.
+likelihood decoder on a bound on ``log p(x)``; ``flow_prior_vae`` adds a
+Real NVP prior trained with them.
+``real_nvp_mle`` and ``real_nvp_wgan`` train the same Real NVP by maximum
+likelihood and as a WGAN-GP generator (Danihelka et al. 2017).
 ``gumbel_vae`` (relaxed categorical codes) and ``vq_vae`` (a codebook) have
 discrete latents.
 
@@ -25,8 +27,9 @@ from __future__ import annotations
 from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
 from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, hinge_gan, lsgan, mmd_gan, wgan
 from gengan_jax.algorithms import began, ebgan, infogan
-from gengan_jax.algorithms import beta_vae, iwae, vae
+from gengan_jax.algorithms import beta_vae, flow_prior_vae, iwae, vae
 from gengan_jax.algorithms import gumbel_vae, vq_vae
+from gengan_jax.algorithms import real_nvp_mle, real_nvp_wgan
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
 from gengan_jax.core.contract import from_module
@@ -51,8 +54,11 @@ REGISTRY: dict[str, Algorithm] = {
         ("vae", vae),
         ("beta_vae", beta_vae),
         ("iwae", iwae),
+        ("flow_prior_vae", flow_prior_vae),
         ("gumbel_vae", gumbel_vae),
         ("vq_vae", vq_vae),
+        ("real_nvp_mle", real_nvp_mle),
+        ("real_nvp_wgan", real_nvp_wgan),
     )
 }
 

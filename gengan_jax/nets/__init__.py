@@ -1,8 +1,9 @@
 """Flax Linen networks: MLPs, DCGAN-style conv nets, the alpha-GAN code
 discriminator, InfoGAN's discriminator with a Q head, auto-encoder
 discriminators (EBGAN, BEGAN), Gaussian encoders and decoders with a
-likelihood head (the VAE family), and factories that pick one by architecture
-name.
+likelihood head (the VAE family), Real NVP flows (:mod:`.real_nvp`: ``forward``,
+``inverse``, ``log_prob``, ``sample``), and factories that pick one by
+architecture name.
 
 Every module is configured by its dataclass fields, holds no training logic,
 and is called as ``module.apply(variables, x, train=...)``: ``train`` toggles
@@ -28,20 +29,21 @@ from gengan_jax.nets.factory import make_discriminator
 from gengan_jax.nets.factory import make_encoder
 from gengan_jax.nets.factory import make_gaussian_encoder
 from gengan_jax.nets.factory import make_generator
+from gengan_jax.nets.factory import make_real_nvp
 from gengan_jax.nets.likelihood_heads import GaussianEncoder
 from gengan_jax.nets.likelihood_heads import LikelihoodDecoder
 from gengan_jax.nets.mlp import MLP
 from gengan_jax.nets.mlp import MLPDiscriminator
 from gengan_jax.nets.mlp import MLPEncoder
 from gengan_jax.nets.mlp import MLPGenerator
+from gengan_jax.nets.real_nvp import MultiScaleRealNVP
+from gengan_jax.nets.real_nvp import RealNVP
 from gengan_jax.nets.vq import Codebook
 from gengan_jax.nets.vq import VQEncoder
 from gengan_jax.nets.vq import make_vq_encoder
 
 __all__ = [
     "Codebook",
-    "VQEncoder",
-    "make_vq_encoder",
     "CodeDiscriminator",
     "DCGANAutoEncoder",
     "DCGANDiscriminator",
@@ -57,11 +59,16 @@ __all__ = [
     "MLPGenerator",
     "MLPInfoDiscriminator",
     "MNISTClassifier",
+    "VQEncoder",
+    "MultiScaleRealNVP",
+    "RealNVP",
     "make_autoencoder",
     "make_decoder",
     "make_discriminator",
     "make_encoder",
     "make_gaussian_encoder",
     "make_generator",
+    "make_real_nvp",
     "make_info_discriminator",
+    "make_vq_encoder",
 ]

@@ -294,3 +294,34 @@ def make_decoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
                   {"image_shape": shape, "output_activation": None,
                    "out_channels_per_image_channel": num_params}, kw)
   return likelihood_heads.LikelihoodDecoder(base=base, data_shape=shape, num_params=num_params)
+
+
+def make_real_nvp(arch: str, *, data_shape: Sequence[int], **kw: Any) -> nn.Module:
+  """Returns a Real NVP flow on examples of ``data_shape`` (Dinh et al. 2017).
+
+  ``mlp``: :class:`~gengan_jax.nets.real_nvp.RealNVP`, alternating masks and
+  MLP coupling networks on the data flattened (any ``data_shape``; the toy
+  2-D problems, a VAE's latent space); ``dcgan``:
+  :class:`~gengan_jax.nets.real_nvp.MultiScaleRealNVP`, checkerboard and
+  channel masks, squeeze and factoring out, conv coupling networks (images
+  as for :func:`make_generator`).
+
+  Args:
+    arch: ``"mlp"`` or ``"dcgan"``.
+    data_shape: shape of one example.
+    **kw: forwarded to the module (``hidden``, ``num_couplings`` for
+      ``mlp``; ``features``, ``num_blocks``, ``num_scales`` for ``dcgan``).
+
+  Returns:
+    An unbound Flax module with ``forward``, ``inverse``, ``log_prob``,
+    ``sample`` and ``__call__(x, *, train) = log_prob(x)``.
+
+  Raises:
+    ValueError: unknown ``arch`` or a ``data_shape`` it cannot handle.
+    TypeError: a keyword the module does not take.
+  """
+  from gengan_jax.nets import real_nvp  # pylint: disable=import-outside-toplevel
+  shape = _likelihood_shape(arch, data_shape)
+  if arch == "mlp":
+    return _build(real_nvp.RealNVP, arch, {"data_shape": shape}, kw)
+  return _build(real_nvp.MultiScaleRealNVP, arch, {"data_shape": shape}, kw)

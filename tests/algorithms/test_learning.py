@@ -29,6 +29,7 @@ beta_vae      0.088    578       diverged (decoder ascends -ELBO: mean ~ (-53, 2
 dcgan         0.688    8.3e4     diverged
 ebgan         0.379    6.0e4     diverged (margin 0.1, the default)
 fgan          0.663    1.3e4     diverged
+flow_prior_vae 0.113   186       at (-17, 71), std 0.25 / 1.1 (decoder ascends -ELBO)
 gan           0.663    1.3e4     diverged (equals fgan: f-GAN with the gan divergence is this)
 gan_penalty   0.188    1.7e4     diverged
 gmmn          0.098    14.1      collapsed at (-3.2, 2.0), std 0.02
@@ -38,6 +39,8 @@ infogan       0.259    3.4e3     diverged
 iwae          0.087    452       diverged (mean ~ (-50, 173), std 16 / 56)
 lsgan         0.524    31.1      at (-10.6, 0.5), std 4.1 / 1.2 (learning rate 5e-4)
 mmd_gan       0.619    4.5e3     diverged
+real_nvp_mle  0.110    37.8      at (-5.1, 20.8), std 0.14 / 0.48 (flow ascends the NLL)
+real_nvp_wgan 0.428    inf       diverged (beta1 0, learning rate 3e-4, see LEARNING)
 vae           0.110    561       diverged (mean ~ (-52, 269), std 17 / 91)
 vq_vae        0.447    1.3e5     diverged (one code vector of 16 codes, 2,000 steps, see LEARNING)
 wgan          0.323    1.1e3     diverged (RMSProp, clip 0.01)
@@ -104,11 +107,18 @@ LEARNING: dict[str, dict] = {
     # pairs (1.8). 2,000 steps: at 1,000 the snapshots were still falling
     # (1.2 -> 0.5); at 2,000 they are 0.35-0.55.
     "vq_vae": dict(steps=2000, model=dict(latent_dim=1, num_codes=16, embedding_dim=2)),
+    # The flow as a WGAN-GP generator oscillates at 1e-3 with Adam's beta1 0.5
+    # (snapshots 0.7-11); with Algorithm 1's beta1 = 0 (Gulrajani et al.) at
+    # 3e-4 it settles in 2,000 steps (0.32-0.51, median 0.428; at 1e-4 still
+    # 0.46-0.74).
+    "real_nvp_wgan": dict(steps=2000, learning_rate=3e-4, model=dict(
+        generator_optimizer=dict(b1=0.0, b2=0.9), critic_optimizer=dict(b1=0.0, b2=0.9))),
 }
 # The network whose objective the mutant flips, where it is not 'generator'.
-MODEL_NETWORK: dict[str, str] = {"vae": "decoder", "beta_vae": "decoder", "iwae": "decoder"}
-MODEL_NETWORK.update({"gumbel_vae": "decoder", "vq_vae": "decoder"})
+MODEL_NETWORK: dict[str, str] = {"vae": "decoder", "beta_vae": "decoder", "iwae": "decoder",
+                                 "flow_prior_vae": "decoder"}
 MODEL_NETWORK.update({"real_nvp_mle": "flow", "real_nvp_wgan": "flow"})
+MODEL_NETWORK.update({"gumbel_vae": "decoder", "vq_vae": "decoder"})
 
 
 def settings(name: str) -> dict:

@@ -50,7 +50,34 @@ def _check_quickstart(ns):
   assert ns["real"].shape == (2500, 2)
 
 
-CHECKS = {"quickstart.ipynb": _check_quickstart}
+def _check_likelihood_vs_gan(ns):
+  """A VAE, a Real NVP and a GAN trained FAST['STEPS'] steps; the two
+  densities on the grid, the samples and their mode coverage."""
+  assert ns["STEPS"] == FAST["STEPS"]
+  for state in (ns["vae_state"], ns["flow_state"], ns["gan_state"]):
+    assert int(state.step) == FAST["STEPS"]
+  n, cell = ns["N"], ns["cell"]
+  for logp in (ns["flow_logp"], ns["vae_logp"]):
+    assert logp.shape == (n * n,) and np.all(np.isfinite(logp))
+  # A density integrates to at most 1 over part of the plane, and a lower
+  # bound on one too; the flow (near N(0, I) after a few steps) puts most of
+  # its mass on the grid.
+  flow_mass = np.exp(ns["flow_logp"]).sum() * cell
+  vae_mass = np.exp(ns["vae_logp"]).sum() * cell
+  assert 0.5 < flow_mass <= 1.01 and vae_mass <= 1.01, (flow_mass, vae_mass)
+  # The grid's values are the models' own log_likelihood.
+  i = np.array([0, n * n // 2, n * n - 1])
+  direct = ns["flow"].log_likelihood(ns["flow_state"], ns["grid"][i], jax.random.key(3))
+  np.testing.assert_allclose(ns["flow_logp"][i], direct, rtol=1e-5, atol=1e-5)
+  assert set(ns["samples"]) == {"vae", "flow", "gan"}
+  for x in ns["samples"].values():
+    assert x.shape == (2500, 2) and np.all(np.isfinite(x))
+  for cov in ns["coverage"].values():
+    assert cov.num_modes == 8 and 0 <= cov.modes_covered <= 8
+
+
+CHECKS = {"quickstart.ipynb": _check_quickstart,
+          "likelihood_vs_gan.ipynb": _check_likelihood_vs_gan}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
