@@ -9,7 +9,7 @@ standard Gaussian base, so
   \log p(x) = \log \mathcal N\big(f(x); 0, I\big)
     + \log\Big|\det \frac{\partial f(x)}{\partial x}\Big|
 
-(eq. 3), and samples are ``x = f^{-1}(z)``, ``z ~ N(0, I)``.
+(Sec. 3.1), and samples are ``x = f^{-1}(z)``, ``z ~ N(0, I)``.
 
 **Affine coupling** (eq. 9, with a binary mask ``b``): the masked part
 passes unchanged and conditions an affine map of the rest,
@@ -157,7 +157,7 @@ class _ConvShiftScale(nn.Module):
 
 
 class AffineCoupling(nn.Module):
-  """One affine coupling layer (Dinh et al. 2017, eq. 7-9) with a fixed mask.
+  """One affine coupling layer (Dinh et al. 2017, Sec. 3.2-3.4) with a fixed mask.
 
   Attributes:
     mask: ``'alternating'`` (vectors ``[B, D]``), ``'checkerboard'`` or

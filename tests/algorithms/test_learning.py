@@ -19,34 +19,34 @@ Measured with ``pytest -n 0 -s tests/algorithms/test_learning.py`` (jax
 0.10.2, CPU, ``jax_disable_most_optimizations``; median over the five
 snapshots):
 
-============  =======  ========  =============================================
-algorithm     badness  mutant's  the mutant's samples at the end
-============  =======  ========  =============================================
-age           0.745    7.93      collapsed near (-1.1, -0.1), std 0.14 / 0.03
-alpha_gan     0.545    1.6e4     diverged (mean ~ 1e4)
-began         0.414    2.1e4     diverged (gamma 1, lambda_k 1, see LEARNING)
-beta_vae      0.088    578       diverged (decoder ascends -ELBO: mean ~ (-53, 268))
-dcgan         0.688    8.3e4     diverged
-ebgan         0.379    6.0e4     diverged (margin 0.1, the default)
-fgan          0.663    1.3e4     diverged
-flow_prior_vae 0.113   186       at (-17, 71), std 0.25 / 1.1 (decoder ascends -ELBO)
-gan           0.663    1.3e4     diverged (equals fgan: f-GAN with the gan divergence is this)
-gan_penalty   0.188    1.7e4     diverged
-gmmn          0.098    14.1      collapsed at (-3.2, 2.0), std 0.02
-gumbel_vae    0.230    468       diverged (mean ~ (-31, 221); Gaussian decoder, see LEARNING)
-hinge_gan     0.611    1.7e3     diverged (learning rate 5e-4, see LEARNING)
-infogan       0.259    3.4e3     diverged
-iwae          0.087    452       diverged (mean ~ (-50, 173), std 16 / 56)
-lsgan         0.524    31.1      at (-10.6, 0.5), std 4.1 / 1.2 (learning rate 5e-4)
-mmd_gan       0.619    4.5e3     diverged
-real_nvp_mle  0.110    37.8      at (-5.1, 20.8), std 0.14 / 0.48 (flow ascends the NLL)
-real_nvp_wgan 0.428    inf       diverged (beta1 0, learning rate 3e-4, see LEARNING)
-vae           0.110    561       diverged (mean ~ (-52, 269), std 17 / 91)
-vq_vae        0.447    1.3e5     diverged (one code vector of 16 codes, 2,000 steps, see LEARNING)
-wgan          0.323    1.1e3     diverged (RMSProp, clip 0.01)
-wgan_gp       0.441    4.1e3     diverged (0.580 before its keys became the family's)
+==============  =======  ========  =============================================
+algorithm       badness  mutant's  the mutant's samples at the end
+==============  =======  ========  =============================================
+age             0.745    7.93      collapsed near (-1.1, -0.1), std 0.14 / 0.03
+alpha_gan       0.545    1.6e4     diverged (mean ~ 1e4)
+began           0.414    2.1e4     diverged (gamma 1, lambda_k 1, see LEARNING)
+beta_vae        0.088    578       diverged (decoder ascends -ELBO: mean ~ (-53, 268))
+dcgan           0.688    8.3e4     diverged
+ebgan           0.379    6.0e4     diverged (margin 0.1, the default)
+fgan            0.663    1.3e4     diverged
+flow_prior_vae  0.113    186       at (-17, 71), std 0.25 / 1.1 (decoder ascends -ELBO)
+gan             0.663    1.3e4     diverged (equals fgan: f-GAN with the gan divergence is this)
+gan_penalty     0.188    1.7e4     diverged
+gmmn            0.098    14.1      collapsed at (-3.2, 2.0), std 0.02
+gumbel_vae      0.230    468       diverged (mean ~ (-31, 221); Gaussian decoder, see LEARNING)
+hinge_gan       0.611    1.7e3     diverged (learning rate 5e-4, see LEARNING)
+infogan         0.259    3.4e3     diverged
+iwae            0.087    452       diverged (mean ~ (-50, 173), std 16 / 56)
+lsgan           0.524    31.1      at (-10.6, 0.5), std 4.1 / 1.2 (learning rate 5e-4)
+mmd_gan         0.619    4.5e3     diverged
+real_nvp_mle    0.110    37.8      at (-5.1, 20.8), std 0.14 / 0.48 (flow ascends the NLL)
+real_nvp_wgan   0.428    inf       diverged (beta1 0, learning rate 3e-4, see LEARNING)
+vae             0.110    561       diverged (mean ~ (-52, 269), std 17 / 91)
+vq_vae          0.447    1.3e5     diverged (one code vector of 16 codes, 2,000 steps, see LEARNING)
+wgan            0.323    1.1e3     diverged (RMSProp, clip 0.01)
+wgan_gp         0.441    4.1e3     diverged (0.580 before its keys became the family's)
 alpha_gan, adversarial term only flipped:  1.4e4, diverged
-============  =======  ========  =============================================
+==============  =======  ========  =============================================
 
 The check is registry-driven: a newly registered algorithm runs here with
 the default settings, and its model network is ``'generator'`` unless
@@ -115,10 +115,10 @@ LEARNING: dict[str, dict] = {
         generator_optimizer=dict(b1=0.0, b2=0.9), critic_optimizer=dict(b1=0.0, b2=0.9))),
 }
 # The network whose objective the mutant flips, where it is not 'generator'.
-MODEL_NETWORK: dict[str, str] = {"vae": "decoder", "beta_vae": "decoder", "iwae": "decoder",
-                                 "flow_prior_vae": "decoder"}
-MODEL_NETWORK.update({"real_nvp_mle": "flow", "real_nvp_wgan": "flow"})
-MODEL_NETWORK.update({"gumbel_vae": "decoder", "vq_vae": "decoder"})
+MODEL_NETWORK: dict[str, str] = {
+    **{name: "decoder" for name in ("vae", "beta_vae", "iwae", "flow_prior_vae", "gumbel_vae",
+                                    "vq_vae")},
+    "real_nvp_mle": "flow", "real_nvp_wgan": "flow"}
 
 
 def settings(name: str) -> dict:
