@@ -170,7 +170,7 @@ def pictures(image_dir: str, tag: str, runs: dict, sets: dict, histories: dict) 
       ax.axis("off")
   else:
     lim = float(np.abs(sets["held_out"]).max()) * 1.25
-    fig, axes = plt.subplots(2, len(names), figsize=(4.5 * len(names), 9), dpi=100)
+    fig, axes = plt.subplots(2, len(names), figsize=(4.5 * len(names), 9), dpi=72)
     for j, n in enumerate(names):
       xs, ll = density_grid(runs[n]["exp"], runs[n]["state"], lim)
       ax = axes[0, j]
