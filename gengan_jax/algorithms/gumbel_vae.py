@@ -81,13 +81,13 @@ import jax.numpy as jnp
 
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
+from gengan_jax.algorithms import observation as observation_settings
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
 
 KL_TERMS = ("categorical", "relaxed")
-BINARIZATIONS = ("none", "static", "dynamic")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,17 +151,7 @@ class Config(ArchitectureConfig):
           self.prior_temperature, "None or > 0")
     check(self.prior_temperature is None or self.kl == "relaxed", "prior_temperature",
           self.prior_temperature, "None unless kl='relaxed' (the categorical KL has none)")
-    check_choice("observation", self.observation, losses.OBSERVATION_MODELS)
-    check(self.fixed_log_scale is None or self.observation == "gaussian", "fixed_log_scale",
-          self.fixed_log_scale, "None unless observation='gaussian'")
-    check_choice("binarization", self.binarization, BINARIZATIONS)
-    if self.observation == "bernoulli":
-      check(self.binarization != "none", "binarization", self.binarization,
-            "'static' or 'dynamic' with observation='bernoulli' (the Bernoulli model "
-            "needs binary pixels)")
-    else:
-      check(self.binarization == "none", "binarization", self.binarization,
-            f"'none' with observation={self.observation!r} (only 'bernoulli' binarises)")
+    observation_settings.check_settings(self)
     check(self.eval_importance_samples >= 1, "eval_importance_samples",
           self.eval_importance_samples, "an integer >= 1")
 
@@ -181,7 +171,7 @@ class State(AlgorithmState):
 
 def observation(config: Config) -> losses.ObservationModel:
   """The decoder's ``p(x | z)``."""
-  return losses.observation_model(config.observation, fixed_log_scale=config.fixed_log_scale)
+  return observation_settings.model(config)
 
 
 def temperature(config: Config, step: jax.typing.ArrayLike) -> jax.Array:
@@ -279,11 +269,8 @@ def log_likelihood_space(config: Config) -> str:
 
 
 def _data(config: Config, x: jax.Array, key: jax.Array | None) -> jax.Array:
-  """``x`` as the model sees it: binarised for the Bernoulli model (``'dynamic'``
-  draws with ``key``; ``None``: the threshold, as ``'static'``)."""
-  if config.binarization == "none":
-    return x
-  return losses.binarize(x, key if config.binarization == "dynamic" else None)
+  """``x`` as the model sees it (:func:`.observation.binarized`)."""
+  return observation_settings.binarized(config, x, key)
 
 
 def _encoder_input(config: Config, x: jax.Array) -> jax.Array:

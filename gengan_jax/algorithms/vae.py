@@ -59,13 +59,13 @@ import jax.numpy as jnp
 
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
+from gengan_jax.algorithms import observation as observation_settings
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, check_int
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_int
 from gengan_jax.core import single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
-BINARIZATIONS = ("none", "static", "dynamic")
 # Importance samples drawn at once by log_likelihood (the decoder sees
 # EVAL_CHUNK * B codes per pass; the chunks run in a lax.map).
 EVAL_CHUNK = 100
@@ -102,18 +102,7 @@ class BaseConfig(ArchitectureConfig):
 
   def __post_init__(self):
     super().__post_init__()
-    check_choice("observation", self.observation, losses.OBSERVATION_MODELS)
-    check(self.fixed_log_scale is None or self.observation == "gaussian", "fixed_log_scale",
-          self.fixed_log_scale, f"None with observation={self.observation!r} (a fixed "
-          "scale belongs to the 'gaussian' model)")
-    check_choice("binarization", self.binarization, BINARIZATIONS)
-    if self.observation == "bernoulli":
-      check(self.binarization != "none", "binarization", self.binarization,
-            "'static' or 'dynamic' with observation='bernoulli' (the Bernoulli model "
-            "needs binary pixels)")
-    else:
-      check(self.binarization == "none", "binarization", self.binarization,
-            f"'none' with observation={self.observation!r} (only 'bernoulli' binarises)")
+    observation_settings.check_settings(self)
     check_int("eval_importance_samples", self.eval_importance_samples, 1)
 
 
@@ -142,7 +131,7 @@ class State(AlgorithmState):
 
 def observation(config: BaseConfig) -> losses.ObservationModel:
   """The config's observation model ``p(x | z)``."""
-  return losses.observation_model(config.observation, fixed_log_scale=config.fixed_log_scale)
+  return observation_settings.model(config)
 
 
 def log_likelihood_space(config: BaseConfig) -> str:
@@ -153,13 +142,8 @@ def log_likelihood_space(config: BaseConfig) -> str:
 
 
 def binarized(config: BaseConfig, x: jax.Array, key: jax.Array | None) -> jax.Array:
-  """``x`` as the model sees it: binarised for the Bernoulli model.
-
-  ``'dynamic'`` draws with ``key`` (``None``: the threshold, as ``'static'``).
-  """
-  if config.binarization == "none":
-    return x
-  return losses.binarize(x, key if config.binarization == "dynamic" else None)
+  """``x`` as the model sees it (:func:`.observation.binarized`)."""
+  return observation_settings.binarized(config, x, key)
 
 
 def init(key: jax.Array, config: BaseConfig, example_batch: jax.Array) -> State:

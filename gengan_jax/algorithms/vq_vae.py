@@ -63,13 +63,13 @@ import jax.numpy as jnp
 
 from gengan_jax import losses, nets
 from gengan_jax.algorithms import networks
+from gengan_jax.algorithms import observation as observation_settings
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
 from gengan_jax.nets.vq import EMA_COLLECTION
 
-BINARIZATIONS = ("none", "static", "dynamic")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,17 +116,7 @@ class Config(ArchitectureConfig):
     check(self.beta >= 0, "beta", self.beta, ">= 0")
     check(0.0 <= self.decay < 1.0, "decay", self.decay, "in [0, 1)")
     check(self.ema_eps > 0, "ema_eps", self.ema_eps, "> 0")
-    check_choice("observation", self.observation, losses.OBSERVATION_MODELS)
-    check(self.fixed_log_scale is None or self.observation == "gaussian", "fixed_log_scale",
-          self.fixed_log_scale, "None unless observation='gaussian'")
-    check_choice("binarization", self.binarization, BINARIZATIONS)
-    if self.observation == "bernoulli":
-      check(self.binarization != "none", "binarization", self.binarization,
-            "'static' or 'dynamic' with observation='bernoulli' (the Bernoulli model "
-            "needs binary pixels)")
-    else:
-      check(self.binarization == "none", "binarization", self.binarization,
-            f"'none' with observation={self.observation!r} (only 'bernoulli' binarises)")
+    observation_settings.check_settings(self)
 
   @property
   def code_dim(self) -> int:
@@ -144,7 +134,7 @@ class State(AlgorithmState):
 
 def observation(config: Config) -> losses.ObservationModel:
   """The decoder's ``p(x | z_q)``."""
-  return losses.observation_model(config.observation, fixed_log_scale=config.fixed_log_scale)
+  return observation_settings.model(config)
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -167,11 +157,8 @@ def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
 
 
 def _data(config: Config, x: jax.Array, key: jax.Array | None) -> jax.Array:
-  """``x`` as the model sees it: binarised for the Bernoulli model (``'dynamic'``
-  draws with ``key``; ``None``: the threshold, as ``'static'``)."""
-  if config.binarization == "none":
-    return x
-  return losses.binarize(x, key if config.binarization == "dynamic" else None)
+  """``x`` as the model sees it (:func:`.observation.binarized`)."""
+  return observation_settings.binarized(config, x, key)
 
 
 def perplexity(codes: jax.Array, num_codes: int) -> jax.Array:
