@@ -31,7 +31,8 @@ The rest of the contract is the VAE's with the flow in place of ``N(0, I)``:
 :func:`sample` decodes ``z = f^{-1}(u)``, ``u ~ N(0, I)``;
 :func:`log_likelihood` is the importance-weighted **lower bound** with ``k``
 draws (default ``config.eval_importance_samples``); :func:`encode`,
-:func:`reconstruct` and :func:`posterior` are the VAE's.
+:func:`reconstruct` and :func:`posterior` are the VAE's; :func:`log_prior` is
+the flow's density, for the evaluation's ELBO surgery.
 """
 
 from __future__ import annotations
@@ -144,15 +145,20 @@ def sample(state: State, key: jax.Array, num: int) -> jax.Array:
   return vae.draw(state.config, params, x_key)
 
 
+def log_prior(state: State, z: jax.Array) -> jax.Array:
+  """``log p_lambda(z)`` of the flow prior, ``[B, K] -> [B]`` (nats); the
+  evaluation's ELBO surgery measures the KL to this prior."""
+  return ts.forward(state.prior, z, train=False)
+
+
 def log_likelihood(state: State, x: jax.Array, key: jax.Array, *,
                    num_samples: int | None = None) -> jax.Array:
   """A lower bound on ``log p(x)``: the importance-weighted bound ``L_k`` with
   the flow prior, per example ``[B]`` (nats); see :func:`vae.log_likelihood`."""
-  log_prior = lambda z: ts.forward(state.prior, z, train=False)  # noqa: E731
-  return vae.chunked_importance_weighted_bound(state, x, key, num_samples=num_samples,
-                                               log_prior=log_prior)
+  return vae.chunked_importance_weighted_bound(
+      state, x, key, num_samples=num_samples, log_prior=lambda z: log_prior(state, z))
 
 
 __all__ = ["Config", "State", "encode", "gaussian_entropy", "init", "log_likelihood",
-           "log_likelihood_space", "posterior", "reconstruct", "sample", "sample_prior",
+           "log_likelihood_space", "log_prior", "posterior", "reconstruct", "sample", "sample_prior",
            "train_step"]

@@ -8,6 +8,8 @@ what a training run wrote); nothing below imports it. One module per idea:
   :func:`held_out_images`;
 * :mod:`~gengan_jax.evaluate.mixtures` -- :func:`evaluate_mixture`: modes and
   sample quality on mixtures of Gaussians (VEEGAN, PacGAN protocols);
+* :mod:`~gengan_jax.evaluate.critic` -- :func:`evaluate_critic`: the
+  independent Wasserstein critic of a run (images and mixtures);
 * :mod:`~gengan_jax.evaluate.images` -- :func:`evaluate_images`: classifier
   and Inception feature metrics, MS-SSIM diversity, independent critic,
   latent statistics;

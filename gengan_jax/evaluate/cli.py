@@ -14,7 +14,10 @@ latest checkpoint, draws samples and computes:
 
 * **mixtures of Gaussians** (``data.source='toy'``): modes covered, share of
   high-quality samples and reverse KL over modes, under the VEEGAN and the
-  PacGAN protocols (:mod:`gengan_jax.evaluate.mixtures`);
+  PacGAN protocols (:mod:`gengan_jax.evaluate.mixtures`), and the
+  independent Wasserstein critic (an MLP, 3 x 128) trained on 2,500 fresh
+  draws from the mixture against samples and measured on 2,500 others
+  (:mod:`gengan_jax.evaluate.critic`);
 * **MNIST-like 28x28 digits** (``'idx'``, ``'npz'``, ``'tfds'`` with 28x28x1
   images), with the features and logits of the MNIST evaluation classifier
   (:mod:`gengan_jax.metrics.classifier`; ``--classifier``, else
@@ -42,7 +45,8 @@ latest checkpoint, draws samples and computes:
   ELBO and the bound with ``k = --likelihood_samples`` draws; bits/dim for
   images (not for binarised pixels); and the ELBO surgery of Hoffman &
   Johnson 2016 (average KL = index-code mutual information + marginal KL)
-  where the encoder is Gaussian (:mod:`gengan_jax.evaluate.likelihood`).
+  where the encoder is Gaussian, to the model's own prior (a flow prior's
+  KL by Monte Carlo) (:mod:`gengan_jax.evaluate.likelihood`).
 
 Errors are one ``error: ...`` line (exit 1): a ``--workdir`` that is missing,
 a file, or not written by a training run, a damaged checkpoint, a missing

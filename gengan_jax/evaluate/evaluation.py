@@ -13,8 +13,10 @@ import jax
 from gengan_jax import data, metrics
 from gengan_jax.data import stacked_mnist
 from gengan_jax.evaluate import _json
+from gengan_jax.evaluate.critic import evaluate_mixture_critic
 from gengan_jax.evaluate.images import DEFAULT_IMAGE_SAMPLES, evaluate_images
-from gengan_jax.evaluate.likelihood import DEFAULT_LIKELIHOOD_SAMPLES, evaluate_likelihood
+from gengan_jax.evaluate.likelihood import (DEFAULT_LIKELIHOOD_SAMPLES, MIXTURE_EXAMPLES,
+                                           evaluate_likelihood)
 from gengan_jax.evaluate.loading import load_run
 from gengan_jax.evaluate.mixtures import evaluate_mixture
 from gengan_jax.evaluate.report import likelihood_note, write_report
@@ -29,7 +31,8 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
                  log: Callable[[str], None] = lambda s: None) -> dict:
   """Evaluates one run; writes ``evaluation.json`` and ``report/`` when ``write``.
 
-  A mixture of Gaussians gets :func:`~.mixtures.evaluate_mixture`; images get
+  A mixture of Gaussians gets :func:`~.mixtures.evaluate_mixture` and the
+  independent critic (:func:`~.critic.evaluate_mixture_critic`); images get
   :func:`~.images.evaluate_images`, with the MNIST classifier when they are
   28x28 digits (one or three channels). A model with ``log_likelihood`` also
   gets :func:`~.likelihood.evaluate_likelihood` (``held_out_likelihood``).
@@ -77,6 +80,13 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
     result["kind"] = "mixture"
     metrics_out, arrays = evaluate_mixture(exp, state, key, num_samples)
     result["mode_coverage"] = metrics_out
+    if critic_steps > 0:
+      log(f"independent Wasserstein critic ({critic_steps} steps)")
+      result["independent_critic"], arrays["critic"] = evaluate_mixture_critic(
+          exp, state, jax.random.fold_in(key, 2), steps=critic_steps,
+          num_examples=MIXTURE_EXAMPLES, seed=seed)
+    else:
+      result["independent_critic"] = "skipped (--critic_steps=0)"
   else:
     shape = tuple(exp.dataset.element_shape)
     digits = len(shape) == 3 and shape[:2] == (28, 28) and shape[2] in (1, 3)

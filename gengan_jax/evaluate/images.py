@@ -29,9 +29,10 @@ import numpy as np
 
 from gengan_jax import metrics
 from gengan_jax.evaluate import _json
+from gengan_jax.evaluate.critic import IMAGE_CRITIC, evaluate_critic
 from gengan_jax.evaluate.loading import draw_samples, held_out_images
 from gengan_jax.metrics import classifier as clf
-from gengan_jax.metrics import critic, latent
+from gengan_jax.metrics import latent
 from gengan_jax.metrics import stacked_mnist as sm
 
 # The package exports the function ms_ssim, which hides the module's name.
@@ -213,19 +214,10 @@ def evaluate_images(exp: Any, state: Any, key: jax.Array, *, classifier: Any,
   if critic_steps > 0:
     log(f"independent Wasserstein critic ({critic_steps} steps)")
     half = len(real) // 2
-    jitted_sample = jax.jit(exp.algorithm.sample, static_argnums=2)
-    # On the host: the state lives on the run's mesh, the critic on one device.
-    sample_fn = lambda k, n: np.asarray(jitted_sample(state, k, n))  # noqa: E731
-    settings = critic.IndependentCritic(arch="dcgan")
-    history = critic.train_independent_critic(
-        real[:half], real[half:], sample_fn, k_critic, steps=critic_steps, critic=settings)
-    out["independent_critic"] = {
-        "train_data": f"first {half} of the {real_desc}",
-        "valid_data": f"the other {len(real) - half}",
-        "network": f"DCGAN critic without batch norm, {settings.base_features} base features",
-        "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
-        "gradient_penalty_weight": settings.gradient_penalty_weight,
-        **_json.jsonable(history.as_dict())}
+    out["independent_critic"], history = evaluate_critic(
+        exp, state, k_critic, train=real[:half], valid=real[half:], steps=critic_steps,
+        settings=IMAGE_CRITIC, train_desc=f"first {half} of the {real_desc}",
+        valid_desc=f"the other {len(real) - half}")
     arrays["critic"] = history
     mark("independent_critic")
   else:

@@ -17,7 +17,9 @@ read off the algorithm's module where it defines them:
   correction of :func:`gengan_jax.metrics.bits_per_dim`);
 * ``posterior(state, x, key)`` -> ``(mean, log_scale)`` of a Gaussian
   ``q(z | x)``: the ELBO surgery of Hoffman & Johnson 2016
-  (:func:`gengan_jax.metrics.elbo_surgery`) on the same held-out examples.
+  (:func:`gengan_jax.metrics.elbo_surgery`) on the same held-out examples,
+  against ``N(0, I)``, or against the model's own prior where the module
+  defines ``log_prior(state, z)`` (a flow prior: the KL by Monte Carlo).
 
 Held-out data: the test split of images (:func:`.loading.held_out_images`),
 or fresh draws from a mixture of Gaussians (held out by construction), where
@@ -168,5 +170,10 @@ def held_out_likelihood(algorithm: Any, state: Any, x: np.ndarray, key: jax.Arra
   if hasattr(module, "posterior"):
     log("ELBO surgery (Hoffman & Johnson 2016)")
     mean, log_scale = _batched(jax.jit(lambda v, kk: module.posterior(state, v, kk)), x, key)
-    out["elbo_surgery"] = metrics.elbo_surgery(mean, log_scale, seed=seed).as_dict()
+    log_prior = None
+    if hasattr(module, "log_prior"):
+      prior_fn = jax.jit(lambda z, _: module.log_prior(state, z))
+      log_prior = lambda z: _batched(prior_fn, np.asarray(z, np.float32), key)  # noqa: E731
+    out["elbo_surgery"] = metrics.elbo_surgery(mean, log_scale, log_prior=log_prior,
+                                               seed=seed).as_dict()
   return out

@@ -99,15 +99,13 @@ def run_table(result: dict) -> str:
     d = result["ms_ssim_diversity"]
     rows.append(("MS-SSIM diversity (1 - mean MS-SSIM)", fmt(d["samples"]),
                  f"{fmt(d['held_out'])} real, {fmt(d['held_out_plus_noise'])} real+noise"))
-    crit = result.get("independent_critic")
-    if isinstance(crit, dict):
-      rows.append(("independent critic: -W (train / valid, last)",
-                   f"{fmt(crit['train_negative_wasserstein'][-1])} / "
-                   f"{fmt(crit['valid_negative_wasserstein'][-1])}", "0"))
     lat = result.get("latent_statistics")
     if isinstance(lat, dict) and "kl_gaussian_fit_to_prior" in lat:
       rows.append((f"latent: KL from a Gaussian fit of the codes to the {lat['prior']} prior",
                    fmt(lat["kl_gaussian_fit_to_prior"]), "0"))
+  crit = result.get("independent_critic")
+  if isinstance(crit, dict):
+    rows.append(("independent critic: -W (train / valid, last)", critic_cell(crit, ".3f"), "0"))
   rows += likelihood_rows(result)
   rows.append(("likelihood", result["likelihood"].split(":")[0], "-"))
   return markdown(rows)
@@ -140,10 +138,19 @@ def likelihood_rows(result: dict) -> list[tuple[str, str, str]]:
                  "-"))
   s = h.get("elbo_surgery")
   if isinstance(s, dict):
-    rows.append(("ELBO surgery: average KL = I[n; z] + KL(q(z) || p(z)) (nats)",
+    prior = s.get("prior", "N(0, I)")
+    rows.append((f"ELBO surgery: average KL = I[n; z] + KL(q(z) || p(z)), p = {prior} (nats)",
                  f"{s['average_kl']:.2f} = {s['mutual_information']:.2f} + "
                  f"{s['marginal_kl']:.2f}", f"I <= log N = {s['log_num_examples']:.2f}"))
   return rows
+
+
+def critic_cell(crit: Any, spec: str = ".2f") -> str:
+  """The independent critic's last ``-W`` on its training and validation data."""
+  if not isinstance(crit, dict):
+    return "-"
+  return (f"{fmt(crit['train_negative_wasserstein'][-1], spec)} / "
+          f"{fmt(crit['valid_negative_wasserstein'][-1], spec)}")
 
 
 def likelihood_cell(result: dict) -> str:
@@ -175,6 +182,10 @@ def summary_tables(results: Sequence[dict]) -> str:
       cols = _mixture_columns(r["mode_coverage"])
       rows.append([os.path.basename(r["workdir"]), str(r["step"])] +
                   [_mixture_value(f, v) for _, f, v in cols])
+    if any(isinstance(r.get("independent_critic"), dict) for r in mix):
+      rows[0].append("critic -W train / valid")
+      for row, r in zip(rows[1:], mix):
+        row.append(critic_cell(r.get("independent_critic")))
     _likelihood_column(rows, mix)
     out.append(markdown(rows))
   img = [r for r in results if r["kind"] != "mixture"]
@@ -193,9 +204,7 @@ def summary_tables(results: Sequence[dict]) -> str:
           fmt(c["inception_score"]["samples"], ".2f") if s else "-",
           fmt(s.get("precision")), fmt(s.get("recall")), fmt(s.get("density")),
           fmt(s.get("coverage")), fmt(r["ms_ssim_diversity"]["samples"]),
-          (f"{fmt(crit['train_negative_wasserstein'][-1], '.2f')} / "
-           f"{fmt(crit['valid_negative_wasserstein'][-1], '.2f')}")
-          if isinstance(crit, dict) else "-",
+          critic_cell(crit),
           fmt(lat.get("kl_gaussian_fit_to_prior")) if isinstance(lat, dict) else "-",
           fmt(r["seconds"], ".0f")])
     ref = img[0]

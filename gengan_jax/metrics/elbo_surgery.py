@@ -19,6 +19,11 @@ is closed form (the ELBO's KL term); ``I`` is estimated by Monte Carlo with
 draws ``z ~ q(z | x_n)`` and ``log q(z)`` summed over all ``N`` posteriors
 (every term is at most ``log N``); the marginal KL is their difference.
 
+A learned prior (a flow, a VampPrior) has no closed-form KL: given its
+``log p(z)``, the average KL is the Monte Carlo mean of
+``log q(z | x_n) - log p(z)`` over the same draws, and the marginal KL is
+still ``average KL - I`` (the mean of ``log q(z) - log p(z)``).
+
 Host-side numpy, float64; ``log q(z)`` is computed in blocks of draws
 (``[block, N]`` at a time), so ``N = 10,000`` held-out digits fit in memory.
 """
@@ -26,6 +31,7 @@ Host-side numpy, float64; ``log q(z)`` is computed in blocks of draws
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -42,13 +48,17 @@ class ElboSurgery(NamedTuple):
   """The split of the average KL, in nats (see the module docstring).
 
   Attributes:
-    average_kl: ``(1/N) sum_n KL(q(z | x_n) || N(0, I))``, closed form.
+    average_kl: ``(1/N) sum_n KL(q(z | x_n) || p(z))``: closed form for
+      ``p = N(0, I)``, else Monte Carlo.
     mutual_information: ``I_q[n; z]``, Monte Carlo, at most ``log N``.
-    marginal_kl: ``KL(q(z) || N(0, I)) = average_kl - mutual_information``.
-    mutual_information_se: the Monte Carlo standard error of both estimates.
+    marginal_kl: ``KL(q(z) || p(z)) = average_kl - mutual_information``.
+    mutual_information_se: the Monte Carlo standard error of ``I``.
     log_num_examples: ``log N``, the largest possible mutual information.
     num_examples: ``N``.
     num_draws: draws from each posterior.
+    prior: ``'N(0, I)'`` or ``'learned'`` (a given ``log p(z)``).
+    average_kl_se: the Monte Carlo standard error of ``average_kl`` (0 when
+      it is closed form).
   """
 
   average_kl: float
@@ -58,6 +68,8 @@ class ElboSurgery(NamedTuple):
   log_num_examples: float
   num_examples: int
   num_draws: int
+  prior: str = "N(0, I)"
+  average_kl_se: float = 0.0
 
   def as_dict(self) -> dict[str, Any]:
     return self._asdict()
@@ -123,19 +135,23 @@ def log_aggregate_posterior(z: Any, means: Any, log_scales: Any, *,
   return out
 
 
-def elbo_surgery(means: Any, log_scales: Any, *, num_draws: int = 1, seed: int = 0,
-                 block_size: int = 1024) -> ElboSurgery:
-  r"""The average KL to ``N(0, I)`` split into ``I_q[n; z]`` and ``KL(q(z) || p(z))``.
+def elbo_surgery(means: Any, log_scales: Any, *,
+                 log_prior: Callable[[np.ndarray], Any] | None = None, num_draws: int = 1,
+                 seed: int = 0, block_size: int = 1024) -> ElboSurgery:
+  r"""The average KL to the prior split into ``I_q[n; z]`` and ``KL(q(z) || p(z))``.
 
   One number per data set (not per example): the posteriors of all ``N``
   held-out examples make up the aggregate posterior. ``I`` is the mean of
   ``log q(z | x_n) - log q(z)`` over ``num_draws`` draws ``z ~ q(z | x_n)``
-  for every ``n``; the marginal KL is ``average_kl - I`` (the closed-form
-  average KL keeps its variance down).
+  for every ``n``; the marginal KL is ``average_kl - I`` (for ``N(0, I)``
+  the closed-form average KL keeps its variance down).
 
   Args:
     means: ``[N, K]`` posterior means ``mu(x_n)``.
     log_scales: ``[N, K]`` posterior log standard deviations.
+    log_prior: ``None`` for ``p(z) = N(0, I)``; else ``log p(z)`` of a
+      learned prior, ``[M, K] -> [M]`` (nats), called once on all draws: the
+      average KL becomes the Monte Carlo mean of ``log q(z | x_n) - log p(z)``.
     num_draws: draws per posterior, >= 1.
     seed: the draws' seed (numpy).
     block_size: draws per ``[block, N]`` matrix.
@@ -144,7 +160,8 @@ def elbo_surgery(means: Any, log_scales: Any, *, num_draws: int = 1, seed: int =
     An :class:`ElboSurgery`.
 
   Raises:
-    ValueError: mismatched shapes, non-finite values, ``num_draws < 1``.
+    ValueError: mismatched shapes, non-finite values (also of ``log_prior``'s
+      output), ``num_draws < 1``.
 
   References:
     Hoffman & Johnson 2016, eq. (2)-(4) and Sec. 3; Makhzani et al.,
@@ -153,8 +170,6 @@ def elbo_surgery(means: Any, log_scales: Any, *, num_draws: int = 1, seed: int =
   means, log_scales = _posteriors(means, log_scales)
   num_draws = _checks.positive_int(num_draws, "num_draws")
   n, k = means.shape
-  average_kl = float(np.mean(0.5 * np.sum(
-      np.exp(2.0 * log_scales) + np.square(means) - 1.0 - 2.0 * log_scales, axis=1)))
   eps = np.random.default_rng(seed).normal(size=(num_draws, n, k))
   z = (means + np.exp(log_scales) * eps).reshape(num_draws * n, k)
   log_q_own = np.tile(-0.5 * k * _LOG_2PI - np.sum(log_scales, axis=1), num_draws) \
@@ -162,6 +177,20 @@ def elbo_surgery(means: Any, log_scales: Any, *, num_draws: int = 1, seed: int =
   terms = log_q_own - log_aggregate_posterior(z, means, log_scales, block_size=block_size)
   mi = float(np.mean(terms))
   se = float(np.std(terms) / math.sqrt(len(terms)))
+  if log_prior is None:
+    prior, kl_se = "N(0, I)", 0.0
+    average_kl = float(np.mean(0.5 * np.sum(
+        np.exp(2.0 * log_scales) + np.square(means) - 1.0 - 2.0 * log_scales, axis=1)))
+  else:
+    log_p = np.asarray(log_prior(z), np.float64)
+    if log_p.shape != (len(z),) or not np.all(np.isfinite(log_p)):
+      raise ValueError(f"`log_prior` must map the [{len(z)}, {k}] draws to [{len(z)}] finite "
+                       f"log-densities, got shape {log_p.shape}"
+                       + ("" if log_p.shape != (len(z),) else " with non-finite values") + ".")
+    kl_terms = log_q_own - log_p
+    prior, average_kl = "learned", float(np.mean(kl_terms))
+    kl_se = float(np.std(kl_terms) / math.sqrt(len(kl_terms)))
   return ElboSurgery(average_kl=average_kl, mutual_information=mi,
                      marginal_kl=average_kl - mi, mutual_information_se=se,
-                     log_num_examples=math.log(n), num_examples=n, num_draws=num_draws)
+                     log_num_examples=math.log(n), num_examples=n, num_draws=num_draws,
+                     prior=prior, average_kl_se=kl_se)

@@ -62,7 +62,7 @@ def image_run(tmp_path_factory):
 
 
 def test_mixture_run_both_protocols(toy_run, capsys):
-  result = evaluate.evaluate_run(str(toy_run), num_samples=300)
+  result = evaluate.evaluate_run(str(toy_run), num_samples=300, critic_steps=3)
   assert result["kind"] == "mixture" and result["step"] == 2
   saved = json.loads((toy_run / "evaluation.json").read_text())
   assert set(saved["mode_coverage"]) == set(metrics.mixtures.PROTOCOLS)
@@ -78,11 +78,43 @@ def test_mixture_run_both_protocols(toy_run, capsys):
                                  threshold_stds=protocol.threshold_stds,
                                  min_count=protocol.min_count)
   assert saved["mode_coverage"][name]["counts"] == direct.counts.tolist()
-  for png in ("samples.png", "modes.png"):
+  crit = saved["independent_critic"]
+  assert crit["steps"][-1] == 3 and crit["network"].startswith("MLP critic")
+  assert crit["train_data"] == "2500 fresh draws from the mixture"
+  for png in ("samples.png", "modes.png", "critic.png"):
     assert (toy_run / "report" / png).is_file()
   assert "not applicable" in saved["likelihood"]
   table = evaluate.run_table(result)
   assert "modes covered" in table and "reverse KL" in table
+  assert "independent critic: -W" in table
+  assert "critic -W train / valid" in evaluate.summary_tables([result, result])
+
+
+def test_mixture_critic_tells_the_data_from_a_collapsed_sampler():
+  """The independent critic on the ring: a sampler of the data itself scores
+  ``-W`` near 0, one that puts everything on one mode far below it."""
+  from gengan_jax.data import toy  # pylint: disable=g-import-not-at-top
+  from gengan_jax.evaluate import critic  # pylint: disable=g-import-not-at-top
+  mix = toy.toy_mixture("ring")
+  means = jnp.asarray(mix.means, jnp.float32)
+
+  def sampler(modes):
+    def sample(state, key, num):
+      del state
+      k1, k2 = jax.random.split(key)
+      idx = jax.random.randint(k1, (num,), 0, modes)
+      return means[idx] + mix.std * jax.random.normal(k2, (num, 2))
+    return sample
+
+  scores = {}
+  for name, modes in (("data", len(mix.means)), ("collapsed", 1)):
+    exp = types.SimpleNamespace(algorithm=types.SimpleNamespace(sample=sampler(modes)),
+                                dataset=types.SimpleNamespace(mixture=mix))
+    out, history = critic.evaluate_mixture_critic(exp, None, jax.random.key(0), steps=300,
+                                                  num_examples=500, seed=0)
+    assert out["valid_negative_wasserstein"] == history.valid.tolist()
+    scores[name] = history.valid[-1]
+  assert scores["data"] > -0.1 and scores["collapsed"] < -0.5, scores
 
 
 def test_mixture_protocols_on_a_perfect_sampler():

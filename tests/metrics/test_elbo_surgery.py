@@ -70,6 +70,45 @@ def test_linear_gaussian_encoder_matches_the_gaussian_channel():
   assert s.average_kl == pytest.approx(s.mutual_information + s.marginal_kl, rel=1e-12)
 
 
+def _standard_normal_log_density(z):
+  return stats.multivariate_normal(np.zeros(z.shape[1])).logpdf(z)
+
+
+def test_a_given_standard_normal_prior_gives_the_closed_form_by_monte_carlo():
+  """``log_prior = log N(0, I)``: the same draws give the same ``I``; the Monte
+  Carlo average KL agrees with the closed form within 4 standard errors."""
+  rng = np.random.default_rng(3)
+  means, log_scales = rng.normal(size=(300, 2)), -1.0 + 0.3 * rng.normal(size=(300, 2))
+  closed = metrics.elbo_surgery(means, log_scales, num_draws=4)
+  mc = metrics.elbo_surgery(means, log_scales, num_draws=4,
+                            log_prior=_standard_normal_log_density)
+  assert closed.prior == "N(0, I)" and closed.average_kl_se == 0.0
+  assert mc.prior == "learned" and 0.0 < mc.average_kl_se < 0.05
+  assert mc.mutual_information == closed.mutual_information
+  assert abs(mc.average_kl - closed.average_kl) < 4 * mc.average_kl_se
+  assert mc.marginal_kl == pytest.approx(mc.average_kl - mc.mutual_information, rel=1e-12)
+
+
+def test_a_prior_at_the_aggregate_posterior_leaves_only_the_mutual_information():
+  """Identical posteriors ``N(m, s^2)`` and the prior ``N(m, s^2)`` itself: the
+  average KL is 0 (every term is exactly 0), ``I = 0``, and the marginal KL
+  0; against a shifted prior ``N(m + d, s^2)`` it is ``|d|^2 / (2 s^2)``."""
+  m, s = np.array([3.0, -1.0]), 0.5
+  means, log_scales = np.tile(m, (50, 1)), np.full((50, 2), np.log(s))
+  at = metrics.elbo_surgery(
+      means, log_scales, num_draws=4,
+      log_prior=lambda z: stats.multivariate_normal(m, s**2 * np.eye(2)).logpdf(z))
+  assert at.average_kl == pytest.approx(0.0, abs=1e-9)
+  assert at.marginal_kl == pytest.approx(0.0, abs=1e-9)
+  d = np.array([0.2, -0.1])
+  shifted = metrics.elbo_surgery(
+      means, log_scales, num_draws=40,
+      log_prior=lambda z: stats.multivariate_normal(m + d, s**2 * np.eye(2)).logpdf(z))
+  expected = float(np.sum(d**2)) / (2 * s**2)
+  assert abs(shifted.average_kl - expected) < 4 * shifted.average_kl_se
+  assert shifted.marginal_kl == pytest.approx(shifted.average_kl, abs=1e-9)
+
+
 def test_log_aggregate_posterior_against_scipy():
   rng = np.random.default_rng(2)
   means, log_scales = rng.normal(size=(5, 3)), 0.3 * rng.normal(size=(5, 3))
@@ -89,3 +128,8 @@ def test_bad_arguments_are_named():
     metrics.elbo_surgery(np.zeros((4, 2)), np.zeros((4, 2)), num_draws=0)
   with pytest.raises(ValueError, match="`means` contains NaN"):
     metrics.elbo_surgery(np.full((4, 2), np.nan), np.zeros((4, 2)))
+  with pytest.raises(ValueError, match=r"`log_prior` must map the \[4, 2\] draws to \[4\]"):
+    metrics.elbo_surgery(np.zeros((4, 2)), np.zeros((4, 2)), log_prior=lambda z: z)
+  with pytest.raises(ValueError, match="with non-finite values"):
+    metrics.elbo_surgery(np.zeros((4, 2)), np.zeros((4, 2)),
+                         log_prior=lambda z: np.full(len(z), -np.inf))
