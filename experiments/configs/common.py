@@ -27,6 +27,8 @@ Every config has the same top-level shape:
   ``keep_checkpoints``, ``plot_every`` (0: pictures only at the end),
   ``eval_samples`` (2,500 for the mixture benchmarks), ``progress``,
   ``nonfinite`` (``'stop'`` or ``'skip'``: what a NaN/Inf step does),
+  ``max_consecutive_skips`` (with ``'skip'``: stop after this many skipped
+  steps in a row),
   ``steps_per_call`` (steps per compiled call, a ``lax.scan``; 1 here. The
   toy MLP steps gain ~10-25% from 100: the same steps, data and keys, but
   XLA compiles a loop body differently, so float rounding differs and a GAN
@@ -120,7 +122,7 @@ def base(algorithm: str) -> ml_collections.ConfigDict:
   c.train = ml_collections.ConfigDict(dict(
       steps=5000, log_every=100, checkpoint_every=1000, keep_checkpoints=3,
       plot_every=0, eval_samples=2500, progress=True, nonfinite="stop",
-      steps_per_call=1))
+      max_consecutive_skips=100, steps_per_call=1))
   return c
 
 

@@ -22,10 +22,11 @@ Faults it survives (``docs/faults.md`` lists each with its test):
   (see :mod:`.checkpoint`);
 * NaN/Inf: ``train.nonfinite='stop'`` (default) raises
   :class:`~.nonfinite.NonFiniteError` naming the step, network and quantity;
-  ``'skip'`` drops and counts such updates (see :mod:`.nonfinite`);
+  ``'skip'`` drops and counts such updates, and stops as ``'stop'`` does
+  after ``train.max_consecutive_skips`` in a row (see :mod:`.nonfinite`);
 * bad settings: :class:`.Experiment` validates the whole config (see
-  :mod:`.settings`), the data and the data-vs-network fit before anything
-  is compiled; a ``workdir`` that is a file is a :class:`WorkdirError`;
+  :mod:`.settings`), the data (NaN or Inf in it is named with its count and
+  first example) and the data-vs-network fit before anything is compiled; a ``workdir`` that is a file is a :class:`WorkdirError`;
 * two runs on one work directory: the second is refused with
   :class:`~.workdir_lock.WorkdirLockedError` naming the live holder; the
   lock of a killed run is taken over with a warning (see
@@ -186,6 +187,7 @@ class _Bookkeeper:
     self.last_saved = last_saved
     self.last_metrics: dict[str, float] = {}
     self._reported_skips = skips
+    self._consecutive_skips = 0  # skipped steps in a row, up to the latest call checked
     self._unchecked = None  # (step, health, metrics) of the latest call
     self._unwritten = None  # (step, metrics) of a call whose metrics are due
 
@@ -206,21 +208,48 @@ class _Bookkeeper:
 
   def check(self, state) -> None:
     """Raises :class:`~.nonfinite.NonFiniteError` if the latest call recorded
-    went non-finite and ``train.nonfinite='stop'`` (``state``: any state of the run)."""
-    if self._unchecked is None or self.exp.train_config.nonfinite != "stop":
+    went non-finite and ``train.nonfinite='stop'``, or if it ends a run of
+    ``train.max_consecutive_skips`` skipped steps under ``'skip'``
+    (``state``: any state of the run)."""
+    if self._unchecked is None:
       return
+    t = self.exp.train_config
     step, health, step_metrics = self._unchecked
-    if bool(np.all(np.asarray(health.ok))):
+    self._unchecked = None
+    ok = np.asarray(health.ok).reshape(-1)  # one flag per step of the call
+    if ok.all():
+      self._consecutive_skips = 0
       return
-    self.writer.write(step, _host(step_metrics))
+    if t.nonfinite == "skip":
+      for i, good in enumerate(ok):
+        self._consecutive_skips = 0 if good else self._consecutive_skips + 1
+        if self._consecutive_skips >= t.max_consecutive_skips:
+          bad_step = step - len(ok) + 1 + i
+          self._stop(step, step_metrics, state,
+                     f"{t.max_consecutive_skips} steps in a row were non-finite and "
+                     f"skipped, the last step {bad_step} (train.max_consecutive_skips="
+                     f"{t.max_consecutive_skips})", multistep.first_unhealthy(health, step),
+                     "Lower the learning rates, or check the data")
+      return
     # The first bad step of a multi-step call (its metrics are its last step's).
-    step, health = multistep.first_unhealthy(health, step)
+    self._stop(step, step_metrics, state, None, multistep.first_unhealthy(health, step),
+               "Lower the learning rates, or set train.nonfinite='skip' to drop such "
+               "updates")
+
+  def _stop(self, step: int, step_metrics, state, why: str | None, first_bad, advice: str):
+    """Writes the call's metrics and raises the stop policy's
+    :class:`~.nonfinite.NonFiniteError` (``first_bad``: ``(step, health)``
+    of the call's first non-finite step; ``why``: a reason before it)."""
+    self.writer.write(step, _host(step_metrics))
+    bad_step, health = first_bad
     where = (f"the last good checkpoint is step {self.last_saved} in {self.ckpt.directory}"
              if self.last_saved is not None else "no checkpoint was written before it")
+    policy = self.exp.train_config.nonfinite
+    message = self.exp.nonfinite_message(bad_step, health, state)
+    if why is not None:
+      message = f"{why}; {message}"
     raise nonfinite.NonFiniteError(
-        self.exp.nonfinite_message(step, health, state) + ". Stopped "
-        f"(train.nonfinite='stop'); {where}. Lower the learning rates, or set "
-        "train.nonfinite='skip' to drop such updates.")
+        f"{message}. Stopped (train.nonfinite={policy!r}); {where}. {advice}.")
 
   def save(self, step: int, state) -> None:
     """Checks the latest call, then checkpoints its output ``state`` (step ``step``)."""

@@ -17,6 +17,7 @@ import os
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gengan_jax import algorithms, data
 from gengan_jax.core import ConfigError, check_choice, check_int, check_keys, from_mapping
@@ -44,6 +45,10 @@ class TrainConfig:
     progress: whether process 0 shows a progress bar.
     nonfinite: what a NaN/Inf step does: ``'stop'`` or ``'skip'`` (see
       :mod:`.nonfinite`).
+    max_consecutive_skips: with ``'skip'``, the run stops as ``'stop'``
+      would once this many steps in a row were skipped, >= 1 (a run whose
+      every step is non-finite would otherwise skip forever; the count
+      restarts on resume).
     steps_per_call: steps per compiled call (a ``lax.scan``, see
       :mod:`.multistep`), >= 1; ``log_every``, ``checkpoint_every`` and
       ``plot_every`` must be multiples of it (checked by
@@ -58,11 +63,12 @@ class TrainConfig:
   eval_samples: int = 2500
   progress: bool = True
   nonfinite: str = "stop"
+  max_consecutive_skips: int = 100
   steps_per_call: int = 1
 
   def __post_init__(self):
     for name in ("steps", "log_every", "checkpoint_every", "keep_checkpoints", "eval_samples",
-                 "steps_per_call"):
+                 "max_consecutive_skips", "steps_per_call"):
       check_int(name, getattr(self, name), 1)
     check_int("plot_every", self.plot_every, 0)
     check_choice("nonfinite", self.nonfinite, nonfinite.POLICIES)
@@ -188,14 +194,55 @@ def make_dataset(section, source: str):
         what = "an existing file" if k == "path" else "an existing directory"
         raise ConfigError(f"config value data.{k}={value!r} is invalid: must be {what} "
                           "(no such file or directory).")
+  # Blame the source's first required key (its file, directory or name).
+  where = required[0]
   try:
-    return data.make_dataset(section)
+    dataset = data.make_dataset(section)
   except (ValueError, TypeError, OSError, KeyError) as e:
-    # Blame the source's first required key (its file, directory or name).
-    where = required[0]
     text = " ".join(str(e).split())
     raise ConfigError(f"config value data.{where}={section.get(where)!r} is invalid: "
                       f"{text}") from None
+  check_finite_data(dataset, f"data.{where}={section.get(where)!r}")
+  return dataset
+
+
+# Examples checked at a time: the check never holds more than this many
+# examples' flags (a large image set would double its memory otherwise).
+_FINITE_CHUNK = 4096
+
+
+def check_finite_data(dataset, where: str) -> None:
+  """Refuses in-memory data with NaN or Inf, naming the count and the first example.
+
+  Non-finite data would otherwise be found by the step guard as if training
+  had diverged (:mod:`.nonfinite`), after compilation. Generated data (the
+  mixtures) has no array to check and is finite by construction.
+
+  Args:
+    dataset: the dataset; its ``data`` array is checked when it has one.
+    where: the config value that named the data, for the message.
+
+  Raises:
+    ConfigError: the data holds NaN or Inf.
+  """
+  x = getattr(dataset, "data", None)
+  if x is None:
+    return
+  bad_values, bad_examples, first = 0, 0, None
+  for start in range(0, len(x), _FINITE_CHUNK):
+    flags = ~np.isfinite(x[start:start + _FINITE_CHUNK].reshape(
+        min(_FINITE_CHUNK, len(x) - start), -1))
+    per_example = flags.sum(axis=1)
+    if per_example.any():
+      bad_values += int(per_example.sum())
+      bad_examples += int(np.count_nonzero(per_example))
+      if first is None:
+        first = start + int(np.flatnonzero(per_example)[0])
+  if bad_values:
+    raise ConfigError(
+        f"config value {where} is invalid: the data holds {bad_values:,} non-finite "
+        f"value(s) (NaN or Inf) in {bad_examples:,} of {len(x):,} examples; the first is "
+        f"example {first}. Clean or drop them before training.")
 
 
 def check_fit(algorithm, algo_config, element_shape: tuple[int, ...], data_name: str) -> None:

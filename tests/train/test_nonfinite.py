@@ -12,7 +12,7 @@ import pytest
 from flax import struct
 
 from gengan_jax import data
-from gengan_jax.train import loop, nonfinite
+from gengan_jax.train import loop, nonfinite, settings
 from gengan_jax.train.checkpoint import Checkpointer
 from gengan_jax.train.writers import read_metrics
 from tests.train import _runs
@@ -97,8 +97,17 @@ def test_networks_are_named_by_the_state_not_a_fixed_list():
   assert msg.endswith("; prior_scale")
 
 
+@pytest.fixture
+def nan_data_allowed(monkeypatch):
+  """Lets NaN data through the load check (which refuses it before anything
+  is compiled: tests/train/test_validation.py), so that a NaN reaches a
+  chosen step: the step guard's tests inject it that way."""
+  monkeypatch.setattr(settings, "check_finite_data", lambda dataset, where: None)
+
+
 def _nan_data_config(tmp_path, policy, steps, algorithm="alpha_gan"):
-  """2-D Gaussian data with one NaN example, first read by the 3rd step.
+  """2-D Gaussian data with one NaN example, first read by the 3rd step
+  (tests using it take the :func:`nan_data_allowed` fixture).
 
   Returns:
     (config, its dataset, the NaN example's index).
@@ -120,7 +129,8 @@ def _steps_with_nan(ds, c, steps, bad):
           if bad in ds.indices(t, c.data.batch_size, 1, seed=c.seed)]
 
 
-def test_stop_names_step_network_and_loss_and_keeps_the_last_good_checkpoint(tmp_path):
+def test_stop_names_step_network_and_loss_and_keeps_the_last_good_checkpoint(
+    tmp_path, nan_data_allowed):
   c, ds, index = _nan_data_config(tmp_path, "stop", 10)
   bad = _steps_with_nan(ds, c, 10, index)[0]  # computed from the data order alone
   assert bad == 3
@@ -141,11 +151,15 @@ def test_stop_names_step_network_and_loss_and_keeps_the_last_good_checkpoint(tmp
   assert logged[-1]["step"] == bad and np.isnan(logged[-1]["encoder_loss"])
 
 
-def test_skip_counts_the_dropped_updates_and_finishes(tmp_path):
+def test_skip_counts_the_dropped_updates_and_finishes(tmp_path, nan_data_allowed):
   steps = 12
   c, ds, index = _nan_data_config(tmp_path, "skip", steps)
+  # Skips one step in five: a run of good steps restarts the count, so a
+  # limit of 2 in a row is never reached.
+  c.train.max_consecutive_skips = 2
   expected = _steps_with_nan(ds, c, steps, index)
   assert len(expected) >= 2  # 12 steps of 8 from 40 examples: every epoch has one.
+  assert all(b - a > 1 for a, b in zip(expected, expected[1:]))
   summary, state = loop.train(c, str(tmp_path / "run"))
   assert summary["nonfinite_skips"] == len(expected)
   assert summary["step"] == steps and int(state.step) == steps
@@ -166,6 +180,23 @@ def test_skip_counts_the_dropped_updates_and_finishes(tmp_path):
   for a, b in zip(_runs.leaves(before.replace(step=after.step)), _runs.leaves(after)):
     np.testing.assert_array_equal(a, b)
   ckpt.close()
+
+
+def test_skip_stops_after_max_consecutive_skips(tmp_path, nan_data_allowed):
+  """Every example NaN: every step is skipped, and the run stops as 'stop'
+  would at the limit, naming it, instead of skipping forever."""
+  c, _, _ = _nan_data_config(tmp_path, "skip", 50, algorithm="gan")
+  x = np.full((40, 2), np.nan, np.float32)
+  np.savez(c.data.path, x=x)
+  c.train.max_consecutive_skips = 4
+  with pytest.raises(nonfinite.NonFiniteError) as e:
+    loop.train(c, str(tmp_path / "run"))
+  msg = str(e.value)
+  assert msg.startswith("4 steps in a row were non-finite and skipped, the last step 4 "
+                        "(train.max_consecutive_skips=4); step 4: NaN or Inf in "), msg
+  assert "Stopped (train.nonfinite='skip'); the last good checkpoint is step 3" in msg
+  # Checkpoints are written after skipped steps (the state is the last good one).
+  assert Checkpointer(str(tmp_path / "run" / "checkpoints")).all_steps() == [1, 2, 3]
 
 
 def test_an_absurd_learning_rate_stops_the_entry_point_with_one_line(tmp_path):

@@ -10,7 +10,7 @@ from gengan_jax.train import loop, nonfinite
 from gengan_jax.train.checkpoint import Checkpointer
 from gengan_jax.train.writers import read_metrics
 from tests.train import _runs
-from tests.train.test_nonfinite import _nan_data_config
+from tests.train.test_nonfinite import _nan_data_config, nan_data_allowed  # noqa: F401
 
 # A scan compiles the step into a loop body: XLA may fuse it differently, so
 # the values agree to float32 rounding rather than bit for bit.
@@ -60,7 +60,7 @@ def test_resume_from_a_step_between_calls(tmp_path):
   ckpt.close()
 
 
-def test_nan_inside_a_call_names_its_step(tmp_path):
+def test_nan_inside_a_call_names_its_step(tmp_path, nan_data_allowed):  # noqa: F811
   c, _, _ = _nan_data_config(tmp_path, "stop", 10, "gan")  # example read by step 3
   c.train.update(steps_per_call=5, log_every=5, checkpoint_every=5)
   with pytest.raises(nonfinite.NonFiniteError) as e:
@@ -73,7 +73,7 @@ def test_nan_inside_a_call_names_its_step(tmp_path):
   ckpt.close()
 
 
-def test_skip_counts_the_same_with_several_steps_per_call(tmp_path):
+def test_skip_counts_the_same_with_several_steps_per_call(tmp_path, nan_data_allowed):  # noqa: F811
   c, _, _ = _nan_data_config(tmp_path, "skip", 12, "gan")
   one, _ = loop.train(c, str(tmp_path / "one"))
   c.train.update(steps_per_call=4, log_every=4, checkpoint_every=4)

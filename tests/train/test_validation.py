@@ -56,6 +56,16 @@ def _npz(size, arch="dcgan"):
   return change
 
 
+def _nonfinite_npz(c, tmp_path):
+  """40 points with a NaN in example 7 and two Inf in example 12."""
+  x = np.random.default_rng(0).normal(size=(40, 2)).astype(np.float32)
+  x[7, 1] = np.nan
+  x[12] = np.inf
+  np.savez(tmp_path / "points.npz", x=x)
+  c.data = ml_collections.ConfigDict(dict(source="npz", path=str(tmp_path / "points.npz"),
+                                          batch_size=8))
+
+
 def _idx(files):
   def change(c, tmp_path):
     d = tmp_path / "mnist"
@@ -123,6 +133,8 @@ CASES = {
     "batch vs devices": (_set("data.batch_size", 12), r"data\.batch_size=12 is invalid: it must "
                                                       r"be divisible by the number of devices "
                                                       r"\(8\)"),
+    "consecutive skips": (_set("train.max_consecutive_skips", 0),
+                          r"train\.max_consecutive_skips=0 is invalid: must be an integer >= 1"),
     "nonfinite policy": (_set("train.nonfinite", "ignore"), r"train\.nonfinite='ignore' is "
                                                             r"invalid: valid choices are 'stop', "
                                                             r"'skip'"),
@@ -150,6 +162,9 @@ CASES = {
         r"labels file of split 'train'"),
     "truncated stacked_mnist": (_stacked(_truncated_idx), r"data\.directory=.* is invalid: "
                                                          r"read_idx: .* is truncated"),
+    "non-finite data": (_nonfinite_npz, r"data\.path='.*points\.npz' is invalid: the data "
+                                        r"holds 3 non-finite value\(s\) \(NaN or Inf\) in 2 "
+                                        r"of 40 examples; the first is example 7\."),
     "image size vs dcgan": (_npz(30), r"model\.arch='dcgan' does not fit the data 'img30' \(one "
                                       r"example has shape \(30, 30, 1\)\).*28, 32, 64"),
     "images vs mlp": (_npz(28, arch="mlp"), r"model\.arch='mlp' does not fit the data 'img28' "
