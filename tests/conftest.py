@@ -92,3 +92,17 @@ def _xla_optimizations(request):
     jax.config.update("jax_disable_most_optimizations", True)
     set_compilation_cache(True)
     jax.clear_caches()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _drop_compiled_programs():
+  """Drops JAX's in-memory caches of compiled programs after each test module.
+
+  An xdist worker lives for the whole session, and with 30-odd algorithms
+  the programs it compiled (each one's steps, samplers and learning checks)
+  added up to gigabytes: one worker died mid-session. A module's programs
+  are rarely reused by the next one, and the persistent compilation cache
+  above still serves any that are.
+  """
+  yield
+  jax.clear_caches()

@@ -13,6 +13,14 @@ Real NVP prior trained with them.
 likelihood and as a WGAN-GP generator (Danihelka et al. 2017).
 ``gumbel_vae`` (relaxed categorical codes) and ``vq_vae`` (a codebook) have
 discrete latents.
+``aae`` matches an auto-encoder's codes to the prior with a code
+discriminator; ``wae_gan`` and ``wae_mmd`` (Wasserstein auto-encoders, the
+shared parts in :mod:`.wae`) do so with a latent GAN or the latent MMD.
+``ali`` (with its deterministic-encoder preset ``bigan``) and ``veegan``
+match joints of data and codes with a discriminator on ``(x, z)`` pairs.
+``avb`` trains an implicit (noise-fed) encoder with an adversary that
+estimates the ELBO's KL; ``vae_gan`` measures a VAE's reconstructions in
+its GAN discriminator's features.
 
 Each module defines the contract of :mod:`gengan_jax.core.contract`
 (``Config``, ``State``, ``init``, ``train_step``, ``sample`` and, where
@@ -30,6 +38,9 @@ from gengan_jax.algorithms import began, ebgan, infogan
 from gengan_jax.algorithms import beta_vae, flow_prior_vae, iwae, vae
 from gengan_jax.algorithms import gumbel_vae, vq_vae
 from gengan_jax.algorithms import real_nvp_mle, real_nvp_wgan
+from gengan_jax.algorithms import aae, wae_gan, wae_mmd
+from gengan_jax.algorithms import ali, bigan, veegan
+from gengan_jax.algorithms import avb, vae_gan
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import Algorithm, ConfigError, OptimizerConfig, TrainState, from_mapping
 from gengan_jax.core.contract import from_module
@@ -59,6 +70,14 @@ REGISTRY: dict[str, Algorithm] = {
         ("vq_vae", vq_vae),
         ("real_nvp_mle", real_nvp_mle),
         ("real_nvp_wgan", real_nvp_wgan),
+        ("aae", aae),
+        ("wae_gan", wae_gan),
+        ("wae_mmd", wae_mmd),
+        ("ali", ali),
+        ("bigan", bigan),
+        ("veegan", veegan),
+        ("avb", avb),
+        ("vae_gan", vae_gan),
     )
 }
 

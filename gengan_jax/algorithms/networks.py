@@ -83,6 +83,17 @@ def autoencoder(config: ArchitectureConfig, key: jax.Array, example_batch: jax.A
   return ts.create(net, key, example_batch, optimizer)
 
 
+def joint_discriminator(config: ArchitectureConfig, key: jax.Array, example_batch: jax.Array,
+                        optimizer: OptimizerConfig, *, hidden: tuple[int, ...],
+                        latent_dim: int | None = None, **kw) -> ts.TrainState:
+  """``D: (x, z [B, latent_dim]) -> logits [B]`` on pairs (:class:`nets.JointDiscriminator`;
+  ``kw``: its ``use_batch_norm``, ``activation``, ``input_dropout``, ``dropout``)."""
+  net = nets.make_joint_discriminator(config.arch, data_shape=_data_shape(example_batch),
+                                      hidden=hidden, base_features=config.base_features, **kw)
+  z = jnp.zeros((example_batch.shape[0], config.latent_dim if latent_dim is None else latent_dim))
+  return ts.create(net, key, (example_batch, z), optimizer)
+
+
 def with_weight_clipping(state: ts.TrainState, clip: float) -> ts.TrainState:
   """``state`` constrained to ``[-clip, clip]``: its optimizer followed by
   :func:`gengan_jax.losses.clip_weights` (WGAN, Arjovsky et al. 2017,

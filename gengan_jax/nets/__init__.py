@@ -23,6 +23,10 @@ from gengan_jax.nets.dcgan import DCGANGenerator
 from gengan_jax.nets.info_head import DCGANInfoDiscriminator
 from gengan_jax.nets.info_head import MLPInfoDiscriminator
 from gengan_jax.nets.info_head import make_info_discriminator
+from gengan_jax.nets.implicit_encoder import ImplicitEncoder
+from gengan_jax.nets.implicit_encoder import make_implicit_encoder
+from gengan_jax.nets.joint_discriminator import JointDiscriminator
+from gengan_jax.nets.joint_discriminator import make_joint_discriminator
 from gengan_jax.nets.factory import make_autoencoder
 from gengan_jax.nets.factory import make_decoder
 from gengan_jax.nets.factory import make_discriminator
@@ -51,6 +55,8 @@ __all__ = [
     "DCGANGenerator",
     "DCGANInfoDiscriminator",
     "GaussianEncoder",
+    "ImplicitEncoder",
+    "JointDiscriminator",
     "LikelihoodDecoder",
     "MLP",
     "MLPAutoEncoder",
@@ -70,5 +76,7 @@ __all__ = [
     "make_generator",
     "make_real_nvp",
     "make_info_discriminator",
+    "make_implicit_encoder",
+    "make_joint_discriminator",
     "make_vq_encoder",
 ]

@@ -98,12 +98,13 @@ def _batch_norm(train: bool, name: str) -> nn.BatchNorm:
 
 def _conv_stack(x: jax.Array, image_shape: tuple[int, int, int],
                 base_features: int, *, use_batch_norm: bool,
-                train: bool) -> jax.Array:
+                train: bool, features: list[jax.Array] | None = None) -> jax.Array:
   """The discriminator/encoder trunk: 4x4 stride-2 convs + leaky ReLU(0.2).
 
   Called inside a parent's ``nn.compact`` method, so its layers belong to
   the parent. Batch norm follows every conv except the first (Radford et al.
-  2016) when ``use_batch_norm``; a conv followed by BN has no bias.
+  2016) when ``use_batch_norm``; a conv followed by BN has no bias. Each
+  layer's output (after its activation) is appended to ``features`` if given.
 
   Returns:
     The last feature map, ``[B, 4, 4, 8b]`` (64), ``[B, 4, 4, 4b]`` (32) or
@@ -117,6 +118,8 @@ def _conv_stack(x: jax.Array, image_shape: tuple[int, int, int],
     if bn:
       x = _batch_norm(train, f"bn_{i}")(x)
     x = nn.leaky_relu(x, negative_slope=0.2)
+    if features is not None:
+      features.append(x)
   return x
 
 
@@ -224,7 +227,8 @@ class DCGANDiscriminator(nn.Module):
     super().__post_init__()
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool, return_features: bool = False
+               ) -> jax.Array | tuple[jax.Array, tuple[jax.Array, ...]]:
     """Scores images.
 
     Args:
@@ -232,16 +236,21 @@ class DCGANDiscriminator(nn.Module):
       train: use batch statistics (``True``, with
         ``mutable=["batch_stats"]``) or running averages (``False``);
         ignored when ``use_batch_norm`` is false.
+      return_features: also return every conv layer's output (after its
+        batch norm and leaky ReLU; the VAE-GAN's ``Dis_l(x)``).
 
     Returns:
-      Logits (or critic scores), ``[B]``.
+      Logits (or critic scores), ``[B]``; with ``return_features``,
+      ``(logits, features)``, ``features`` a tuple of ``[B, h, w, c]`` maps.
     """
     _check_input(x, self.image_shape, "DCGANDiscriminator")
+    features = [] if return_features else None
     x = _conv_stack(x, self.image_shape, self.base_features,
-                    use_batch_norm=self.use_batch_norm, train=train)
+                    use_batch_norm=self.use_batch_norm, train=train, features=features)
     x = x.reshape(x.shape[0], -1)
     x = nn.Dense(1, kernel_init=_KERNEL_INIT, name="out")(x)
-    return jnp.squeeze(x, axis=-1)
+    logits = jnp.squeeze(x, axis=-1)
+    return (logits, tuple(features)) if return_features else logits
 
 
 class DCGANEncoder(nn.Module):

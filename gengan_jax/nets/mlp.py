@@ -96,28 +96,33 @@ class MLP(nn.Module):
     super().__post_init__()
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool, return_hidden: bool = False
+               ) -> jax.Array | tuple[jax.Array, tuple[jax.Array, ...]]:
     """Applies the network.
 
     Args:
       x: inputs, ``[B, D]``.
       train: ignored (no batch norm); present for a uniform signature.
+      return_hidden: also return every hidden layer's activations.
 
     Returns:
-      ``[B, out_dim]``, or ``[B]`` when ``squeeze`` is set.
+      ``[B, out_dim]``, or ``[B]`` when ``squeeze`` is set; with
+      ``return_hidden``, ``(output, (h_1, ..., h_L))``, ``h_i`` ``[B, hidden[i]]``.
     """
     del train  # No batch norm or dropout.
     _check_rank2(x, type(self).__name__)
     act = _activation(self.activation, "activation")
+    hidden = []
     for i, width in enumerate(self.hidden):
       x = nn.Dense(width, kernel_init=self.kernel_init, name=f"hidden_{i}")(x)
       x = act(x)
+      hidden.append(x)
     x = nn.Dense(self.out_dim, kernel_init=self.kernel_init, name="out")(x)
     if self.output_activation is not None:
       x = _activation(self.output_activation, "output_activation")(x)
     if self.squeeze:
       x = jnp.squeeze(x, axis=-1)
-    return x
+    return (x, tuple(hidden)) if return_hidden else x
 
 
 class MLPGenerator(nn.Module):
@@ -163,13 +168,17 @@ class MLPDiscriminator(nn.Module):
   kernel_init: Initializer = nn.initializers.lecun_normal()
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool, return_features: bool = False
+               ) -> jax.Array | tuple[jax.Array, tuple[jax.Array, ...]]:
     """Maps ``x`` of shape ``[B, D]`` to logits ``[B]``.
 
-    ``train`` is ignored (no batch norm).
+    ``train`` is ignored (no batch norm). With ``return_features`` it returns
+    ``(logits, features)``, ``features`` every hidden layer's ReLU output
+    (a tuple of ``[B, hidden[i]]``; the VAE-GAN's ``Dis_l(x)``).
     """
     return MLP(tuple(self.hidden), 1, activation="relu", squeeze=True,
-               kernel_init=self.kernel_init, name="mlp")(x, train=train)
+               kernel_init=self.kernel_init, name="mlp")(x, train=train,
+                                                         return_hidden=return_features)
 
 
 class MLPEncoder(nn.Module):

@@ -6,7 +6,6 @@ import numpy as np
 from gengan_jax.train import mesh as mesh_lib
 
 from gengan_jax import algorithms
-from gengan_jax.algorithms import gan
 
 ALGORITHMS = sorted(algorithms.REGISTRY)
 # The two-player family's members run one train_step (algorithms/gan.py):
@@ -20,9 +19,20 @@ ALGORITHMS = sorted(algorithms.REGISTRY)
 # every registered algorithm still gets the mlp smoke test and the learning
 # check.
 FAMILY_REPRESENTATIVES = ("dcgan", "wgan_gp")
-DISTINCT_STEPS = [n for n in ALGORITHMS
-                  if algorithms.get(n).train_step is not gan.train_step
-                  or n in FAMILY_REPRESENTATIVES]
+
+
+def _distinct_steps() -> list[str]:
+  """One name per ``train_step`` function (a preset re-exports its family's:
+  ``bigan`` is ``ali``'s step, ``beta_vae`` the VAE's), the family's
+  representatives for the two-player family."""
+  by_step: dict = {}
+  for n in ALGORITHMS:
+    by_step.setdefault(algorithms.get(n).train_step, []).append(n)
+  return sorted(n for names in by_step.values()
+                for n in ([m for m in names if m in FAMILY_REPRESENTATIVES] or names[:1]))
+
+
+DISTINCT_STEPS = _distinct_steps()
 
 TINY_MLP = dict(arch="mlp", latent_dim=4, hidden=(16, 16))
 TINY_DCGAN = dict(arch="dcgan", latent_dim=4, base_features=4)
@@ -33,6 +43,14 @@ def tiny_config(name: str, arch: str = "mlp", **overrides):
   fields = dict(TINY_MLP if arch == "mlp" else TINY_DCGAN)
   if name == "alpha_gan":
     fields["code_discriminator_hidden"] = (16, 16, 16)
+  if name == "aae":
+    fields["code_discriminator_hidden"] = (16, 16)
+  if name == "wae_gan":
+    fields["latent_discriminator_hidden"] = (16, 16)
+  if name in ("ali", "bigan", "veegan"):
+    fields["discriminator_hidden"] = (16,)
+  if name == "avb":
+    fields.update(adversary_hidden=(16, 16), noise_dim=4)
   if arch == "dcgan" and name.startswith("real_nvp"):
     # One scale (10 couplings instead of 16): the multi-scale recursion is
     # checked in tests/nets/test_real_nvp.py; this is about the step.

@@ -22,10 +22,14 @@ snapshots):
 ==============  =======  ========  =============================================
 algorithm       badness  mutant's  the mutant's samples at the end
 ==============  =======  ========  =============================================
+aae             0.161    2.7e4     diverged (decoder ascends its error; 2-D codes, C 3 x 128)
 age             0.745    7.93      collapsed near (-1.1, -0.1), std 0.14 / 0.03
+ali             0.495    2.0e4     diverged (D 2 x 128, dropout 0.2 / 0.5, the default)
 alpha_gan       0.545    1.6e4     diverged (mean ~ 1e4)
+avb             0.078    168       diverged (mean ~ (-35, 55), std 9.4 / 15)
 began           0.414    2.1e4     diverged (gamma 1, lambda_k 1, see LEARNING)
 beta_vae        0.088    578       diverged (decoder ascends -ELBO: mean ~ (-53, 268))
+bigan           0.662    8.8e4     diverged (2-D latent, 2,000 steps, see LEARNING)
 dcgan           0.688    8.3e4     diverged
 ebgan           0.379    6.0e4     diverged (margin 0.1, the default)
 fgan            0.663    1.3e4     diverged
@@ -42,7 +46,11 @@ mmd_gan         0.619    4.5e3     diverged
 real_nvp_mle    0.110    37.8      at (-5.1, 20.8), std 0.14 / 0.48 (flow ascends the NLL)
 real_nvp_wgan   0.428    inf       diverged (beta1 0, learning rate 3e-4, see LEARNING)
 vae             0.110    561       diverged (mean ~ (-52, 269), std 17 / 91)
+vae_gan         0.758    845       diverged (gamma 1e-6, minimax loss; snapshots 0.41-1.18)
+veegan          0.313    1.1e4     diverged (mean ~ (-6.4e3, 2.5e3))
 vq_vae          0.447    1.3e5     diverged (one code vector of 16 codes, 2,000 steps, see LEARNING)
+wae_gan         0.518    1.5e5     diverged (2-D codes, 2,000 steps, D 3 x 128, see LEARNING)
+wae_mmd         0.169    4.8e5     diverged (2-D codes, 3,000 steps, see LEARNING)
 wgan            0.323    1.1e3     diverged (RMSProp, clip 0.01)
 wgan_gp         0.441    4.1e3     diverged (0.580 before its keys became the family's)
 alpha_gan, adversarial term only flipped:  1.4e4, diverged
@@ -113,12 +121,52 @@ LEARNING: dict[str, dict] = {
     # 0.46-0.74).
     "real_nvp_wgan": dict(steps=2000, learning_rate=3e-4, model=dict(
         generator_optimizer=dict(b1=0.0, b2=0.9), critic_optimizer=dict(b1=0.0, b2=0.9))),
+    # A deterministic encoder's codes fill only the data's (2-D) manifold, so
+    # the code's dimension should be the data's (Makhzani et al., Appendix
+    # A): with the 4-D latent, decoded prior samples off that manifold are
+    # too wide (aae 1.24: std 1.05 / 0.41; wae_mmd 1.36). With 2-D codes the
+    # AAE learns in 1,000 steps; the encoder trained on the IMQ-kernel MMD
+    # unfolds slowly from its near-rank-1 start (codes std (1.5, 0.4) for
+    # ~1,200 steps), so WAE-MMD takes 3,000 (snapshots 2.0 -> 0.12 over
+    # 2,000 steps; 0.13-0.34 over 3,000). WAE-GAN (3 x 128 latent
+    # discriminator, SMALL_NETS) is the same deterministic encoder: at the 4-D
+    # latent its snapshots swing 0.7-1.8 (median 0.87 after 2,000 steps, 1.04
+    # after 1,000); with 2-D codes and 2,000 steps 0.30-1.09, median 0.52.
+    "aae": dict(model=dict(latent_dim=2)),
+    "wae_gan": dict(steps=2000, model=dict(latent_dim=2)),
+    "wae_mmd": dict(steps=3000, model=dict(latent_dim=2)),
+    # BiGAN's encoder is deterministic, so its pairs (x, E(x)) lie on a 2-D
+    # surface of the (x, z) space while (G(z), z) fill the latent's 4
+    # dimensions: D can always tell them apart and the samples oscillate
+    # (defaults: snapshots 0.64-1.95, median 1.14). With a 2-D latent both
+    # joints are 2-D; 2,000 steps settle it (snapshots 0.27-0.95; 1,000 steps:
+    # 0.68-1.04; 3,000: 0.23-0.96). ALI's Gaussian encoder fills the latent
+    # and learns at the defaults (snapshots 0.56-1.07).
+    "bigan": dict(steps=2000, model=dict(latent_dim=2)),
+}
+# The papers' discriminators are sized for images (alpha-GAN's C 3 x 750,
+# AAE's 2 x 1000, WAE-GAN's 4 x 512, ALI's 2 x 400): on the toy target they
+# mostly cost time (the hybrids' learning checks took 32-86 s with them).
+SMALL_NETS: dict[str, dict] = {
+    "alpha_gan": dict(code_discriminator_hidden=(32, 32, 32)),
+    # The latent discriminators: 2 x 32 or 2 x 64 leave AAE's codes off the
+    # prior (badness 6.3, 1.1), 3 x 128 fits them (0.16; 4.6 s where 2 x 1000
+    # took 38 s).
+    "aae": dict(code_discriminator_hidden=(128, 128, 128)),
+    "wae_gan": dict(latent_discriminator_hidden=(128, 128, 128)),
+    # ALI's D: 2 x 128 (snapshots 0.44-0.67; 2 x 32: 0.71, 2 x 64: 0.75 with
+    # snapshots up to 1.4). BiGAN keeps ALI's 2 x 400: with 2 x 32 to 2 x 128,
+    # at 1e-3 or 5e-4, its medians were 0.96-1.11 (its deterministic
+    # encoder's joint is the harder one to match, see LEARNING).
+    "ali": dict(discriminator_hidden=(128, 128)),
 }
 # The network whose objective the mutant flips, where it is not 'generator'.
 MODEL_NETWORK: dict[str, str] = {
     **{name: "decoder" for name in ("vae", "beta_vae", "iwae", "flow_prior_vae", "gumbel_vae",
                                     "vq_vae")},
-    "real_nvp_mle": "flow", "real_nvp_wgan": "flow"}
+    "real_nvp_mle": "flow", "real_nvp_wgan": "flow",
+    "avb": "decoder", "vae_gan": "decoder",
+    "aae": "decoder", "wae_gan": "decoder", "wae_mmd": "decoder"}
 
 
 def settings(name: str) -> dict:
@@ -131,9 +179,7 @@ def config(name: str):
   """The algorithm's config: small MLPs, every learning rate set."""
   module = algorithms.get(name)
   s = settings(name)
-  fields = dict(arch="mlp", latent_dim=4, hidden=(32, 32))
-  if name == "alpha_gan":
-    fields["code_discriminator_hidden"] = (32, 32, 32)
+  fields = dict(arch="mlp", latent_dim=4, hidden=(32, 32), **SMALL_NETS.get(name, {}))
   fields.update(s["model"])
   cfg = algorithms.from_mapping(module.Config, fields)
   optimizers = {f.name: dataclasses.replace(getattr(cfg, f.name),
