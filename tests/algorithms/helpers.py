@@ -12,10 +12,10 @@ ALGORITHMS = sorted(algorithms.REGISTRY)
 # dcgan (batch norm, no penalty, one discriminator update) and wgan_gp (a
 # penalty, several discriminator updates in a lax.scan) cover its code paths;
 # the others differ from them only in loss terms, which tests/losses and
-# test_wiring.py check. The costly per-algorithm checks whose subject is the
-# step's code (1 vs 8 devices, sharded image steps) run on DISTINCT_STEPS
-# (and 1 vs 8 devices on images under XLA's default pipeline on alpha-GAN,
-# tests/algorithms/test_sharding.py);
+# test_wiring.py check. The costly per-algorithm check whose subject is the
+# step's code (the step on images) runs on DISTINCT_STEPS; 1 vs 8 devices on
+# mlp runs on a representative subset (test_smoke.ONE_VS_EIGHT), on images
+# under XLA's default pipeline on alpha-GAN (tests/algorithms/test_sharding.py);
 # every registered algorithm still gets the mlp smoke test and the learning
 # check.
 FAMILY_REPRESENTATIVES = ("dcgan", "wgan_gp")
