@@ -1,0 +1,31 @@
+"""experiments.summarize on summary.json files written here."""
+
+import json
+
+import numpy as np
+
+from experiments import summarize
+
+
+def _run(root, name, algorithm, data, modes, hq, kl, num_modes=8):
+  w = root / name
+  w.mkdir()
+  (w / "summary.json").write_text(json.dumps(dict(
+      algorithm=algorithm, data=data, step=10, seconds_this_run=1.0,
+      evaluation=dict(modes_covered=modes, num_modes=num_modes, high_quality_fraction=hq,
+                      reverse_kl=kl))))
+  return str(w)
+
+
+def test_seed_table_gives_mean_and_sample_sd_per_algorithm_and_data(tmp_path):
+  dirs = [_run(tmp_path, "a0", "ali", "ring", 8, 0.30, 0.4),
+          _run(tmp_path, "a1", "ali", "ring", 6, 0.10, 0.8),
+          _run(tmp_path, "a2", "ali", "grid", 17, 0.05, 0.7, num_modes=25),
+          _run(tmp_path, "b0", "bigan", "ring", 7, 0.05, 0.8)]
+  lines = summarize.seed_table(dirs + [str(tmp_path / "missing")]).splitlines()
+  assert lines[0].startswith("| algorithm | ring: modes |") and "grid: runs" in lines[0]
+  sd = np.std([8, 6], ddof=1)
+  assert lines[2] == (f"| ali | 7.0 ± {sd:.1f} / 8 | 20.0 ± {np.std([30, 10], ddof=1):.1f} | "
+                      f"0.600 ± {np.std([0.4, 0.8], ddof=1):.3f} | 2 | 17.0 ± 0.0 / 25 | "
+                      "5.0 ± 0.0 | 0.700 ± 0.000 | 1 |")
+  assert lines[3] == "| bigan | 7.0 ± 0.0 / 8 | 5.0 ± 0.0 | 0.800 ± 0.000 | 1 | - | - | - | - |"
