@@ -68,7 +68,8 @@ import jax.numpy as jnp
 from gengan_jax import losses, nets
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, check_int
+from gengan_jax.core import check_widths
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check_choice, check_int
 from gengan_jax.core import single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
@@ -107,10 +108,7 @@ class Config(ArchitectureConfig):
   def __post_init__(self):
     super().__post_init__()
     check_encoder_settings(self)
-    check(len(self.code_discriminator_hidden) >= 1
-          and all(h >= 1 for h in self.code_discriminator_hidden),
-          "code_discriminator_hidden", self.code_discriminator_hidden,
-          "a non-empty tuple of positive integers")
+    check_widths("code_discriminator_hidden", self.code_discriminator_hidden)
 
 
 class State(AlgorithmState):

@@ -50,6 +50,7 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import check_widths
 from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
@@ -85,8 +86,7 @@ class Config(ArchitectureConfig):
   def __post_init__(self):
     super().__post_init__()
     check_choice("encoder", self.encoder, ENCODERS)
-    check(all(h >= 1 for h in self.discriminator_hidden), "discriminator_hidden",
-          self.discriminator_hidden, "a tuple of positive integers")
+    check_widths("discriminator_hidden", self.discriminator_hidden, allow_empty=True)
     check(0.0 <= self.discriminator_input_dropout < 1.0, "discriminator_input_dropout",
           self.discriminator_input_dropout, "in [0, 1)")
     check(0.0 <= self.discriminator_dropout < 1.0, "discriminator_dropout",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from gengan_jax.core.config import check, check_choice
+from gengan_jax.core.config import check, check_choice, check_widths
 
 ARCHITECTURES = ("mlp", "dcgan")
 
@@ -36,8 +36,7 @@ class ArchitectureConfig:
   def __post_init__(self):
     check_choice("arch", self.arch, ARCHITECTURES)
     check(self.latent_dim >= 1, "latent_dim", self.latent_dim, "a positive integer")
-    check(len(self.hidden) >= 1 and all(h >= 1 for h in self.hidden), "hidden",
-          self.hidden, "a non-empty tuple of positive integers")
+    check_widths("hidden", self.hidden)
     check(self.base_features >= 1, "base_features", self.base_features,
           "a positive integer")
 

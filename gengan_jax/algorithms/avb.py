@@ -78,7 +78,8 @@ from gengan_jax.algorithms import networks
 from gengan_jax.algorithms import observation as observation_settings
 from gengan_jax.algorithms import vae
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_int, single_batch
+from gengan_jax.core import check_widths
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check_int, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -117,8 +118,7 @@ class Config(ArchitectureConfig):
     super().__post_init__()
     observation_settings.check_settings(self)
     check_int("noise_dim", self.noise_dim, 1)
-    check(len(self.adversary_hidden) >= 1 and all(h >= 1 for h in self.adversary_hidden),
-          "adversary_hidden", self.adversary_hidden, "a non-empty tuple of positive integers")
+    check_widths("adversary_hidden", self.adversary_hidden)
 
 
 class State(AlgorithmState):

@@ -46,6 +46,7 @@ import jax.numpy as jnp
 from gengan_jax import losses, nets
 from gengan_jax.algorithms import vae
 from gengan_jax.algorithms.vae import encode, log_likelihood_space, posterior, reconstruct
+from gengan_jax.core import check_widths
 from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_int, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
@@ -75,8 +76,7 @@ class Config(vae.BaseConfig):
     check_int("prior_couplings", self.prior_couplings, 2)
     check(self.prior_couplings % 2 == 0, "prior_couplings", self.prior_couplings,
           "an even integer >= 2")
-    check(len(self.prior_hidden) >= 1 and all(h >= 1 for h in self.prior_hidden),
-          "prior_hidden", self.prior_hidden, "a non-empty tuple of positive integers")
+    check_widths("prior_hidden", self.prior_hidden)
 
 
 class State(AlgorithmState):

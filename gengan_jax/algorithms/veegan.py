@@ -71,6 +71,7 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
+from gengan_jax.core import check_widths
 from gengan_jax.core import AlgorithmState, OptimizerConfig, check, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
@@ -105,8 +106,7 @@ class Config(ArchitectureConfig):
           self.reconstruction_weight, ">= 0")
     check(self.reconstructor_noise >= 0, "reconstructor_noise", self.reconstructor_noise,
           ">= 0")
-    check(all(h >= 1 for h in self.discriminator_hidden), "discriminator_hidden",
-          self.discriminator_hidden, "a tuple of positive integers")
+    check_widths("discriminator_hidden", self.discriminator_hidden, allow_empty=True)
 
 
 class State(AlgorithmState):

@@ -43,7 +43,8 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import aae, wae
 from gengan_jax.algorithms.wae import encode, reconstruct, sample
-from gengan_jax.core import OptimizerConfig, check, single_batch
+from gengan_jax.core import check_widths
+from gengan_jax.core import OptimizerConfig, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -66,10 +67,7 @@ class Config(wae.BaseConfig):
 
   def __post_init__(self):
     super().__post_init__()
-    check(len(self.latent_discriminator_hidden) >= 1
-          and all(h >= 1 for h in self.latent_discriminator_hidden),
-          "latent_discriminator_hidden", self.latent_discriminator_hidden,
-          "a non-empty tuple of positive integers")
+    check_widths("latent_discriminator_hidden", self.latent_discriminator_hidden)
 
 
 class State(wae.State):

@@ -140,6 +140,14 @@ def check_keys(mapping: Any, valid: typing.Iterable[str], *, prefix: str = "") -
                       f"valid keys are: {', '.join(valid)}.")
 
 
+def check_widths(name: str, value: Any, *, allow_empty: bool = False) -> None:
+  """Raises :class:`ConfigError` unless ``value`` is a tuple of layer widths >= 1
+  (non-empty unless ``allow_empty``: no hidden layer)."""
+  ok = (len(value) >= (0 if allow_empty else 1)) and all(h >= 1 for h in value)
+  check(ok, name, value,
+        "a tuple of positive integers" if allow_empty else "a non-empty tuple of positive integers")
+
+
 def check_int(name: str, value: Any, lowest: int) -> None:
   """Raises :class:`ConfigError` unless ``value`` is an int (not a bool) >= ``lowest``."""
   if isinstance(value, bool) or not isinstance(value, int):
