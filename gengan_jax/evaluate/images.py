@@ -10,8 +10,10 @@
   data plus noise;
 * an independent Wasserstein critic (Danihelka et al. 2017) trained on half
   of the held-out data against samples and measured on the other half;
-* latent statistics (Rosca et al. 2017, Appendix D) of the codes of held-out
-  data, when the algorithm has an encoder.
+* latent statistics (Rosca et al. 2017, Appendix D) and the active units
+  (Burda et al. 2016) of the codes of held-out data, when the algorithm has
+  an encoder; the reconstruction error of held-out data, when it
+  reconstructs.
 
 Each feature metric has a real-vs-real reference: held-out against training
 data, or, without a held-out split, two halves of the training data.
@@ -50,6 +52,17 @@ def as_digits(x: np.ndarray) -> np.ndarray:
   """``[N, H, W, C]`` -> ``[N*C, H, W, 1]``: every channel as its own digit."""
   n, h, w, c = x.shape
   return np.moveaxis(x, -1, 0).reshape(c * n, h, w, 1)
+
+
+def reconstruction_error(x: np.ndarray, x_hat: np.ndarray, description: str) -> dict:
+  """The squared error of reconstructions ``x_hat`` of images ``x`` (both
+  ``[N, H, W, C]`` in ``[-1, 1]``): per pixel (mean over everything) and per
+  image (summed over its pixels, then the mean over images, with its
+  standard error)."""
+  per_image = np.square(np.asarray(x, np.float64) - x_hat).reshape(len(x), -1).sum(1)
+  return {"of": description, "mse_per_pixel": float(per_image.mean() / np.prod(x.shape[1:])),
+          "squared_error_per_image": float(per_image.mean()),
+          "squared_error_per_image_se": float(per_image.std(ddof=1) / np.sqrt(len(x)))}
 
 
 def feature_metrics(f_real: np.ndarray, f_fake: np.ndarray, *, seed: int) -> dict:
@@ -229,8 +242,19 @@ def evaluate_images(exp: Any, state: Any, key: jax.Array, *, classifier: Any,
     stats = latent.latent_statistics(codes, prior=prior)
     out["latent_statistics"] = {"codes_of": real_desc, "prior": prior, **_json.jsonable(stats)}
     arrays["latent"] = (codes, prior, stats)
+    out["active_units"] = {
+        "codes_of": real_desc, "codes": "encode(x): the posterior mean of a Gaussian or "
+        "deterministic encoder, E(x, 0) of an implicit one",
+        **_json.jsonable(latent.active_units(codes))}
   else:
     out["latent_statistics"] = f"not applicable: {cfg.algorithm} has no encoder"
+    out["active_units"] = f"not applicable: {cfg.algorithm} has no encoder"
   mark("latent_statistics")
+  if exp.algorithm.reconstruct is not None:
+    rec = clf.apply_in_batches(jax.jit(lambda x: exp.algorithm.reconstruct(state, x)), real)
+    out["reconstruction_error"] = reconstruction_error(real, rec, real_desc)
+  else:
+    out["reconstruction_error"] = f"not applicable: {cfg.algorithm} does not reconstruct"
+  mark("reconstruction_error")
   out["seconds_per_stage"] = timings
   return out, arrays

@@ -103,6 +103,14 @@ def run_table(result: dict) -> str:
     if isinstance(lat, dict) and "kl_gaussian_fit_to_prior" in lat:
       rows.append((f"latent: KL from a Gaussian fit of the codes to the {lat['prior']} prior",
                    fmt(lat["kl_gaussian_fit_to_prior"]), "0"))
+    act = result.get("active_units")
+    if isinstance(act, dict):
+      rows.append(("latent: active units (Burda et al.: Var_x of the code > 0.01)",
+                   f"{act['active']} / {act['dimensions']}", "-"))
+    rec = result.get("reconstruction_error")
+    if isinstance(rec, dict):
+      rows.append(("reconstruction: squared error per pixel (held-out)",
+                   fmt(rec["mse_per_pixel"]), "0"))
   crit = result.get("independent_critic")
   if isinstance(crit, dict):
     rows.append(("independent critic: -W (train / valid, last)", critic_cell(crit, ".3f"), "0"))
@@ -191,12 +199,14 @@ def summary_tables(results: Sequence[dict]) -> str:
   img = [r for r in results if r["kind"] != "mixture"]
   if img:
     rows = [["run", "step", "FID", "KID", "IS", "precision", "recall", "density",
-             "coverage", "MS-SSIM div.", "critic -W train / valid", "latent KL", "seconds"]]
+             "coverage", "MS-SSIM div.", "critic -W train / valid", "latent KL", "active units",
+             "rec. MSE / pixel", "seconds"]]
     for r in img:
       c = r.get("classifier_metrics")
       s = c["samples_vs_held_out"] if isinstance(c, dict) else {}
       crit = r.get("independent_critic")
       lat = r.get("latent_statistics")
+      act, rec = r.get("active_units"), r.get("reconstruction_error")
       rows.append([
           os.path.basename(r["workdir"]), str(r["step"]),
           fmt(s.get("fid"), ".2f"),
@@ -206,6 +216,8 @@ def summary_tables(results: Sequence[dict]) -> str:
           fmt(s.get("coverage")), fmt(r["ms_ssim_diversity"]["samples"]),
           critic_cell(crit),
           fmt(lat.get("kl_gaussian_fit_to_prior")) if isinstance(lat, dict) else "-",
+          f"{act['active']} / {act['dimensions']}" if isinstance(act, dict) else "-",
+          fmt(rec["mse_per_pixel"], ".4f") if isinstance(rec, dict) else "-",
           fmt(r["seconds"], ".0f")])
     ref = img[0]
     c = ref.get("classifier_metrics")
@@ -217,7 +229,7 @@ def summary_tables(results: Sequence[dict]) -> str:
                    fmt(t["precision"]), fmt(t["recall"]), fmt(t["density"]),
                    fmt(t["coverage"]),
                    f"{fmt(d['held_out'])} (+noise {fmt(d['held_out_plus_noise'])})",
-                   "0 / 0", "0", "-"])
+                   "0 / 0", "0", "-", "0", "-"])
     _likelihood_column(rows, img)
     out.append(markdown(rows))
   return "\n\n".join(out)

@@ -15,7 +15,8 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
 * :mod:`~gengan_jax.metrics.likelihood` -- bits/dim, IWAE bound (JAX).
 * :mod:`~gengan_jax.metrics.elbo_surgery` -- the average KL of Gaussian
   posteriors split into index-code mutual information and marginal KL.
-* :mod:`~gengan_jax.metrics.latent` -- encoder codes against the prior.
+* :mod:`~gengan_jax.metrics.latent` -- encoder codes against the prior,
+  and the active units of the codes.
 * :mod:`~gengan_jax.metrics.critic` -- independent Wasserstein critic.
 * :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
   mixtures of Gaussians (VEEGAN / PacGAN protocols).
@@ -38,6 +39,7 @@ from gengan_jax.metrics.inception_score import inception_score
 from gengan_jax.metrics.kid import kernel_inception_distance
 from gengan_jax.metrics.kid import mmd2_unbiased
 from gengan_jax.metrics.kid import polynomial_kernel
+from gengan_jax.metrics.latent import active_units
 from gengan_jax.metrics.latent import latent_statistics
 from gengan_jax.metrics.latent import plot_latent_statistics
 from gengan_jax.metrics.likelihood import bits_per_dim
@@ -63,6 +65,7 @@ __all__ = [
     "IndependentCritic",
     "MixtureProtocol",
     "ModeCoverage",
+    "active_units",
     "bits_per_dim",
     "density_coverage",
     "diversity",

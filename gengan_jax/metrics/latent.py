@@ -15,8 +15,19 @@ codes' moments and the prior's moment-matched Gaussian,
     + \log\frac{\det \Sigma_0}{\det \hat\Sigma}\Big),
 
 (zero only if the first two moments match; higher moments are not
-compared). :func:`plot_latent_statistics` draws them. Host-side numpy,
-float64.
+compared). :func:`plot_latent_statistics` draws them.
+
+:func:`active_units` counts the code dimensions the encoder uses (Burda,
+Grosse & Salakhutdinov 2016, Sec. 5.2): unit ``u`` is active when its
+activity
+
+.. math::
+
+  A_u = \operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_u]\big) > 10^{-2},
+
+i.e. when its posterior mean moves with the data; an inactive unit's
+posterior is the same for every ``x`` (for a VAE: the prior, the unit then
+costing no KL). Host-side numpy, float64.
 """
 
 from __future__ import annotations
@@ -27,9 +38,12 @@ import numpy as np
 
 from gengan_jax.metrics import _checks
 
-__all__ = ["PRIORS", "prior_moments", "latent_statistics", "plot_latent_statistics"]
+__all__ = ["PRIORS", "ACTIVITY_THRESHOLD", "prior_moments", "latent_statistics",
+           "active_units", "plot_latent_statistics"]
 
 PRIORS = ("gaussian", "sphere")
+# Burda et al. 2016, Sec. 5.2: a unit is active when its activity exceeds this.
+ACTIVITY_THRESHOLD = 1e-2
 
 
 def prior_moments(prior: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +118,46 @@ def latent_statistics(codes: Any, prior: str = "gaussian") -> dict:
       "max_abs_correlation": float(np.nanmax(np.abs(off))) if off.size else 0.0,
       "kl_gaussian_fit_to_prior": _gaussian_kl(mu, sigma, mu0, sigma0),
   }
+
+
+def active_units(posterior_means: Any, threshold: float = ACTIVITY_THRESHOLD) -> dict:
+  r"""Burda et al.'s activity statistic of each code dimension, and the active count.
+
+  .. math::
+
+    A_u = \operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_u]\big),
+    \qquad \text{active} = \#\{u : A_u > \text{threshold}\}.
+
+  The variance over data of each unit's posterior mean (the unbiased sample
+  variance over the ``N`` examples). For a Gaussian encoder pass ``mu(x)``;
+  for a deterministic one the code ``E(x)``; for an implicit one
+  (``z = E(x, eps)``) the mean over draws of ``eps``.
+
+  Args:
+    posterior_means: ``[N, K]`` posterior means ``E_q[z | x_n]`` of ``N >= 2``
+      (held-out) examples.
+    threshold: activity above which a unit counts as active (> 0; the
+      paper's ``1e-2`` by default). The statistic is not scale-free: it
+      assumes codes on the scale of an ``N(0, I)`` prior.
+
+  Returns:
+    A dict: ``activity`` ``[K]`` (``A_u``), ``active`` (the count, an int),
+    ``dimensions`` (``K``), ``threshold``, and ``log10_activity_sorted``
+    (``log10 A_u`` in decreasing order, ``-inf`` for a constant unit: the
+    curve of Burda et al.'s Figure 3).
+
+  References:
+    Burda, Grosse & Salakhutdinov, "Importance weighted autoencoders",
+    ICLR 2016, Sec. 5.2 and Figure 3.
+  """
+  means = _checks.as_matrix(posterior_means, "posterior_means", min_rows=2)
+  threshold = _checks.positive_float(threshold, "threshold")
+  activity = means.var(axis=0, ddof=1)
+  with np.errstate(divide="ignore"):
+    log_sorted = np.log10(np.sort(activity)[::-1])
+  return {"activity": activity, "active": int((activity > threshold).sum()),
+          "dimensions": int(means.shape[1]), "threshold": threshold,
+          "log10_activity_sorted": log_sorted}
 
 
 def plot_latent_statistics(path: str, stats: dict, *, title: str = "") -> None:

@@ -195,6 +195,16 @@ def test_image_run_every_metric(image_run, tiny_classifier):
   assert crit["steps"][-1] == 3
   lat = saved["latent_statistics"]  # alpha-GAN has an encoder
   assert lat["prior"] == "gaussian" and len(lat["mean"]) == 3
+  # Active units and reconstruction error, recomputed from the model's own
+  # encode / reconstruct of the same held-out images (here the training data).
+  real = np.asarray(exp.dataset.data)
+  codes = np.asarray(exp.algorithm.encode(state, real))
+  act = saved["active_units"]
+  np.testing.assert_allclose(act["activity"], codes.var(0, ddof=1), rtol=1e-5, atol=1e-12)
+  assert act["active"] == int((codes.var(0, ddof=1) > 1e-2).sum()) and act["dimensions"] == 3
+  rec = np.asarray(exp.algorithm.reconstruct(state, real), np.float64)
+  np.testing.assert_allclose(saved["reconstruction_error"]["mse_per_pixel"],
+                             np.mean(np.square(real - rec)), rtol=1e-5)
   assert "not applicable" in saved["likelihood"]
   for png in ("samples.png", "modes.png", "critic.png", "latent.png"):
     assert (image_run / "report" / png).is_file(), png

@@ -55,3 +55,27 @@ def test_errors():
     metrics.latent_statistics(np.zeros((5, 2)), prior="laplace")
   with pytest.raises(ValueError, match="codes"):
     metrics.latent_statistics(np.zeros(5))
+
+
+def test_active_units_counts_the_units_whose_posterior_mean_moves():
+  # Four units whose posterior means vary over the data with variances
+  # 1, 0.05, 0.011 and 0.009 (each exactly, by construction) and two
+  # constant ones: the first three cross Burda et al.'s 1e-2, the rest do not.
+  rng = np.random.default_rng(3)
+  base = rng.standard_normal((400, 4))
+  base = (base - base.mean(0)) / base.std(0, ddof=1)
+  variances = np.array([1.0, 0.05, 0.011, 0.009])
+  means = np.concatenate([base * np.sqrt(variances), np.full((400, 2), 0.5)], axis=1)
+  out = metrics.active_units(means)
+  np.testing.assert_allclose(out["activity"], [*variances, 0.0, 0.0], atol=1e-12)
+  assert out["active"] == 3 and out["dimensions"] == 6 and out["threshold"] == 1e-2
+  np.testing.assert_allclose(out["log10_activity_sorted"][:4], np.log10(variances), atol=1e-12)
+  assert np.all(np.isneginf(out["log10_activity_sorted"][4:]))
+  assert metrics.active_units(means, threshold=0.008)["active"] == 4
+
+
+def test_active_units_refuses_bad_input():
+  with pytest.raises(ValueError, match="posterior_means"):
+    metrics.active_units(np.zeros((1, 3)))
+  with pytest.raises(ValueError, match="threshold"):
+    metrics.active_units(np.zeros((5, 3)), threshold=0.0)
