@@ -61,7 +61,8 @@ importance sampling on the decoder alone, which this library does not have.
 
 The rest of the contract: :func:`sample` decodes ``z ~ N(0, I)`` and draws
 as the VAE does (:func:`.vae.draw`); :func:`encode` is the encoder's code at
-the noise's mean ``eps = 0`` (one point of ``q(z | x)``, not its mean);
+the noise's mean ``eps = 0`` (one point of ``q(z | x)``, not its mean;
+:func:`posterior_mean` estimates the mean by averaging draws);
 :func:`reconstruct` the mean of ``p(x | z = encode(x))``.
 """
 
@@ -242,6 +243,23 @@ def encode(state: State, x: jax.Array) -> jax.Array:
   x = vae.binarized(state.config, x, None)
   eps = jnp.zeros((x.shape[0], state.config.noise_dim), x.dtype)
   return ts.forward(state.encoder, (x, eps), train=False)
+
+
+def posterior_mean(state: State, x: jax.Array, key: jax.Array, num_draws: int = 64) -> jax.Array:
+  """The posterior mean ``E_eps[E(x, eps)]`` of data ``x`` ``[B, *data_shape]``,
+  estimated by the mean of ``num_draws`` codes (``[B, latent_dim]``).
+
+  The implicit posterior has no closed-form mean, and :func:`encode`'s
+  ``E(x, 0)`` is not it unless ``E`` is affine in ``eps``; Burda et al.'s
+  active units (:func:`gengan_jax.metrics.active_units`) need the mean.
+  Bernoulli models see ``x`` thresholded, as in :func:`encode`.
+  """
+  if not isinstance(num_draws, int) or num_draws < 1:
+    raise ValueError(f"posterior_mean: num_draws must be a positive int, got {num_draws!r}.")
+  x = vae.binarized(state.config, x, None)
+  eps = jax.random.normal(key, (num_draws, x.shape[0], state.config.noise_dim), x.dtype)
+  codes = jax.lax.map(lambda e: ts.forward(state.encoder, (x, e), train=False), eps)
+  return codes.mean(0)
 
 
 def reconstruct(state: State, x: jax.Array) -> jax.Array:

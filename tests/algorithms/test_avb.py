@@ -189,3 +189,19 @@ def test_the_implicit_encoder_takes_the_noise_at_every_layer():
 def test_bad_settings_are_one_line_naming_the_field(fields, match):
   with pytest.raises(ConfigError, match=match):
     avb.Config(**fields)
+
+
+def test_posterior_mean_averages_the_implicit_encoders_draws():
+  """``posterior_mean`` is the mean of E(x, eps) over its draws of eps (the
+  same draws by hand), not ``encode``'s E(x, 0); bad draw counts are refused."""
+  module, cfg = tiny_config("avb")
+  x = jnp.asarray(tiny_data("mlp", 1)[0])
+  state = jax.jit(module.init, static_argnums=1)(jax.random.key(0), cfg, x)
+  mean = avb.posterior_mean(state, x, jax.random.key(5), num_draws=3)
+  eps = jax.random.normal(jax.random.key(5), (3, x.shape[0], cfg.noise_dim))
+  by_hand = np.mean([ts.forward(state.encoder, (x, e), train=False) for e in eps], axis=0)
+  np.testing.assert_allclose(mean, by_hand, rtol=1e-5, atol=1e-6)
+  assert mean.shape == (x.shape[0], cfg.latent_dim)
+  assert not np.allclose(mean, avb.encode(state, x), atol=1e-3)
+  with pytest.raises(ValueError, match="num_draws"):
+    avb.posterior_mean(state, x, jax.random.key(5), num_draws=0)
