@@ -75,6 +75,11 @@ class ElboSurgery(NamedTuple):
     return self._asdict()
 
 
+# Entries of the expanded quadratic form below this fraction of the size of its
+# terms are recomputed from the differences (float64 keeps ~1e-16 of the size).
+_RECOMPUTE_BELOW = 1e-6
+
+
 def _posteriors(means: Any, log_scales: Any) -> tuple[np.ndarray, np.ndarray]:
   means = _checks.as_matrix(means, "means")
   log_scales = _checks.as_matrix(log_scales, "log_scales")
@@ -92,7 +97,12 @@ def gaussian_log_density_matrix(z: Any, means: Any, log_scales: Any) -> np.ndarr
     \log q(z_m \mid x_n) = -\tfrac K2 \log 2\pi - \sum_k \log\sigma_{nk}
       - \tfrac12 \sum_k \frac{(z_{mk} - \mu_{nk})^2}{\sigma_{nk}^2},
 
-  the square expanded into three matrix products (float64).
+  the square expanded into three matrix products (float64). The expansion
+  cancels badly where ``z_m`` is close to ``mu_n`` on the scale of the terms
+  (a narrow posterior's own draws: with ``sigma = e^{-20}`` each term is
+  ``~1e17`` and the difference is ``~K``); those entries, where the result is
+  below :data:`_RECOMPUTE_BELOW` times the size of the terms, are recomputed
+  from the differences ``z_m - mu_n`` directly.
 
   Args:
     z: ``[M, K]`` points.
@@ -106,8 +116,10 @@ def gaussian_log_density_matrix(z: Any, means: Any, log_scales: Any) -> np.ndarr
   z = _checks.as_matrix(z, "z")
   _checks.check_same_dim(z, means, "z", "means")
   precision = np.exp(-2.0 * log_scales)
-  quad = (np.square(z) @ precision.T - 2.0 * z @ (means * precision).T
-          + np.sum(np.square(means) * precision, axis=1))
+  size = np.square(z) @ precision.T + np.sum(np.square(means) * precision, axis=1)
+  quad = size - 2.0 * z @ (means * precision).T
+  rows, cols = np.nonzero(quad < _RECOMPUTE_BELOW * size)
+  quad[rows, cols] = np.sum(np.square(z[rows] - means[cols]) * precision[cols], axis=1)
   return (-0.5 * z.shape[1] * _LOG_2PI - np.sum(log_scales, axis=1)) - 0.5 * np.maximum(quad, 0.0)
 
 

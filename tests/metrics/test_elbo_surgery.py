@@ -133,3 +133,18 @@ def test_bad_arguments_are_named():
   with pytest.raises(ValueError, match="with non-finite values"):
     metrics.elbo_surgery(np.zeros((4, 2)), np.zeros((4, 2)),
                          log_prior=lambda z: np.full(len(z), -np.inf))
+
+
+def test_narrow_posteriors_keep_the_mutual_information_at_most_log_n():
+  """sigma = e^-20: the expanded square's terms are ~1e17 and cancel to ~K at
+  a posterior's own draws; recomputed there, the N spikes are disjoint and I
+  is log N (it came out 22.3 > log 2000 = 7.6 before)."""
+  means = np.random.default_rng(5).normal(size=(2000, 2))
+  out = metrics.elbo_surgery(means, np.full((2000, 2), -20.0), seed=1)
+  np.testing.assert_allclose(out.mutual_information, math.log(2000), atol=1e-6)
+  z = means[:3] + np.exp(-20.0) * np.random.default_rng(2).normal(size=(3, 2))
+  direct = -math.log(2 * math.pi) + 40.0 - 0.5 * np.sum(
+      np.square((z - means[:3]) * math.exp(20.0)), axis=1)
+  got = gaussian_log_density_matrix(
+      z, means[:3], np.full((3, 2), -20.0))
+  np.testing.assert_allclose(np.diag(got), direct, rtol=1e-9)
