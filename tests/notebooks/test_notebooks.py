@@ -76,8 +76,79 @@ def _check_likelihood_vs_gan(ns):
     assert cov.num_modes == 8 and 0 <= cov.modes_covered <= 8
 
 
+def _check_density_ratios(ns):
+  """Ratio estimators trained FAST['STEPS'] steps: the exact references they are
+  set against, recomputed from numpy formulas, and the estimates from their logits."""
+  assert ns["STEPS"] == FAST["STEPS"]
+
+  def log_normal(u, mean, scale):  # log N(u; mean, diag scale^2), summed over the last axis
+    return np.sum(-0.5 * np.log(2 * np.pi) - np.log(scale) - 0.5 * ((u - mean) / scale) ** 2, -1)
+
+  def logits(state, u):
+    return np.asarray(jax.jit(state.apply_fn, static_argnames="train")(
+        {"params": state.params}, u, train=False))
+
+  n, grid, held = ns["N"], np.asarray(ns["grid"], np.float64), slice(0, 1000)
+  assert grid.shape == (n * n, 2)
+  # Code space: q = N(mu, diag s^2) codes (label 0) against the prior N(0, I) (label 1).
+  mu = np.asarray(ns["Q_MEAN"], np.float64)
+  s = np.exp(np.asarray(ns["Q_LOG_SCALE"], np.float64))
+  kl_code = 0.5 * np.sum(s ** 2 + mu ** 2 - 1 - 2 * np.log(s))
+  np.testing.assert_allclose(ns["kl_code"], kl_code, rtol=1e-5)
+  np.testing.assert_allclose(ns["code_exact"], log_normal(grid, 0, 1) - log_normal(grid, mu, s),
+                             rtol=1e-4, atol=1e-4)
+  z_q, z_p = np.asarray(ns["z_q"], np.float64), np.asarray(ns["z_p"], np.float64)
+  np.testing.assert_allclose(z_q.mean(0), mu, atol=0.02)
+  np.testing.assert_allclose(z_q.std(0), s, atol=0.02)
+  np.testing.assert_allclose(z_p.std(0), 1.0, atol=0.02)
+  exact_q = log_normal(z_q, 0, 1) - log_normal(z_q, mu, s)
+  np.testing.assert_allclose(ns["exact_q"], exact_q, rtol=1e-4, atol=1e-4)
+  assert abs(-exact_q.mean() - kl_code) < 0.03  # KL(q || p) = -E_q[log p/q]
+  c_q = logits(ns["c_state"], ns["z_q"][held])
+  np.testing.assert_allclose(ns["c_q"][held], c_q, rtol=1e-4, atol=1e-4)
+  np.testing.assert_allclose(ns["kl_code_estimate"], -np.mean(ns["c_q"]), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(ns["rms_code_q"], np.sqrt(np.mean((ns["c_q"] - exact_q) ** 2)),
+                             rtol=1e-4)
+  assert ns["code_logit"].shape == (n * n,) and np.all(np.isfinite(ns["code_logit"]))
+  # Joint space: q(z | x) = N(A x, S^2), x ~ N(0, 1); T* = log q(z | x) - log p(z).
+  a, sd = ns["A"], ns["S"]
+  assert np.isclose(a ** 2 + sd ** 2, 1.0)  # so the aggregate q(z) is the prior
+  kl_avb = -0.5 * np.log(1 - a ** 2 / (a ** 2 + sd ** 2))  # = I_q(x; z), KL(q(z) || p(z)) = 0
+  np.testing.assert_allclose(ns["kl_avb"], kl_avb, rtol=1e-5)
+  x, z = grid[:, 0], grid[:, 1]
+  np.testing.assert_allclose(ns["avb_exact"], log_normal(z[:, None], a * x[:, None], sd)
+                             - log_normal(z[:, None], 0, 1), rtol=1e-4, atol=1e-4)
+  x_held, z_held = np.asarray(ns["x_held"], np.float64), np.asarray(ns["z_held"], np.float64)
+  assert abs(np.corrcoef(x_held[:, 0], z_held[:, 0])[0, 1] - a) < 0.02
+  exact_t_q = log_normal(z_held, a * x_held, sd) - log_normal(z_held, 0, 1)
+  assert abs(exact_t_q.mean() - kl_avb) < 0.03
+  t_q = logits(ns["t_state"], (ns["x_held"][held], ns["z_held"][held]))
+  np.testing.assert_allclose(ns["t_q"][held], t_q, rtol=1e-4, atol=1e-4)
+  np.testing.assert_allclose(ns["kl_avb_estimate"], np.mean(ns["t_q"]), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(ns["rms_avb_q"], np.sqrt(np.mean((ns["t_q"] - exact_t_q) ** 2)),
+                             rtol=1e-4)
+  marginal_q = logits(ns["marginal_state"], ns["z_held"][held])
+  np.testing.assert_allclose(ns["marginal_q"][held], marginal_q, rtol=1e-4, atol=1e-4)
+  for values in (ns["avb_logit"], ns["marginal_logit"]):
+    assert np.all(np.isfinite(values))
+  assert ns["avb_logit"].shape == (n * n,) and ns["marginal_logit"].shape == (n,)
+  # The AAE trained STEPS steps, its C and one refitted to its codes; log q^ = log N(0, I) - C.
+  assert int(ns["aae_state"].step) == FAST["STEPS"]
+  codes = ns["codes"]
+  assert codes.shape == (2500, 2) and np.all(np.isfinite(codes))
+  for state, on_codes, on_grid, kl in (
+      (ns["aae_state"].code_discriminator, "game_codes", "game_logit", "kl_aae_game"),
+      (ns["refit_state"], "refit_codes", "refit_logit", "kl_aae_refit")):
+    np.testing.assert_allclose(ns[on_codes], logits(state, codes), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ns[kl], -np.mean(ns[on_codes]), rtol=1e-4, atol=1e-5)
+    assert ns[on_grid].shape == (n * n,) and np.all(np.isfinite(ns[on_grid]))
+  np.testing.assert_allclose(ns["aggregate_log_density"],
+                             log_normal(grid, 0, 1) - ns["refit_logit"], rtol=1e-4, atol=1e-4)
+
+
 CHECKS = {"quickstart.ipynb": _check_quickstart,
-          "likelihood_vs_gan.ipynb": _check_likelihood_vs_gan}
+          "likelihood_vs_gan.ipynb": _check_likelihood_vs_gan,
+          "density_ratios.ipynb": _check_density_ratios}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
