@@ -15,7 +15,8 @@ On the 10,000 test digits, each binarised dynamically once (the key of the
 evaluation, the same binarisation for every number of a model) it reports,
 in nats per digit: the ELBO (``k = 1``) and the importance-weighted bound
 with ``k = 1000`` (``log_likelihood``, :mod:`gengan_jax.evaluate.likelihood`),
-the training digits' ELBO (overfitting), and the ELBO surgery of Hoffman &
+the training digits' ELBO (overfitting), the active units of the test
+digits' posterior means (Burda et al.'s Sec. 5.2), and the ELBO surgery of Hoffman &
 Johnson 2016 (against the model's prior: ``flow_prior_vae``'s KL to its flow
 by Monte Carlo); and writes 64 samples (mean images of ``p(x | z)``,
 ``z ~ N(0, I)``) and 32 test digits beside their reconstructions.
@@ -52,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 
-from gengan_jax import algorithms, data
+from gengan_jax import algorithms, data, metrics
 from gengan_jax.configs import common
 from gengan_jax.evaluate.likelihood import held_out_likelihood
 from gengan_jax.train import plots
@@ -122,6 +123,9 @@ def evaluate(module, name, state, x_train, x_test, k, out_dir):
   result = {"algorithm": name, "config": str(state.config),
             "training_k": getattr(state.config, "num_importance_samples", 1), "test": test,
             "train_elbo": train_elbo["elbo"], "seconds": round(time.time() - t0, 1)}
+  codes = np.concatenate([np.asarray(jax.jit(module.encode)(state, jnp.asarray(x_test[i:i + 500])))
+                          for i in range(0, len(x_test), 500)])
+  result["active_units"] = metrics.active_units(codes)["active"]
   samples = np.asarray(jax.jit(module.sample, static_argnums=2)(state, jax.random.key(7), 64))
   rec = np.asarray(jax.jit(module.reconstruct)(state, jnp.asarray(x_test[:32])))
   pairs = np.stack([x_test[:32], rec], axis=1).reshape(64, *x_test.shape[1:])
@@ -139,15 +143,16 @@ def evaluate(module, name, state, x_train, x_test, k, out_dir):
 
 def tables(results: list[dict], steps: dict[str, int]) -> str:
   rows = ["| model | training k | steps | train ELBO | test ELBO | test IWAE bound, k = "
-          f"{results[0]['test']['iwae']['k']} | Burda et al. (k = 5000 test bound) |",
-          "|---|---|---|---|---|---|---|"]
+          f"{results[0]['test']['iwae']['k']} | Burda et al. (k = 5000 test bound) "
+          "| active units (of the latents) |",
+          "|---|---|---|---|---|---|---|---|"]
   for r in results:
     name, t, k = r["algorithm"], r["test"], r["training_k"]
     burda = BURDA.get(("iwae" if name == "iwae" else "vae", k)) if name != "beta_vae" else None
     rows.append(f"| {name} | {k} | {steps[name]} | {r['train_elbo']['mean']:.2f} | "
                 f"{t['elbo']['mean']:.2f} +- {t['elbo']['se']:.2f} | "
                 f"{t['iwae']['mean']:.2f} +- {t['iwae']['se']:.2f} | "
-                f"{'-' if burda is None else f'{burda:.2f}'} |")
+                f"{'-' if burda is None else f'{burda:.2f}'} | {r['active_units']} |")
   rows += ["", "| model | p(z) | average KL | = I[n; z] | + KL(q(z) \\|\\| p(z)) | log N |",
            "|---|---|---|---|---|---|"]
   for r in results:
