@@ -47,9 +47,15 @@ def table(workdirs: list[str]) -> str:
 
 
 def _mean_sd(values: list[float], spec: str) -> str:
+  """``mean ± sd`` of the finite values, and how many were infinite (a reverse
+  KL is ``inf`` for a run without a high-quality sample)."""
   v = np.asarray(values, np.float64)
-  sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-  return f"{format(float(v.mean()), spec)} ± {format(sd, spec)}"
+  finite = v[np.isfinite(v)]
+  note = "" if len(finite) == len(v) else f"; {len(v) - len(finite)} of {len(v)} runs inf"
+  if not len(finite):
+    return f"inf ({len(v)} of {len(v)} runs)"
+  sd = float(finite.std(ddof=1)) if len(finite) > 1 else 0.0
+  return f"{format(float(finite.mean()), spec)} ± {format(sd, spec)}{note}"
 
 
 def seed_table(workdirs: list[str]) -> str:

@@ -29,3 +29,15 @@ def test_seed_table_gives_mean_and_sample_sd_per_algorithm_and_data(tmp_path):
                       f"0.600 ± {np.std([0.4, 0.8], ddof=1):.3f} | 2 | 17.0 ± 0.0 / 25 | "
                       "5.0 ± 0.0 | 0.700 ± 0.000 | 1 |")
   assert lines[3] == "| bigan | 7.0 ± 0.0 / 8 | 5.0 ± 0.0 | 0.800 ± 0.000 | 1 | - | - | - | - |"
+
+
+def test_seed_table_reports_infinite_values_apart(tmp_path):
+  """A run without high-quality samples has reverse KL inf: the mean and sd are
+  of the other runs, and the count of infinite ones is said."""
+  dirs = [_run(tmp_path, "a0", "ali", "ring", 8, 0.30, 0.4),
+          _run(tmp_path, "a1", "ali", "ring", 6, 0.10, 0.8),
+          _run(tmp_path, "a2", "ali", "ring", 0, 0.0, float("inf")),
+          _run(tmp_path, "b0", "bigan", "ring", 0, 0.0, float("inf"))]
+  lines = summarize.seed_table(dirs).splitlines()
+  assert f"| 0.600 ± {np.std([0.4, 0.8], ddof=1):.3f}; 1 of 3 runs inf | 3 |" in lines[2]
+  assert "| inf (1 of 1 runs) | 1 |" in lines[3]
