@@ -32,7 +32,7 @@ script compares, on held-out digits ``x_1..x_N`` (the first
   mixture is then ``N`` spikes whatever the spread of the means);
 * **k-NN**: ``KL(q(z) || p(z))`` of the population's aggregate posterior
   from the ``N`` codes as samples, by the Kozachenko-Leonenko entropy
-  (:func:`knn_kl`), blind to the width of each posterior;
+  (:func:`gengan_jax.metrics.knn_kl`), blind to the width of each posterior;
 * **fresh critic** (every ``--critic_every`` steps and at the end): a new
   code discriminator of ``C``'s architecture trained from scratch,
   ``--critic_steps`` steps, on the frozen encoder's codes of the training
@@ -87,7 +87,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
-from scipy import special
 
 from gengan_jax import algorithms, data, losses, ratio
 from gengan_jax.algorithms import aae
@@ -96,7 +95,7 @@ from gengan_jax.configs import common
 from gengan_jax.core import OptimizerConfig
 from gengan_jax.core import train_state as ts
 from gengan_jax.metrics.elbo_surgery import elbo_surgery, log_aggregate_posterior
-from gengan_jax.metrics.precision_recall import nearest_neighbour_radii
+from gengan_jax.metrics.knn_kl import knn_kl
 from gengan_jax.train import plots
 
 DATA = ("mnist", "ring")
@@ -158,52 +157,6 @@ def discriminator_kl(code_logits: jax.typing.ArrayLike) -> tuple[float, float]:
 def gaussian_log_prior(z: np.ndarray) -> np.ndarray:
   """``log N(z; 0, I)``, ``[M, K] -> [M]``, nats."""
   return -0.5 * (z.shape[1] * _LOG_2PI + np.sum(np.square(z), axis=1))
-
-
-def knn_kl(z: Any, log_prior: np.ndarray, *, k: int = 3) -> float:
-  r"""``KL(q || p)`` from samples ``z_i ~ q`` and ``log p(z_i)``, by a k-NN entropy.
-
-  .. math::
-
-    \widehat{\mathrm{KL}}(q \| p) = -\hat H(q) - \frac1N \sum_i \log p(z_i),
-    \qquad
-    \hat H(q) = \psi(N) - \psi(k) + \log V_d + \frac dN \sum_i \log \varepsilon_i,
-
-  the Kozachenko-Leonenko entropy estimate, ``eps_i`` the distance of
-  ``z_i`` to its ``k``-th nearest other sample and ``V_d = pi^{d/2} /
-  Gamma(d/2 + 1)`` the volume of the unit ball in ``d`` dimensions. It needs
-  only samples of ``q`` (here one code per held-out example, samples of the
-  population's aggregate posterior) and is consistent as ``N -> inf``; its
-  bias at finite ``N`` grows with ``d``.
-
-  Args:
-    z: ``[N, d]`` samples of ``q``, ``N > k``, distinct.
-    log_prior: ``[N]`` ``log p(z_i)``, nats.
-    k: the neighbour.
-
-  Returns:
-    The estimate, nats.
-
-  References:
-    Kozachenko & Leonenko, "Sample estimate of the entropy of a random
-    vector", Problems Inform. Transmission 23 (1987). Kraskov, Stoegbauer &
-    Grassberger, "Estimating mutual information", Phys. Rev. E 69 (2004),
-    eq. (20) (with the ball's diameter where this uses its radius).
-  """
-  z = np.asarray(z, np.float64)
-  log_prior = np.asarray(log_prior, np.float64)
-  if log_prior.shape != z.shape[:1]:
-    raise ValueError(f"`log_prior` has shape {log_prior.shape}; it must be [N] = "
-                     f"[{len(z)}], one value per row of `z`.")
-  radii = nearest_neighbour_radii(z, k)
-  if np.any(radii <= 0):
-    raise ValueError("`z` has repeated rows (a zero nearest-neighbour distance); the k-NN "
-                     "entropy needs samples of a continuous distribution.")
-  n, d = z.shape
-  log_unit_ball = 0.5 * d * math.log(math.pi) - special.gammaln(0.5 * d + 1)
-  entropy = (special.digamma(n) - special.digamma(k) + log_unit_ball
-             + d * float(np.mean(np.log(radii))))
-  return float(-entropy - np.mean(log_prior))
 
 
 def config_of(name: str) -> tuple[Any, int, int]:

@@ -17,6 +17,8 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
   posteriors split into index-code mutual information and marginal KL.
 * :mod:`~gengan_jax.metrics.latent` -- encoder codes against the prior,
   and the active units of the codes.
+* :mod:`~gengan_jax.metrics.knn_kl` -- KL from samples to a known density
+  (k-nearest-neighbour entropy).
 * :mod:`~gengan_jax.metrics.critic` -- independent Wasserstein critic.
 * :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
   mixtures of Gaussians (VEEGAN / PacGAN protocols).
@@ -39,6 +41,7 @@ from gengan_jax.metrics.inception_score import inception_score
 from gengan_jax.metrics.kid import kernel_inception_distance
 from gengan_jax.metrics.kid import mmd2_unbiased
 from gengan_jax.metrics.kid import polynomial_kernel
+from gengan_jax.metrics.knn_kl import knn_kl
 from gengan_jax.metrics.latent import active_units
 from gengan_jax.metrics.latent import latent_statistics
 from gengan_jax.metrics.latent import plot_latent_statistics
@@ -78,6 +81,7 @@ __all__ = [
     "inception_score",
     "iwae_bound",
     "kernel_inception_distance",
+    "knn_kl",
     "latent_statistics",
     "load_inception_v3",
     "mmd2_unbiased",

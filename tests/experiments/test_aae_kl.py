@@ -36,24 +36,6 @@ def test_exact_log_ratio_gives_the_closed_form_kl():
     aae_kl.discriminator_kl(np.zeros((4, 2)))
 
 
-@pytest.mark.parametrize("dim,tolerance", [(2, 0.1), (8, 0.4)])
-def test_knn_kl_matches_the_closed_form_gaussian_kl(dim, tolerance):
-  # q = N(m, diag(s^2)), p = N(0, I), 2000 samples, k = 3. Measured over 5
-  # seeds: bias -0.004 (2-D) and -0.21 (8-D) nats, sd 0.02 and 0.04. A unit
-  # ball of diameter instead of radius would be off by d log 2 (1.4, 5.5 nats).
-  rng = np.random.default_rng(dim)
-  m, s = np.linspace(-1.0, 1.0, dim), np.linspace(0.3, 1.5, dim)
-  z = m + s * rng.normal(size=(2000, dim))
-  closed_form = 0.5 * np.sum(s**2 + m**2 - 1.0 - 2.0 * np.log(s))
-  estimate = aae_kl.knn_kl(z, aae_kl.gaussian_log_prior(z))
-  assert abs(estimate - closed_form) < tolerance
-  # q = p: the estimate is near 0.
-  z = rng.normal(size=(2000, dim))
-  assert abs(aae_kl.knn_kl(z, aae_kl.gaussian_log_prior(z))) < tolerance
-  with pytest.raises(ValueError, match="repeated rows"):
-    aae_kl.knn_kl(np.zeros((10, dim)), np.zeros(10))
-
-
 def test_gaussian_log_prior_is_the_standard_normal_density():
   z = np.array([[0.0, 0.0], [1.0, -2.0]])
   np.testing.assert_allclose(aae_kl.gaussian_log_prior(z),
