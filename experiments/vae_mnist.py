@@ -56,6 +56,7 @@ from absl import app, flags
 from gengan_jax import algorithms, data, metrics
 from gengan_jax.configs import common
 from gengan_jax.evaluate.likelihood import held_out_likelihood
+from gengan_jax.metrics.classifier import apply_in_batches
 from gengan_jax.train import plots
 
 # Burda et al. 2016, Table 1, MNIST, one stochastic layer: the test
@@ -123,8 +124,7 @@ def evaluate(module, name, state, x_train, x_test, k, out_dir):
   result = {"algorithm": name, "config": str(state.config),
             "training_k": getattr(state.config, "num_importance_samples", 1), "test": test,
             "train_elbo": train_elbo["elbo"], "seconds": round(time.time() - t0, 1)}
-  codes = np.concatenate([np.asarray(jax.jit(module.encode)(state, jnp.asarray(x_test[i:i + 500])))
-                          for i in range(0, len(x_test), 500)])
+  codes = apply_in_batches(jax.jit(lambda x: module.encode(state, x)), x_test)
   result["active_units"] = metrics.active_units(codes)["active"]
   samples = np.asarray(jax.jit(module.sample, static_argnums=2)(state, jax.random.key(7), 64))
   rec = np.asarray(jax.jit(module.reconstruct)(state, jnp.asarray(x_test[:32])))
