@@ -11,12 +11,19 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from gengan_jax.metrics import _checks
 from gengan_jax.metrics.precision_recall import nearest_neighbour_radii
 
 __all__ = ["knn_kl"]
+
+_EULER_GAMMA = 0.5772156649015329
+
+
+def _digamma_of_integer(n: int) -> float:
+  """``psi(n) = -gamma + sum_{i < n} 1 / i`` for an integer ``n >= 1`` (no scipy:
+  it is only a test dependency)."""
+  return -_EULER_GAMMA + float(np.sum(1.0 / np.arange(1, n)))
 
 
 def knn_kl(z: Any, log_prior: Any, *, k: int = 3) -> float:
@@ -60,7 +67,7 @@ def knn_kl(z: Any, log_prior: Any, *, k: int = 3) -> float:
     raise ValueError("`z` has repeated rows (a zero nearest-neighbour distance); the k-NN "
                      "entropy needs samples of a continuous distribution.")
   n, d = z.shape
-  log_unit_ball = 0.5 * d * math.log(math.pi) - special.gammaln(0.5 * d + 1)
-  entropy = (special.digamma(n) - special.digamma(k) + log_unit_ball
+  log_unit_ball = 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1)
+  entropy = (_digamma_of_integer(n) - _digamma_of_integer(k) + log_unit_ball
              + d * float(np.mean(np.log(radii))))
   return float(-entropy - np.mean(log_prior))
