@@ -12,6 +12,7 @@ the setting and what is valid.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import types
 import typing
 from collections.abc import Mapping
@@ -100,13 +101,28 @@ class OptimizerConfig:
     return optax.join_schedules([warmup, main], [self.warmup_steps])
 
   def make(self) -> optax.GradientTransformation:
+    """The optax optimizer.
+
+    A learning rate that is an array rather than a Python number (a
+    population member's, traced inside the population's compiled program;
+    see ``gengan_jax.train.population``) is injected with
+    ``optax.inject_hyperparams``: it is kept in the optimizer state, so that
+    members can differ in it, and every other setting stays static. The
+    updates equal those of the plain optimizer bit for bit (the same float32
+    product ``-lr * u``).
+    """
     lr = self.learning_rate_schedule()
     if self.name == "adam":
-      return optax.adam(lr, b1=self.b1, b2=self.b2, eps=self.eps)
-    momentum = self.momentum or None
-    if self.name == "rmsprop":
-      return optax.rmsprop(lr, decay=self.decay, eps=self.eps, momentum=momentum)
-    return optax.sgd(lr, momentum=momentum)
+      factory, settings = optax.adam, dict(b1=self.b1, b2=self.b2, eps=self.eps)
+    elif self.name == "rmsprop":
+      factory, settings = optax.rmsprop, dict(decay=self.decay, eps=self.eps,
+                                              momentum=self.momentum or None)
+    else:
+      factory, settings = optax.sgd, dict(momentum=self.momentum or None)
+    if callable(lr) or isinstance(lr, (int, float)):
+      return factory(lr, **settings)
+    static = tuple(set(inspect.signature(factory).parameters) - {"learning_rate"})
+    return optax.inject_hyperparams(factory, static_args=static)(lr, **settings)
 
 
 def check(ok: bool, name: str, value: Any, valid: str) -> None:

@@ -139,8 +139,9 @@ def run(flag_values: flags.FlagValues) -> list[dict]:
   if not fv.workdir:
     sys.exit("error: pass --workdir=<run directory> (repeatable).")
   from gengan_jax.train.checkpoint import CheckpointError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.evaluate.loading import population_members  # pylint: disable=g-import-not-at-top
   results = []
-  for workdir in fv.workdir:
+  for workdir in [m for w in fv.workdir for m in population_members(w)]:
     if os.path.exists(workdir) and not os.path.isdir(workdir):
       sys.exit(f"error: --workdir={workdir} is a file, not a run directory; pass the "
                "--workdir of a training run (`gengan-train`).")

@@ -41,6 +41,14 @@ def load_run(workdir: str, *, step: int | None = None) -> tuple[Experiment, Any,
         "gengan_jax.train.train).")
   with open(config_path) as f:
     config = ml_collections.ConfigDict(json.load(f))
+  population_dir = os.path.dirname(os.path.dirname(workdir))
+  if os.path.isfile(os.path.join(population_dir, "population.json")):
+    return _load_member(population_dir, int(os.path.basename(workdir)), config, step=step)
+  if "population" in config:
+    raise FileNotFoundError(
+        f"evaluate: {workdir} is a population's work directory; its members are run "
+        f"directories: pass {os.path.join(workdir, 'members', '<i>')} (the evaluation "
+        "command expands a population's --workdir into its members itself).")
   exp = Experiment(config)
   state = exp.init_state()
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"))
@@ -57,6 +65,35 @@ def load_run(workdir: str, *, step: int | None = None) -> tuple[Experiment, Any,
   # the arrays' mesh type, and jit then asks for the whole mesh.
   state = jax.device_put(jax.device_get(state), jax.devices()[0])
   return exp, state, int(step)
+
+
+def population_members(workdir: str) -> list[str]:
+  """The run directories of a population's members (``[workdir]`` for a single run)."""
+  path = os.path.join(workdir, "population.json")
+  if not os.path.isfile(path):
+    return [workdir]
+  with open(path) as f:
+    members = json.load(f)["members"]
+  return [os.path.join(workdir, m["directory"]) for m in members]
+
+
+def _load_member(population_dir: str, index: int, member_config,
+                 *, step: int | None) -> tuple[Experiment, Any, int]:
+  """Member ``index`` of the population in ``population_dir``: its own
+  experiment and its slice of the population's checkpoint."""
+  from gengan_jax.train.population import PopulationExperiment  # pylint: disable=g-import-not-at-top
+  with open(os.path.join(population_dir, "config.json")) as f:
+    pop = PopulationExperiment(ml_collections.ConfigDict(json.load(f)))
+  ckpt = Checkpointer(os.path.join(population_dir, "checkpoints"))
+  try:
+    if ckpt.latest_step() is None:
+      raise FileNotFoundError(f"evaluate: no checkpoint in {ckpt.directory!r}.")
+    step = ckpt.latest_step() if step is None else step
+    state, _ = ckpt.restore(pop.init_state(), step)
+  finally:
+    ckpt.close()
+  state = jax.device_put(jax.device_get(pop.member_state(state, index)), jax.devices()[0])
+  return Experiment(member_config), state, int(step)
 
 
 def draw_samples(exp: Experiment, state: Any, num: int, key: jax.Array) -> np.ndarray:

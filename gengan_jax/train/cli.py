@@ -17,6 +17,16 @@ Any config value can be overridden with ``--config.<path>=<value>``. Running
 the same command again with the same ``--workdir`` resumes from the latest
 checkpoint (raise ``--config.train.steps`` to train for longer).
 
+A population (several runs as one compiled program; see
+``gengan_jax.train.population_spec``)::
+
+  gengan-train --config=dcgan:grid --workdir=workdirs/dcgan_pop \
+      --config.population.seeds=8 \
+      --config.population.model.generator_optimizer.learning_rate=1e-4,2e-4,5e-4
+
+trains 24 members (8 seeds x 3 learning rates); each gets a run directory
+``members/<i>/``.
+
 Faults end with one line, never a traceback: an invalid setting, a config
 file that is missing or does not load, a ``--workdir`` that is a file, a
 missing or malformed data file, or checkpoints from another config print
@@ -91,8 +101,9 @@ def _initialize_distributed() -> None:
 def _show_warning(message, category, filename, lineno, file=None, line=None):
   del filename, lineno, line
   from gengan_jax.train.checkpoint import CheckpointWarning  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.population_loop import MemberStoppedWarning  # pylint: disable=g-import-not-at-top
   from gengan_jax.train.workdir_lock import StaleLockWarning  # pylint: disable=g-import-not-at-top
-  if issubclass(category, (CheckpointWarning, StaleLockWarning)):
+  if issubclass(category, (CheckpointWarning, StaleLockWarning, MemberStoppedWarning)):
     print(f"warning: {message}", file=file or sys.stderr, flush=True)
   else:
     print(f"warning: {category.__name__}: {message}", file=file or sys.stderr, flush=True)
@@ -116,10 +127,64 @@ def _with_config_paths(argv: list[str]) -> list[str]:
           else a for a in argv]
 
 
+POPULATION_PREFIX = "--config.population."
+# The ``--config.population.<path>=<value>`` arguments, set aside by _parse_flags.
+_POPULATION_ARGS: dict[str, object] = {}
+
+
+def population_overrides(argv: list[str]) -> tuple[list[str], dict[str, object]]:
+  """Sets aside the ``--config.population.<path>=<value>`` arguments.
+
+  A config file need not have a ``population`` section (or the keys it
+  names) for these: they make or extend it. A value without a comma is read
+  as a Python literal (``seeds=8``: a count of seeds; ``mode=grid``: a
+  string), one with commas is kept as text (``1e-4,2e-4``: a list of
+  values; ``seeds=0,3,5``: those seeds).
+
+  Returns:
+    ``(the other arguments, {dotted path under population: value})``.
+  """
+  rest, found = [], {}
+  for a in argv:
+    if a.startswith(POPULATION_PREFIX) and "=" in a:
+      path, value = a[len(POPULATION_PREFIX):].split("=", 1)
+      if "," not in value:
+        try:
+          value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+          pass
+      found[path] = value
+    else:
+      rest.append(a)
+  return rest, found
+
+
+def with_population(cfg, overrides: dict[str, object]):
+  """``cfg`` with the ``population`` settings of :func:`population_overrides`."""
+  if not overrides:
+    return cfg
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  with cfg.unlocked():
+    if "population" not in cfg:
+      cfg.population = ml_collections.ConfigDict()
+    for path, value in overrides.items():
+      node = cfg.population
+      *heads, last = path.split(".")
+      for h in heads:
+        if h not in node:
+          node[h] = ml_collections.ConfigDict()
+        node = node[h]
+      node[last] = value
+  return cfg
+
+
 def _parse_flags(argv: list[str]) -> list[str]:
   """absl's flag parsing, with every error (e.g. an override of a key the
   config does not have) reported as one ``error:`` line instead of a traceback."""
-  argv = _with_config_paths(argv)
+  argv, population = population_overrides(_with_config_paths(argv))
+  _POPULATION_ARGS.update(population)
+  # ml_collections reads the overrides of the config from sys.argv itself.
+  sys.argv = population_overrides(sys.argv)[0]
   try:
     return flags.FLAGS(argv)
   except SystemExit as e:
@@ -210,6 +275,7 @@ def main(argv):
     cfg.keys()  # raises here if the file could not be loaded
   except OSError:  # ml_collections loads the file lazily
     _no_config_file(sys.argv)
+  cfg = with_population(cfg, _POPULATION_ARGS)
   try:
     summary, _ = loop.train(cfg, _WORKDIR.value)
   except (ConfigError, FileNotFoundError, CheckpointError, NonFiniteError, WorkdirLockedError,
@@ -221,6 +287,9 @@ def main(argv):
             f"and saved a checkpoint in {summary['checkpoints']}. Run the same command "
             "to resume.", flush=True)
     sys.exit(preemption.EXIT_CODE)
+  if jax.process_index() == 0 and "members" in summary:
+    _print_population(summary)
+    return
   if jax.process_index() == 0:
     print(json.dumps({"evaluation": summary["evaluation"],
                       "final_metrics": summary["final_metrics"]}, indent=1))
@@ -231,6 +300,22 @@ def main(argv):
     print(f"  metrics        : {summary['metrics_file']} (TensorBoard: {summary['workdir']}/tensorboard)")
     print(f"  summary        : {summary['workdir']}/summary.json")
     print(f"  checkpoints    : {summary['checkpoints']}")
+
+
+def _print_population(summary) -> None:
+  """The end of a population's run: one line per member, then where things are."""
+  for m in summary["members"]:
+    values = ", ".join(f"{k}={v:g}" for k, v in m["values"].items())
+    e = m["evaluation"]
+    result = ("stopped at step %d (non-finite)" % m["stopped_at"] if m["stopped"] else
+              ", ".join(f"{k} {v:.4g}" for k, v in e.items()) if e else "")
+    print(f"  {os.path.basename(m['workdir'])}: seed {m['seed']}"
+          + (f", {values}" if values else "") + (f": {result}" if result else ""))
+  print(f"\nDone: step {summary['step']} of {summary['algorithm']} on {summary['data']}, "
+        f"{summary['population_size']} members.")
+  print(f"  work directory : {summary['workdir']} (members/<i>/: metrics, pictures, summary)")
+  print(f"  summary        : {summary['workdir']}/summary.json")
+  print(f"  checkpoints    : {summary['checkpoints']}")
 
 
 def console_main():

@@ -297,6 +297,9 @@ def train(config, workdir: str, *, devices=None,
     WriteError: an output could not be written (e.g. the disk is full); its
       message names the newest good checkpoint.
   """
+  if "population" in config:  # P runs as one program: see population_loop
+    from gengan_jax.train import population_loop  # pylint: disable=g-import-not-at-top
+    return population_loop.train(config, workdir, devices=devices, preemption=preemption)
   workdir = os.path.abspath(workdir)
   _check_workdir(workdir)
   exp = Experiment(config, devices=devices)

@@ -63,3 +63,31 @@ def shard_step(train_step: Callable[..., Any], mesh: Mesh) -> Callable[..., Any]
                  in_shardings=(rep, batch_sharding(mesh), rep),
                  out_shardings=(rep, rep),
                  donate_argnums=0)
+
+
+MEMBER_AXIS = "member"
+
+
+def make_population_mesh(num_members: int, devices: Sequence[jax.Device] | None = None) -> Mesh:
+  """A 2-D mesh ``('member', 'data')`` for a population of ``num_members`` runs.
+
+  The members are split over as many devices as divide both their number
+  and the device count (all of them when ``num_members`` is a multiple of
+  it: members over the devices of a pod); each member's batch is split over
+  the rest (``'data'``, as in a single run).
+  """
+  devices = list(jax.devices() if devices is None else devices)
+  n = len(devices)
+  across = max(d for d in range(1, n + 1) if n % d == 0 and num_members % d == 0)
+  return Mesh(np.asarray(devices).reshape(across, n // across), (MEMBER_AXIS, DATA_AXIS))
+
+
+def member_sharding(mesh: Mesh) -> NamedSharding:
+  """A population's per-member arrays ``[P, ...]``: split along ``P`` over ``'member'``."""
+  return NamedSharding(mesh, P(MEMBER_AXIS))
+
+
+def member_batch_sharding(mesh: Mesh, *, leading: int = 0) -> NamedSharding:
+  """A population's batches ``[*leading axes, P, num_batches, B, ...]``: members
+  over ``'member'``, each member's examples over ``'data'``."""
+  return NamedSharding(mesh, P(*([None] * leading), MEMBER_AXIS, None, DATA_AXIS))
