@@ -46,7 +46,7 @@ def table(workdirs: list[str]) -> str:
   return "\n".join(rows)
 
 
-def _mean_sd(values: list[float], spec: str) -> str:
+def mean_sd(values: list[float], spec: str) -> str:
   """``mean ± sd`` of the finite values, and how many were infinite (a reverse
   KL is ``inf`` for a run without a high-quality sample)."""
   v = np.asarray(values, np.float64)
@@ -78,9 +78,9 @@ def seed_table(workdirs: list[str]) -> str:
       if not e:
         cells += ["-"] * 4
         continue
-      cells += [_mean_sd([r["modes_covered"] for r in e], ".1f") + f" / {e[0]['num_modes']}",
-                _mean_sd([100 * r["high_quality_fraction"] for r in e], ".1f"),
-                _mean_sd([r["reverse_kl"] for r in e], ".3f"), str(len(e))]
+      cells += [mean_sd([r["modes_covered"] for r in e], ".1f") + f" / {e[0]['num_modes']}",
+                mean_sd([100 * r["high_quality_fraction"] for r in e], ".1f"),
+                mean_sd([r["reverse_kl"] for r in e], ".3f"), str(len(e))]
     rows.append("| " + " | ".join(cells) + " |")
   return "\n".join(rows)
 

@@ -1,0 +1,80 @@
+"""experiments.sweep: the sweep's plan and the alpha-GAN paper's report."""
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from experiments import sweep
+from gengan_jax import algorithms
+from gengan_jax.train import population_spec
+from tests.train import _runs
+
+
+def test_parse_values():
+  assert sweep.parse_values("model.x=1,2.5") == ("model.x", [1, 2.5])
+  assert sweep.parse_values("model.hidden=(1,2)|(3,4)") == ("model.hidden", [(1, 2), (3, 4)])
+  assert sweep.parse_values("model.lr=1e-5:1e-3") == ("model.lr", ["1e-5:1e-3"])
+
+
+def test_grid_and_random_settings():
+  grid = sweep.settings({"a": [1, 2], "b": [3, 4, 5]})
+  assert len(grid) == 6 and {"a": 2, "b": 5} in grid
+  draws = sweep.settings({"lr": ["1e-4:1e-2"], "w": [1, 2]}, random=400)
+  lr = np.log10([d["lr"] for d in draws])
+  assert lr.min() >= -4 and lr.max() <= -2
+  # Log-uniform: each decade holds about half the draws.
+  assert 0.4 < np.mean(lr < -3) < 0.6
+  assert {d["w"] for d in draws} == {1, 2}
+  with pytest.raises(SystemExit, match="ranges need --random"):
+    sweep.settings({"lr": ["1e-4:1e-2"]})
+
+
+def test_plan_splits_populations_from_separate_runs():
+  c = _runs.config("gan")
+  runs = sweep.plan(c, {"model.generator_optimizer.learning_rate": [1e-4, 1e-3],
+                        "model.penalty_weight": [1.0, 10.0],
+                        "model.hidden": [(8,), (16, 16)]}, seeds=3)
+  assert len(runs) == 2  # the widths change shapes: two programs
+  cls = algorithms.get("gan").Config
+  for (name, rc), hidden in zip(runs, [(8,), (16, 16)]):
+    assert tuple(rc.model.hidden) == hidden and "hidden" in name
+    pop = population_spec.parse(rc, cls, algorithms.from_mapping(cls, rc.model))
+    assert pop.size == 12  # 2 learning rates x 2 weights x 3 seeds
+    combos = {(m.values["generator_optimizer.learning_rate"], m.values["penalty_weight"])
+              for m in pop.members}
+    assert len(combos) == 4
+    assert sorted({m.seed for m in pop.members}) == [3, 4, 5]
+
+
+def _member(root, run, index, algorithm, seed, values, evaluation, stopped=False):
+  d = os.path.join(root, run, "members", f"{index:03d}")
+  os.makedirs(d)
+  with open(os.path.join(d, "summary.json"), "w") as f:
+    json.dump({"algorithm": algorithm, "data": "grid", "seed": seed, "values": values,
+               "evaluation": evaluation, "stopped": stopped}, f)
+
+
+def test_report_quartiles_best_jobs_and_best_setting(tmp_path):
+  root = str(tmp_path / "a")
+  modes = [10, 20, 12, 22, 25, 24]  # settings lr=1 (seeds 0,1), lr=2, lr=3
+  for i, m in enumerate(modes):
+    _member(root, "run00", i, "alpha_gan", i % 2, {"lr": 1.0 + i // 2},
+            {"modes_covered": m, "high_quality_fraction": m / 100, "reverse_kl": 1.0 / m})
+  _member(root, "run00", 6, "alpha_gan", 0, {"lr": 9.0}, {}, stopped=True)
+  jobs = sweep.jobs(root)
+  assert len(jobs) == 7
+  q = sweep.quartiles([j["scores"]["modes_covered"] for j in jobs if j["scores"]])
+  assert q == tuple(np.percentile(modes, [0, 25, 50, 75, 100]))
+  best = sweep.best_jobs(jobs, "reverse_kl", k=2)  # lower is better
+  assert [j["scores"]["modes_covered"] for j in best] == [25, 24]
+  name, members = sweep.best_setting(jobs, "modes_covered")
+  assert name == "lr=3" and len(members) == 2
+  out = str(tmp_path / "report")
+  text = sweep.report([root], out)
+  assert "| alpha_gan (grid) | modes_covered | 10 | 14 | 21 | 23.5 | 25 | 7 (1) |" in text
+  assert "| alpha_gan (grid) | lr=3 | 2 | 24.5 ± 0.707" in text
+  for m in ("modes_covered", "high_quality_fraction", "reverse_kl"):
+    assert os.path.getsize(os.path.join(out, m + ".png")) > 1000
