@@ -14,7 +14,9 @@ would). The table gives medians over ``--rounds`` x ``--repeats`` calls and
 the speed-up of the population. Run from the repository root::
 
   python -m experiments.benchmarks.population --algorithms=gan,alpha_gan \
-      --sizes=1,4,16,64 [--variant=ring] [--markdown=out.md]
+      --sizes=1,4,16,64 [--batching=map,vmap] [--variant=ring] [--markdown=out.md]
+
+On a GPU, ``--sizes=1,16,256 --batching=vmap``.
 
 Timings are never asserted by the test suite; this prints a table.
 """
@@ -35,13 +37,13 @@ from gengan_jax.train.experiment import Experiment
 from gengan_jax.train.population import PopulationExperiment
 
 
-def _config(algorithm: str, variant: str, size: int | None):
+def _config(algorithm: str, variant: str, size: int | None, batching: str = "auto"):
   module = importlib.import_module(f"experiments.configs.{algorithm}")
   c = module.get_config(variant)
   c.seed = 0
   c.train.progress = False
   if size is not None:
-    c.population = ml_collections.ConfigDict({"seeds": size})
+    c.population = ml_collections.ConfigDict({"seeds": size, "batching": batching})
   return c
 
 
@@ -49,10 +51,10 @@ def _block(tree) -> None:
   jax.block_until_ready(tree)
 
 
-def measure(algorithm: str, variant: str, size: int, *, rounds: int, repeats: int,
-            devices) -> dict:
+def measure(algorithm: str, variant: str, size: int, batching: str, *, rounds: int,
+            repeats: int, devices) -> dict:
   """The medians (ms) of one population step and of ``size`` sequential steps."""
-  pop = PopulationExperiment(_config(algorithm, variant, size), devices=devices)
+  pop = PopulationExperiment(_config(algorithm, variant, size, batching), devices=devices)
   single = Experiment(_config(algorithm, variant, None), devices=devices)
   t = time.perf_counter()
   batches = pop.batches(0)
@@ -83,17 +85,19 @@ def measure(algorithm: str, variant: str, size: int, *, rounds: int, repeats: in
       _block(singles)
       seq_ms.append(1e3 * (time.perf_counter() - t))
   p, s = statistics.median(pop_ms), statistics.median(seq_ms)
-  return {"algorithm": algorithm, "variant": variant, "P": size, "population_ms": p,
+  return {"algorithm": algorithm, "variant": variant, "P": size, "batching": pop.batching,
+          "population_ms": p,
           "sequential_ms": s, "speedup": s / p, "per_member_ms": p / size,
           "single_step_ms": s / size, "compile_s": compile_s, "host_batches_ms": host_ms}
 
 
 def table(rows: list[dict]) -> str:
-  out = ["| algorithm | data | P | population step (ms) | P sequential steps (ms) | "
+  out = ["| algorithm | data | P | batching | population step (ms) | P sequential steps (ms) | "
          "speed-up | ms per member | compile (s) | host batches (ms) |",
-         "|---|---|---|---|---|---|---|---|---|"]
+         "|---|---|---|---|---|---|---|---|---|---|"]
   for r in rows:
-    out.append(f"| {r['algorithm']} | {r['variant']} | {r['P']} | {r['population_ms']:.2f} | "
+    out.append(f"| {r['algorithm']} | {r['variant']} | {r['P']} | {r['batching']} | "
+               f"{r['population_ms']:.2f} | "
                f"{r['sequential_ms']:.2f} | {r['speedup']:.2f}x | {r['per_member_ms']:.3f} | "
                f"{r['compile_s']:.1f} | {r['host_batches_ms']:.1f} |")
   return "\n".join(out)
@@ -104,6 +108,8 @@ def main() -> None:
   parser.add_argument("--algorithms", default="gan,alpha_gan")
   parser.add_argument("--sizes", default="1,4,16,64")
   parser.add_argument("--variant", default="ring")
+  parser.add_argument("--batching", default="map,vmap",
+                      help="population.batching values to measure (map, vmap, auto)")
   parser.add_argument("--rounds", type=int, default=5)
   parser.add_argument("--repeats", type=int, default=5)
   parser.add_argument("--markdown", default=None)
@@ -112,9 +118,10 @@ def main() -> None:
   rows = []
   for algorithm in args.algorithms.split(","):
     for size in (int(s) for s in args.sizes.split(",")):
-      rows.append(measure(algorithm, args.variant, size, rounds=args.rounds,
-                          repeats=args.repeats, devices=devices))
-      print(table(rows[-1:]).splitlines()[-1], flush=True)
+      for batching in args.batching.split(","):
+        rows.append(measure(algorithm, args.variant, size, batching, rounds=args.rounds,
+                            repeats=args.repeats, devices=devices))
+        print(table(rows[-1:]).splitlines()[-1], flush=True)
   text = (f"{jax.devices()[0].device_kind} ({platform.processor() or platform.machine()}), "
           f"jax {jax.__version__}, one device; medians of {args.rounds} x {args.repeats} "
           "calls, interleaved\n\n" + table(rows))

@@ -226,3 +226,30 @@ def test_the_entry_point_trains_a_population(tmp_path):
   assert out.returncode == 0, out.stderr[-2000:]
   assert "4 members" in out.stdout and "003: seed 4" in out.stdout
   assert len(os.listdir(os.path.join(workdir, "members"))) == 4
+
+
+@pytest.mark.parametrize("batching", ["map", "vmap"])
+def test_batchings_on_one_device_equal_single_runs(population_run, tmp_path, batching):
+  """lax.map (the CPU default with one device) and vmap run the same members."""
+  c, _, _, _ = population_run
+  c = c.copy_and_resolve_references()
+  c.population.batching = batching
+  one = jax.devices()[:1]
+  _, state = loop.train(c, str(tmp_path / "pop"), devices=one)
+  exp = PopulationExperiment(c, devices=one)
+  assert exp.batching == batching
+  _, single = loop.train(exp.population.member_config(c, 2), str(tmp_path / "one"), devices=one)
+  member = exp.member_state(state, 2)
+  got = _leaves([(n.params, n.collections) for n in member.networks().values()])
+  want = _leaves([(n.params, n.collections) for n in single.networks().values()])
+  for g, w in zip(got, want, strict=True):
+    if batching == "map":  # each member runs the single run's own program
+      np.testing.assert_array_equal(g, w)
+    else:
+      np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_auto_batching_is_map_on_one_cpu_device_and_vmap_across_devices(population_run):
+  c, _, _, _ = population_run
+  assert PopulationExperiment(c, devices=jax.devices()[:1]).batching == "map"
+  assert PopulationExperiment(c).batching == "vmap"  # 4 members over 4 of the 8 devices
