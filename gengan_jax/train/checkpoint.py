@@ -100,6 +100,11 @@ def leaf_path(path: tuple[Any, ...]) -> str:
 def _host_array(x: Any) -> np.ndarray:
   if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
     x = jax.random.key_data(x)
+  if isinstance(x, jax.Array) and not (x.is_fully_addressable or x.is_fully_replicated):
+    # Split over processes (a population's members): gathered, a collective
+    # that every process reaches in the same order (save and restore).
+    from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+    x = multihost_utils.process_allgather(x, tiled=True)
   return np.asarray(x)
 
 
@@ -119,8 +124,8 @@ def fingerprint(tree: Any) -> str:
   """SHA-256 (hex) of every leaf's path, dtype, shape and bytes, in tree order.
 
   The leaves are copied to the host (a replicated array in a multi-process
-  run is read from this process's own copy), so every process computes the
-  same value for the same state.
+  run is read from this process's own copy, an array split over processes is
+  gathered), so every process computes the same value for the same state.
 
   Args:
     tree: a pytree of arrays (e.g. an algorithm's state).

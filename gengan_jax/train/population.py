@@ -86,6 +86,12 @@ def with_values(config: Any, values: dict[str, Any]) -> Any:
   return out
 
 
+def _global(x: np.ndarray, sharding) -> jax.Array:
+  """The host array ``x`` (the same on every process) as a global array."""
+  x = np.asarray(x)
+  return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+
+
 def _where(keep: jax.Array, new: Any, old: Any) -> Any:
   """Per member: ``new`` where ``keep[i]``, else ``old`` (leaves ``[P, ...]``)."""
   return jax.tree.map(
@@ -140,21 +146,28 @@ class PopulationExperiment:
       raise ConfigError(str(e)) from None
     members = mesh_lib.member_sharding(self.mesh)
     self._members = members
-    self.values = jax.device_put({p: np.asarray(v, np.float32)
-                                  for p, v in self.varying.items()}, members)
-    keys = [_run_keys(m.seed) for m in self.population.members]
-    self._init_keys, self.run_keys, self.eval_keys = (
-        jax.device_put(jnp.stack([k[j] for k in keys]), members) for j in range(3))
+    self.values = {p: _global(np.asarray(v, np.float32), members)
+                   for p, v in self.varying.items()}
+    seeds = self.population.seeds
+    # Made by a compiled function with a split output, so that in a
+    # multi-process run every process holds its part of the same global keys.
+    keys = jax.jit(lambda: tuple(jnp.stack([_run_keys(s)[j] for s in seeds]) for j in range(3)),
+                   out_shardings=members)()
+    self._init_keys, self.run_keys, self.eval_keys = keys
     self._guarded = nonfinite.guard(self._member_step)
+    # The state stays split over the members; what the host reads (metrics,
+    # status, samples) comes back whole to every process.
+    rep = mesh_lib.replicated(self.mesh)
     self._step = jax.jit(self._population_step, donate_argnums=0,
-                         out_shardings=members)
+                         out_shardings=(members, rep, rep))
+    self._step_of = jax.jit(lambda state: state.step[0], out_shardings=rep)
     k = self.train_config.steps_per_call
     self._multi_step = None if k == 1 else jax.jit(
-        self._population_multi_step, donate_argnums=0, out_shardings=members)
-    self._sample = jax.jit(self._sample_all, static_argnums=1)
-    self._reconstruct = jax.jit(self._reconstruct_all)
-    self._sample_one = jax.jit(self._sample_member, static_argnums=3)
-    self._reconstruct_one = jax.jit(self._reconstruct_member)
+        self._population_multi_step, donate_argnums=0, out_shardings=(members, rep, rep))
+    self._sample = jax.jit(self._sample_all, static_argnums=1, out_shardings=rep)
+    self._reconstruct = jax.jit(self._reconstruct_all, out_shardings=rep)
+    self._sample_one = jax.jit(self._sample_one_of_all, static_argnums=4, out_shardings=rep)
+    self._reconstruct_one = jax.jit(self._reconstruct_one_of_all, out_shardings=rep)
     self._check_traceable()
 
   def _over_members(self, fn):
@@ -178,11 +191,11 @@ class PopulationExperiment:
         state.replace(config=self._member_config(values)), batch, key)
     return new.replace(config=self.algo_config), step_metrics
 
-  def _population_step(self, state, batches, status: MemberStatus):
+  def _population_step(self, state, batches, status: MemberStatus, keys, values):
     """One guarded step of every member; stops members as the policy says."""
     t = self.train_config
     new, step_metrics, health = self._over_members(self._guarded)(
-        state, batches, (self.run_keys, self.values), status.skipped)
+        state, batches, (keys, values), status.skipped)
     consecutive = jnp.where(health.ok, 0, status.consecutive + 1)
     if t.nonfinite == "stop":
       fails = ~health.ok
@@ -199,10 +212,10 @@ class PopulationExperiment:
     step_metrics = dict(step_metrics, nonfinite_skips=status.skipped)
     return kept, step_metrics, status
 
-  def _population_multi_step(self, state, batches, status):
+  def _population_multi_step(self, state, batches, status, keys, values):
     def body(carry, b):
       s, st = carry
-      s, m, st = self._population_step(s, b, st)
+      s, m, st = self._population_step(s, b, st, keys, values)
       return (s, st), m
     (state, status), step_metrics = jax.lax.scan(body, (state, status), batches)
     return state, jax.tree.map(lambda v: v[-1], step_metrics), status
@@ -213,12 +226,21 @@ class PopulationExperiment:
   def _reconstruct_member(self, state, values, x):
     return self.algorithm.reconstruct(state.replace(config=self._member_config(values)), x)
 
-  def _sample_all(self, state, num: int):
-    return jax.vmap(lambda s, k, v: self._sample_member(s, k, v, num))(
-        state, self.eval_keys, self.values)
+  def _sample_all(self, state, num: int, keys, values):
+    return jax.vmap(lambda s, k, v: self._sample_member(s, k, v, num))(state, keys, values)
 
-  def _reconstruct_all(self, state, x):
-    return jax.vmap(lambda s, v: self._reconstruct_member(s, v, x))(state, self.values)
+  def _reconstruct_all(self, state, x, values):
+    return jax.vmap(lambda s, v: self._reconstruct_member(s, v, x))(state, values)
+
+  def _sample_one_of_all(self, state, keys, values, index, num: int):
+    """Member ``index``'s samples, sliced inside the program (its shard may
+    live on another process)."""
+    pick = lambda tree: jax.tree.map(lambda x: x[index], tree)
+    return self._sample_member(pick(state), pick(keys), pick(values), num)
+
+  def _reconstruct_one_of_all(self, state, values, index, x):
+    pick = lambda tree: jax.tree.map(lambda v: v[index], tree)
+    return self._reconstruct_member(pick(state), pick(values), x)
 
   def _check_traceable(self) -> None:
     """Traces init and step once (no compilation): a varying setting that the
@@ -228,7 +250,7 @@ class PopulationExperiment:
     try:
       state = jax.eval_shape(self.init_state)
       jax.eval_shape(self._population_step, state, self._batch_shapes(None),
-                     self.initial_status())
+                     self.initial_status(), self.run_keys, self.values)
     except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
             jax.errors.TracerIntegerConversionError, TypeError) as e:
       names = ", ".join(f"model.{p}" for p in self.varying)
@@ -244,7 +266,7 @@ class PopulationExperiment:
     examples = np.stack([self.dataset.batch(0, self.batch_size, 1, seed=m.seed)[0]
                          for m in self.population.members])
     init = jax.jit(jax.vmap(self._init_member), out_shardings=self._members)
-    return init(self._init_keys, self.values, examples)
+    return init(self._init_keys, self.values, _global(examples, self._members))
 
   def initial_status(self, meta: dict[str, Any] | None = None) -> MemberStatus:
     """The members' status at the start, or as saved in a checkpoint's ``meta``."""
@@ -257,7 +279,7 @@ class PopulationExperiment:
         alive=np.asarray(meta.get("alive", [True] * p), bool),
         stopped_at=np.asarray(meta.get("stopped_at", [-1] * p), np.int32),
         finite_at_stop=np.ones((p, num_leaves), bool))
-    return jax.device_put(status, self._members)
+    return jax.tree.map(lambda x: _global(x, mesh_lib.replicated(self.mesh)), status)
 
   def _batch_shapes(self, num_steps: int | None):
     lead = () if num_steps is None else (num_steps,)
@@ -296,20 +318,26 @@ class PopulationExperiment:
     every metric ``[P]``."""
     k = self.train_config.steps_per_call
     if k > 1 and step % k == 0 and step + k <= self.train_config.steps:
-      state, step_metrics, status = self._multi_step(state, self.batches(step, k), status)
+      state, step_metrics, status = self._multi_step(
+          state, self.batches(step, k), status, self.run_keys, self.values)
       return state, step_metrics, status, k
-    state, step_metrics, status = self._step(state, self.batches(step), status)
+    state, step_metrics, status = self._step(state, self.batches(step), status, self.run_keys,
+                                             self.values)
     return state, step_metrics, status, 1
+
+  def step_of(self, state) -> int:
+    """The members' (common) step count."""
+    return int(self._step_of(state))
 
   # -- evaluation -------------------------------------------------------------
 
   def sample(self, state, num: int) -> np.ndarray:
     """``[P, num, ...]``: each member's samples (with its evaluation key)."""
-    return np.asarray(self._sample(state, num))
+    return np.asarray(self._sample(state, num, self.eval_keys, self.values))
 
   def reconstruct(self, state, x: np.ndarray) -> np.ndarray:
     """``[P, n, ...]``: each member's reconstructions of the host batch ``x``."""
-    return np.asarray(self._reconstruct(state, x))
+    return np.asarray(self._reconstruct(state, x, self.values))
 
   def evaluate(self, state) -> list[dict[str, float]]:
     """Each member's metrics that apply to this data (mode coverage for toy mixtures)."""
@@ -356,15 +384,14 @@ class MemberView:
     self.config, self.dataset, self.algorithm = exp.config, exp.dataset, exp.algorithm
     self.train_config = exp.train_config
     self.seed = exp.population.members[index].seed
-    self._exp = exp
-    self._state = jax.tree.map(lambda x: x[index], state)
-    self._values = {p: v[index] for p, v in exp.values.items()}
-    self._key = exp.eval_keys[index]
+    self._exp, self._state, self._index = exp, state, jnp.int32(index)
 
   def sample(self, state, num: int) -> np.ndarray:
-    del state  # the member's slice, taken once
-    return np.asarray(self._exp._sample_one(self._state, self._key, self._values, num))  # pylint: disable=protected-access
+    del state  # the population's, given at construction
+    e = self._exp
+    return np.asarray(e._sample_one(self._state, e.eval_keys, e.values, self._index, num))  # pylint: disable=protected-access
 
   def reconstruct(self, state, x: np.ndarray) -> np.ndarray:
     del state
-    return np.asarray(self._exp._reconstruct_one(self._state, self._values, x))  # pylint: disable=protected-access
+    e = self._exp
+    return np.asarray(e._reconstruct_one(self._state, e.values, self._index, x))  # pylint: disable=protected-access

@@ -172,7 +172,7 @@ def _restore_or_init(exp: PopulationExperiment, ckpt: Checkpointer):
     return state, 0, exp.initial_status(), None
   state, meta, saved = restored
   _check_resume(exp, meta, ckpt.directory, saved)
-  start = int(np.asarray(state.step)[0])
+  start = exp.step_of(state)
   if jax.process_index() == 0:
     print(f"Resuming the population from step {start} ({ckpt.directory})", flush=True)
   return state, start, exp.initial_status(meta), saved
@@ -265,7 +265,7 @@ def _run(exp: PopulationExperiment, workdir: str, ckpt: Checkpointer,
 
 def _finish(exp: PopulationExperiment, state, workdir: str, books: _Books, *, t0: float,
             preempted_by: str | None) -> dict[str, Any]:
-  step = int(np.asarray(state.step)[0])
+  step = exp.step_of(state)
   evaluation = [{} for _ in range(exp.size)]
   pictures = [[] for _ in range(exp.size)]
   if preempted_by is None:

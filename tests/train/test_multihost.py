@@ -6,9 +6,13 @@ import os
 import socket
 import subprocess
 
+import jax
+import ml_collections
 import numpy as np
 
 from gengan_jax.train import loop
+from gengan_jax.train.checkpoint import Checkpointer
+from gengan_jax.train.population import PopulationExperiment
 from gengan_jax.train.workdir_lock import WorkdirLock
 from gengan_jax.train.writers import read_metrics
 from tests.train import _runs
@@ -25,12 +29,12 @@ def _free_port() -> int:
     return s.getsockname()[1]
 
 
-def _two_processes(workdir, steps, *, returncode=0):
+def _two_processes(workdir, steps, *, returncode=0, extra=()):
   port = _free_port()
   procs = [
       _runs.start(workdir, ALGORITHM, steps, devices=DEVICES_PER_PROCESS,
                   extra=[f"--coordinator_address=localhost:{port}", "--num_processes=2",
-                         f"--process_id={i}"])
+                         f"--process_id={i}", *extra])
       for i in range(2)]
   outs, errs = [], []
   for p in procs:
@@ -73,6 +77,30 @@ def test_two_processes_equal_one_process_and_resume(tmp_path):
   assert json.load(open(os.path.join(run_dir, "summary.json")))["step"] == 6
   assert sorted(os.listdir(os.path.join(run_dir, "pictures"))) == [
       "samples_0000004.png", "samples_0000006.png"]
+
+
+def test_a_population_over_two_processes_equals_one_process(tmp_path):
+  """Four members over 2 x 2 devices: each process holds, feeds and saves two."""
+  run_dir = str(tmp_path / "two")
+  population = ["--config.population.seeds=4"]
+  out0, _ = _two_processes(run_dir, 2, extra=population)
+  assert "4 members" in out0
+  c = _runs.config(ALGORITHM, 2)
+  c.population = ml_collections.ConfigDict({"seeds": 4})
+  devices = jax.devices()[:2 * DEVICES_PER_PROCESS]
+  _, one = loop.train(c, str(tmp_path / "one"), devices=devices)
+  ckpt = Checkpointer(os.path.join(run_dir, "checkpoints"))
+  two, _ = ckpt.restore(PopulationExperiment(c, devices=devices).init_state(), 2)
+  ckpt.close()
+  two = _runs.leaves(two)
+  worst = max(float(np.max(np.abs(a - b))) if a.size else 0.0
+              for a, b in zip(_runs.leaves(one), two, strict=True))
+  assert worst < 1e-4, worst
+  for i in range(4):  # every member's metrics and summary, written by process 0
+    member = os.path.join(run_dir, "members", f"{i:03d}")
+    assert [r["step"] for r in read_metrics(os.path.join(member, "metrics.jsonl"))
+            if "generator_loss" in r] == [2]
+    assert json.load(open(os.path.join(member, "summary.json")))["seed"] == 3 + i
 
 
 def test_a_held_workdir_stops_every_process_of_a_job(tmp_path):
