@@ -5,6 +5,7 @@ mesh, so these also check the members' sharding against single runs split
 over 8 devices by data.
 """
 
+import importlib
 import json
 import os
 import subprocess
@@ -253,3 +254,22 @@ def test_auto_batching_is_map_on_one_cpu_device_and_vmap_across_devices(populati
   c, _, _, _ = population_run
   assert PopulationExperiment(c, devices=jax.devices()[:1]).batching == "map"
   assert PopulationExperiment(c).batching == "vmap"  # 4 members over 4 of the 8 devices
+
+
+def test_a_scheduled_learning_rate_cannot_vary():
+  c = _config(model={"generator_optimizer": {"learning_rate": "1e-4,2e-4"}})
+  c.model.generator_optimizer.schedule = "cosine"
+  c.model.generator_optimizer.decay_steps = 10
+  cls = algorithms.get("gan").Config
+  with pytest.raises(ConfigError, match="has a learning-rate schedule"):
+    population_spec.parse(c, cls, algorithms.from_mapping(cls, c.model))
+
+
+def test_a_float_in_python_control_flow_is_one_line():
+  """EBGAN adds its pulling-away term only `if pull_away_weight > 0`."""
+  c = importlib.import_module("experiments.configs.ebgan").get_config("ring")
+  c.model.hidden = (8,)
+  c.data.batch_size = 16
+  c.population = ml_collections.ConfigDict({"model": {"pull_away_weight": "0.0,0.1"}})
+  with pytest.raises(ConfigError, match="pull_away_weight in Python control flow"):
+    PopulationExperiment(c, devices=jax.devices()[:1])
