@@ -21,6 +21,7 @@ posteriors (the universal one's noise: ``--config.model.noise_dim``).
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

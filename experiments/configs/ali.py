@@ -37,5 +37,6 @@ def model(c, v: str, *, encoder: str):
   return c
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   return model(common.base("ali"), common.variant(arg), encoder="gaussian")

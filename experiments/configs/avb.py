@@ -24,6 +24,7 @@ describes them (``--config=experiments/configs/avb.py:grid``, or
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

@@ -9,6 +9,7 @@ gamma 0.5, lambda_k 0.001, k_0 = 0 and a batch-norm-free discriminator.
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

@@ -11,6 +11,7 @@ from gengan_jax.configs import common
 from gengan_jax.configs import vae
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   c = vae.model(common.base("beta_vae"), common.variant(arg))
   c.model.beta = 4.0

@@ -10,5 +10,6 @@ from gengan_jax.configs import ali
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   return ali.model(common.base("bigan"), common.variant(arg), encoder="deterministic")

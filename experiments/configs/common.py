@@ -12,7 +12,11 @@ The variants, the same for every algorithm:
 * ``grid``: the ring's settings on the 2-D grid of 25 Gaussians (spacing 2,
   std 0.05; VEEGAN/PacGAN);
 * ``mnist``: MNIST 28x28 (local IDX files: ``$GENGAN_MNIST_DIR``, see
-  :func:`mnist_directory`), DCGAN-style networks.
+  :func:`mnist_directory`), DCGAN-style networks;
+* ``pacgan_ring``, ``pacgan_grid``, ``veegan_ring``, ``veegan_grid``: a
+  paper's 2-D mixture protocol on top of the ring or grid config, for every
+  config file decorated with :func:`accepts_protocols` (see
+  ``common_protocols.py``).
 
 Every config has the same top-level shape:
 
@@ -44,6 +48,8 @@ import ml_collections
 from ml_collections import config_dict
 
 from gengan_jax import data as data_lib
+from gengan_jax.configs.common_protocols import VARIANTS as PROTOCOL_VARIANTS
+from gengan_jax.configs.common_protocols import accepts_protocols  # noqa: F401
 from gengan_jax.core import ConfigError
 
 # The data variants of every config file; the first is the default.
@@ -80,7 +86,8 @@ def variant(arg: str | None) -> str:
     raise ConfigError(
         f"config variant {arg!r} (the text after ':' in --config=<file>.py:<variant>) is "
         f"invalid: valid variants are {', '.join(repr(v) for v in VARIANTS)} (default "
-        f"{VARIANTS[0]!r}).")
+        f"{VARIANTS[0]!r}), and the papers' protocols "
+        f"{', '.join(repr(v) for v in PROTOCOL_VARIANTS)}.")
   return arg
 
 

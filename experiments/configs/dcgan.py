@@ -10,5 +10,6 @@ at once.
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   return common.two_player("dcgan", common.variant(arg))

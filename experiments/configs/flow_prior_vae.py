@@ -9,6 +9,7 @@ from gengan_jax.configs import common
 from gengan_jax.configs import vae
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   c = vae.model(common.base("flow_prior_vae"), common.variant(arg))
   c.model.prior_couplings = 4

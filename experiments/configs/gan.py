@@ -21,6 +21,7 @@ describes them (``--config=experiments/configs/gan.py:grid``, or
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   c = common.two_player("gan", common.variant(arg))
   c.model.loss = "non_saturating"

@@ -13,6 +13,7 @@ Other penalties: --config.model.penalty=dragan|r1|r2|wgan_gp|wgan_gp_one_sided|n
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

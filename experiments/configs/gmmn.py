@@ -9,6 +9,7 @@ and the paper's bandwidths {2, 5, 10, 20, 40, 80} on pixels.
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

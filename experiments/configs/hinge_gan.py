@@ -8,5 +8,6 @@ describes them (``--config=experiments/configs/hinge_gan.py:grid``, or
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   return common.two_player("hinge_gan", common.variant(arg))

@@ -14,6 +14,7 @@ from gengan_jax.configs import common
 from gengan_jax.configs import vae
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   c = vae.model(common.base("iwae"), v)

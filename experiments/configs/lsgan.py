@@ -11,6 +11,7 @@ describes them (``--config=experiments/configs/lsgan.py:grid``, or
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   c = common.two_player("lsgan", common.variant(arg))
   c.model.coding = "binary"

@@ -9,6 +9,7 @@ and bandwidths {1, 2, 4, 8, 16}.
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

@@ -42,6 +42,7 @@ def flow(c, v):
   return c
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   c = flow(common.base("real_nvp_mle"), v)

@@ -20,6 +20,7 @@ from gengan_jax.configs import common
 from gengan_jax.configs import real_nvp_mle
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   c = real_nvp_mle.flow(common.base("real_nvp_wgan"), v)

@@ -43,6 +43,7 @@ def model(c, v):
   return c
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   c = model(common.base("vae"), common.variant(arg))
   c.model.beta = 1.0

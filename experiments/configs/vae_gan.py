@@ -18,6 +18,7 @@ the toys' 128 features, 1e-3 for MNIST's 7 x 7 x 64 map.
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

@@ -19,6 +19,7 @@ noise and weight on the DCGAN-style networks, with DCGAN's Adam (2e-4, beta1
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

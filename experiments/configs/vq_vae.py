@@ -24,6 +24,7 @@ from ml_collections import config_dict
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

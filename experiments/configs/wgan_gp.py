@@ -8,6 +8,7 @@ describes them (``--config=experiments/configs/wgan_gp.py:grid``, or
 from gengan_jax.configs import common
 
 
+@common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":

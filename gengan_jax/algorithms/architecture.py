@@ -13,7 +13,7 @@ from typing import Any
 
 from gengan_jax.core.config import check, check_choice, check_widths
 
-ARCHITECTURES = ("mlp", "dcgan")
+ARCHITECTURES = ("mlp", "dcgan", "maxout_mlp")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,26 +22,41 @@ class ArchitectureConfig:
 
   Attributes:
     arch: ``'mlp'`` for vector data (toy 2-D mixtures), ``'dcgan'`` for
-      images of 28x28, 32x32 or 64x64 pixels.
+      images of 28x28, 32x32 or 64x64 pixels, ``'maxout_mlp'`` for the ALI
+      and PacGAN 2-D networks (batch-normalised generator and encoder,
+      maxout discriminator; algorithms built from those three only).
     latent_dim: dimension of the latent code ``z``.
     hidden: hidden layer widths of the MLPs (``arch='mlp'``).
     base_features: channels of the first conv layer (``arch='dcgan'``).
+    discriminator_hidden: the discriminator's hidden widths where they differ
+      from the generator's (``arch='mlp'`` or ``'maxout_mlp'``; ``None``:
+      ``hidden``).
   """
 
   arch: str = "mlp"
   latent_dim: int = 8
   hidden: tuple[int, ...] = (128, 128, 128)
   base_features: int = 64
+  discriminator_hidden: tuple[int, ...] | None = None
 
   def __post_init__(self):
     check_choice("arch", self.arch, ARCHITECTURES)
     check(self.latent_dim >= 1, "latent_dim", self.latent_dim, "a positive integer")
     check_widths("hidden", self.hidden)
+    if self.discriminator_hidden is not None:
+      check_widths("discriminator_hidden", self.discriminator_hidden, allow_empty=True)
     check(self.base_features >= 1, "base_features", self.base_features,
           "a positive integer")
 
   def net_kwargs(self) -> dict[str, Any]:
     """Keyword arguments for :mod:`gengan_jax.nets.factory`."""
-    if self.arch == "mlp":
+    if self.arch in ("mlp", "maxout_mlp"):
       return {"hidden": self.hidden}
     return {"base_features": self.base_features}
+
+  def discriminator_kwargs(self) -> dict[str, Any]:
+    """:meth:`net_kwargs` with ``discriminator_hidden`` as the widths, when set."""
+    kwargs = self.net_kwargs()
+    if "hidden" in kwargs and self.discriminator_hidden is not None:
+      kwargs["hidden"] = self.discriminator_hidden
+    return kwargs

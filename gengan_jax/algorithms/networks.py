@@ -41,7 +41,7 @@ def discriminator(config: ArchitectureConfig, key: jax.Array, example_batch: jax
                   use_batch_norm: bool = True) -> ts.TrainState:
   """``D: x -> logits [B]`` (or a critic's scores); no BN if asked."""
   net = nets.make_discriminator(config.arch, data_shape=_data_shape(example_batch),
-                                use_batch_norm=use_batch_norm, **config.net_kwargs())
+                                use_batch_norm=use_batch_norm, **config.discriminator_kwargs())
   return ts.create(net, key, example_batch, optimizer)
 
 

@@ -14,6 +14,10 @@ arch       data_shape          networks
            {28, 32, 64}        :class:`DCGANEncoder` (Radford et al. 2016)
 =========  ==================  ==============================================
 
+``maxout_mlp`` (``(D,)``) is the ALI and PacGAN 2-D networks, for the
+generator, discriminator and encoder only: :class:`BatchNormMLPGenerator`,
+:class:`MaxoutDiscriminator`, :class:`BatchNormMLPEncoder`.
+
 :func:`make_autoencoder` gives the auto-encoder discriminators of EBGAN and
 BEGAN (:class:`MLPAutoEncoder`, :class:`DCGANAutoEncoder`);
 :func:`make_gaussian_encoder` and :func:`make_decoder` the likelihood
@@ -35,11 +39,28 @@ from typing import Any
 import flax.linen as nn
 
 from gengan_jax.nets import autoencoder
+from gengan_jax.nets import batch_norm_mlp
 from gengan_jax.nets import dcgan
 from gengan_jax.nets import likelihood_heads
+from gengan_jax.nets import maxout
 from gengan_jax.nets import mlp
 
 ARCHS: tuple[str, ...] = ("dcgan", "mlp")
+# The ALI/PacGAN 2-D networks: batch-normalised ReLU MLP generator and encoder,
+# maxout discriminator (:mod:`.batch_norm_mlp`, :mod:`.maxout`). Only
+# make_generator, make_discriminator and make_encoder know it.
+MAXOUT_MLP = "maxout_mlp"
+
+
+def _maxout_mlp_shape(data_shape: Any) -> tuple[int, ...]:
+  try:
+    shape = tuple(int(d) for d in data_shape)
+  except TypeError:
+    shape = ()
+  if len(shape) != 1 or shape[0] < 1:
+    raise ValueError(f"arch {MAXOUT_MLP!r} needs a rank-1 data_shape (D,), e.g. (2,); got "
+                     f"data_shape={data_shape!r}.")
+  return shape
 
 
 def _data_shape(arch: str, data_shape: Any) -> tuple[int, ...]:
@@ -121,6 +142,10 @@ def make_generator(arch: str, *, data_shape: Sequence[int], latent_dim: int,
       non-positive ``latent_dim``.
     TypeError: a keyword the module does not take.
   """
+  if arch == MAXOUT_MLP:
+    _check_latent_dim(latent_dim)
+    return _build(batch_norm_mlp.BatchNormMLPGenerator, arch,
+                  {"data_dim": _maxout_mlp_shape(data_shape)[0]}, kw)
   shape = _data_shape(arch, data_shape)
   _check_latent_dim(latent_dim)
   if arch == "mlp":
@@ -150,6 +175,9 @@ def make_discriminator(arch: str, *, data_shape: Sequence[int],
     ValueError: unknown ``arch`` or a ``data_shape`` it cannot handle.
     TypeError: a keyword the module does not take.
   """
+  if arch == MAXOUT_MLP:
+    _maxout_mlp_shape(data_shape)
+    return _build(maxout.MaxoutDiscriminator, arch, {}, kw)
   shape = _data_shape(arch, data_shape)
   if arch == "mlp":
     return _build(mlp.MLPDiscriminator, arch, {}, kw)
@@ -180,6 +208,10 @@ def make_encoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
       non-positive ``latent_dim``.
     TypeError: a keyword the module does not take.
   """
+  if arch == MAXOUT_MLP:
+    _maxout_mlp_shape(data_shape)
+    return _build(batch_norm_mlp.BatchNormMLPEncoder, arch,
+                  {"latent_dim": _check_latent_dim(latent_dim)}, kw)
   shape = _data_shape(arch, data_shape)
   latent_dim = _check_latent_dim(latent_dim)
   if arch == "mlp":

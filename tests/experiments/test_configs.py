@@ -109,7 +109,8 @@ def test_unknown_variant_names_the_valid_ones():
     _module("dcgan").get_config("spiral")
   assert str(e.value) == (
       "config variant 'spiral' (the text after ':' in --config=<file>.py:<variant>) is "
-      "invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring').")
+      "invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring'), and the papers' "
+      "protocols 'pacgan_ring', 'pacgan_grid', 'veegan_ring', 'veegan_grid'.")
 
 
 def test_mnist_directory_from_the_environment(mnist_dir):
