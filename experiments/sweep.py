@@ -245,7 +245,8 @@ def jobs(workdir: str) -> list[dict]:
       scores = {}
     run_name = os.path.basename(os.path.dirname(os.path.dirname(root)))
     setting = run_name.split("_", 1)[1] if "_" in run_name else ""
-    values = ",".join(f"{k.split('.')[-1]}={v:g}" for k, v in sorted(s["values"].items()))
+    values = ",".join(f"{k.replace('_optimizer.learning_rate', ' lr')}={v:g}"
+                      for k, v in sorted(s["values"].items()))
     out.append({"algorithm": s["algorithm"], "data": s["data"], "seed": s["seed"],
                 "setting": ",".join(x for x in (setting, values) if x), "scores": scores,
                 "workdir": root})
@@ -333,6 +334,16 @@ def report(workdirs: list[str], out: str | None) -> str:
     name, js = best_setting(by_algorithm[a], metrics[0])
     cells = [mean_sd([j["scores"].get(m, math.nan) for j in js], ".3g") for m in metrics]
     lines.append(f"| {a} | {name or '(base)'} | {len(js)} | " + " | ".join(cells) + " |")
+  lines += ["", "## Every setting (mean ± sd over its seeds)", "",
+            "| algorithm | setting | seeds | " + " | ".join(metrics) + " |",
+            "|---|---|---|" + "---|" * len(metrics)]
+  for a in sorted(by_algorithm):
+    by: dict[str, list[dict]] = collections.defaultdict(list)
+    for j in by_algorithm[a]:
+      by[j["setting"]].append(j)
+    for name, js in by.items():
+      cells = [mean_sd([j["scores"].get(m, math.nan) for j in js], ".3g") for m in metrics]
+      lines.append(f"| {a} | {name or '(base)'} | {len(js)} | " + " | ".join(cells) + " |")
   text = "\n".join(lines)
   if out:
     os.makedirs(out, exist_ok=True)

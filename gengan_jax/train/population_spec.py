@@ -29,7 +29,7 @@ operation (``jax.vmap``: what accelerators want; the members can be split
 over devices); ``"map"`` runs them one after another inside the one program
 (``jax.lax.map``: on a CPU, XLA's batched matrix products are slower than
 P single ones -- 10.6 vs 8.1 ms for 18 three-layer MLP gradients -- so this
-keeps a population at least as fast as P sequential runs); ``"auto"``
+keeps a population as fast as P sequential runs); ``"auto"``
 (default) is ``"map"`` on a CPU with the members on one device, else
 ``"vmap"``.
 

@@ -244,7 +244,7 @@ def test_batchings_on_one_device_equal_single_runs(population_run, tmp_path, bat
   got = _leaves([(n.params, n.collections) for n in member.networks().values()])
   want = _leaves([(n.params, n.collections) for n in single.networks().values()])
   for g, w in zip(got, want, strict=True):
-    if batching == "map":  # each member runs the single run's own program
+    if batching == "map":  # each member runs the single run's own program: here bitwise
       np.testing.assert_array_equal(g, w)
     else:
       np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
