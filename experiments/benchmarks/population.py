@@ -52,10 +52,15 @@ def _block(tree) -> None:
 
 
 def measure(algorithm: str, variant: str, size: int, batching: str, *, rounds: int,
-            repeats: int, devices) -> dict:
-  """The medians (ms) of one population step and of ``size`` sequential steps."""
-  pop = PopulationExperiment(_config(algorithm, variant, size, batching), devices=devices)
-  single = Experiment(_config(algorithm, variant, None), devices=devices)
+            repeats: int, devices, changes: dict | None = None) -> dict:
+  """The medians (ms) of one population step and of ``size`` sequential steps
+  (``changes``: ``{section: {key: value}}`` applied to both configs)."""
+  configs = [_config(algorithm, variant, size, batching), _config(algorithm, variant, None)]
+  for c in configs:
+    for section, values in (changes or {}).items():
+      c[section].update(values)
+  pop = PopulationExperiment(configs[0], devices=devices)
+  single = Experiment(configs[1], devices=devices)
   t = time.perf_counter()
   batches = pop.batches(0)
   _block(batches)
@@ -65,7 +70,7 @@ def measure(algorithm: str, variant: str, size: int, batching: str, *, rounds: i
   batch = single.batch(0)
   skipped = jax.numpy.zeros((), jax.numpy.int32)
   t = time.perf_counter()
-  state, _, status = pop._step(state, batches, status)  # pylint: disable=protected-access
+  state, _, status = pop.step(state, batches, status)
   _block(state)
   compile_s = time.perf_counter() - t
   for i in range(size):
@@ -75,7 +80,7 @@ def measure(algorithm: str, variant: str, size: int, batching: str, *, rounds: i
   for _ in range(rounds):
     for _ in range(repeats):
       t = time.perf_counter()
-      state, _, status = pop._step(state, batches, status)  # pylint: disable=protected-access
+      state, _, status = pop.step(state, batches, status)
       _block(state)
       pop_ms.append(1e3 * (time.perf_counter() - t))
     for _ in range(repeats):

@@ -326,9 +326,13 @@ class PopulationExperiment:
       state, step_metrics, status = self._multi_step(
           state, self.batches(step, k), status, self.run_keys, self.values)
       return state, step_metrics, status, k
-    state, step_metrics, status = self._step(state, self.batches(step), status, self.run_keys,
-                                             self.values)
+    state, step_metrics, status = self.step(state, self.batches(step), status)
     return state, step_metrics, status, 1
+
+  def step(self, state, batches, status: MemberStatus):
+    """One compiled step of every member on ``batches`` (:meth:`batches`);
+    ``state`` is donated. Returns ``(state, metrics, status)``."""
+    return self._step(state, batches, status, self.run_keys, self.values)
 
   def step_of(self, state) -> int:
     """The members' (common) step count."""
