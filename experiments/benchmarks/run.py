@@ -14,11 +14,15 @@ One process run, for each algorithm in ``gengan_jax.algorithms.REGISTRY``:
 
 It times the compiled step (after warm-up; the median over ``--rounds`` x
 ``--repeats`` calls, each synchronised with ``block_until_ready``) and its
-compile time, and the PyTorch eager step of
+compile time, the PyTorch eager step of
 ``experiments/benchmarks/torch_reference.py`` (same networks, optimizer and
-updates), *interleaved* round by round so that both see the same machine
-load. FLOPs per step come from XLA's cost analysis of the compiled step (with
-any ``lax.scan`` unrolled: XLA counts a loop body once); the float32 matmul
+updates) and the same step under ``torch.compile``
+(:func:`torch_reference.compile_step`; its warm-up, the calls that compiled
+a graph, reported apart), *interleaved* round by round so that all see the
+same machine load. ``torch.compile`` starts from an empty on-disk cache (a
+temporary ``TORCHINDUCTOR_CACHE_DIR`` unless one is set): its warm-up is a
+first run's. FLOPs per step come from XLA's cost analysis of the compiled
+step (with any ``lax.scan`` unrolled: XLA counts a loop body once); the float32 matmul
 rate (2048 x 2048 in JAX) is measured in every round of every algorithm, and
 each row's share is of the rate measured during its own rounds (the machine is
 shared, its load drifts). Then evaluation: Frechet distance on 10k x 2048
@@ -42,6 +46,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -75,11 +80,18 @@ class Row:
   steps_per_call: int = 1
   note: str = ""
   matmul_gflops: float | None = None  # Measured during the same rounds.
+  compiled_ms: float | None = None  # PyTorch under torch.compile.
+  compiled_warmup_s: float | None = None
 
   @property
   def ratio(self) -> float | None:
     """PyTorch time / JAX time (> 1: JAX is faster)."""
     return None if self.torch_ms is None else self.torch_ms / self.jax_ms
+
+  @property
+  def compiled_ratio(self) -> float | None:
+    """torch.compile time / JAX time (> 1: JAX is faster)."""
+    return None if self.compiled_ms is None else self.compiled_ms / self.jax_ms
 
   def gflops(self) -> float | None:
     if self.gflop_per_step is None:
@@ -207,6 +219,21 @@ def _data(c, num: int, steps: int) -> np.ndarray:
                        ).astype(np.float32)
 
 
+@contextlib.contextmanager
+def _fresh_inductor_cache(active: bool):
+  """Points ``torch.compile``'s on-disk cache at an empty temporary folder
+  (unless ``TORCHINDUCTOR_CACHE_DIR`` is set): warm-ups are first runs."""
+  if not active or "TORCHINDUCTOR_CACHE_DIR" in os.environ:
+    yield
+    return
+  with tempfile.TemporaryDirectory(prefix="inductor_cache_") as d:
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = d
+    try:
+      yield
+    finally:
+      del os.environ["TORCHINDUCTOR_CACHE_DIR"]
+
+
 def _time_calls(fn: Callable[[], Any], n: int) -> list[float]:
   times = []
   for _ in range(n):
@@ -235,6 +262,46 @@ def _fastest_torch_threads(torch_step, args) -> int:
       best = (t, n)
   torch.set_num_threads(best[1])
   return best[1]
+
+
+def compiled_torch_step(make_ref, t_batch, args):
+  """``(step, warm-up s, note)`` of ``make_ref()``'s step under ``torch.compile``.
+
+  Warm-up: calls until one compiles no new graph (at most 5: the second call
+  recompiles the optimizers' steps, whose state the first call created); its
+  seconds are those of the calls that compiled. Every network must have
+  changed by then (a compiled step that trains nothing is no step). A step
+  that fails either way gives ``(None, None, why)``, and the benchmark goes
+  on.
+  """
+  torch._dynamo.reset()  # Compiled code is shared between instances.
+  counters = torch._dynamo.utils.counters
+  counters.clear()
+  try:
+    torch.manual_seed(0)
+    ref = make_ref()
+    nets = {k: m for k, m in vars(ref).items() if isinstance(m, torch.nn.Module)}
+    before = {k: [p.detach().clone() for p in m.parameters()] for k, m in nets.items()}
+    step = torch_reference.compile_step(ref, mode=args.torch_compile_mode,
+                                        backend=args.torch_compile_backend)
+    warmup_s = 0.0
+    for _ in range(5):
+      graphs = counters["stats"]["unique_graphs"]
+      t = time.perf_counter()
+      step(t_batch)
+      if counters["stats"]["unique_graphs"] == graphs:
+        break
+      warmup_s += time.perf_counter() - t
+  except Exception as e:  # pylint: disable=broad-except
+    why = (str(e).strip().splitlines() or [""])[0][:120]
+    return None, None, f"torch.compile failed: {type(e).__name__}: {why}"
+  unchanged = [k for k, m in nets.items()
+               if all(map(torch.equal, before[k], m.parameters()))]
+  if unchanged:
+    return None, None, f"torch.compile failed: the step left {unchanged} unchanged"
+  return (lambda: step(t_batch)), warmup_s, (
+      f"torch.compile: {counters['stats']['unique_graphs']} graphs, "
+      f"{sum(counters['graph_break'].values())} graph breaks")
 
 
 def bench_algorithm(name: str, kind: str, args) -> list[Row]:
@@ -280,39 +347,54 @@ def bench_algorithm(name: str, kind: str, args) -> list[Row]:
 
     runners.append((f"scan x{multi}", multi, jax_multi, multi_compile_s))
 
-  torch_step = None
+  torch_step = compiled_step = warmup_s = None
+  notes = []
   if torch_reference is not None and not args.no_torch:
-    torch.manual_seed(0)
-    ref = torch_reference.make(name, cfg, host.shape[3:], args.batch_size)
-    t_batch = torch_reference.to_torch_batches(host[0])
-    torch_step = lambda: ref.step(t_batch)
-    threads = _fastest_torch_threads(torch_step, args)
+    make_ref = lambda: torch_reference.make(name, cfg, host.shape[3:],
+                                            args.batch_size)
+    try:
+      torch.manual_seed(0)
+      ref = make_ref()
+    except ValueError as e:  # No reference of this algorithm or setting.
+      notes.append(str(e).split(";")[0])
+    else:
+      t_batch = torch_reference.to_torch_batches(host[0])
+      torch_step = lambda: ref.step(t_batch)
+      notes.append(f"torch threads {_fastest_torch_threads(torch_step, args)}")
+      if not args.no_torch_compile:  # Compiled for the threads just set.
+        compiled_step, warmup_s, note = compiled_torch_step(make_ref, t_batch, args)
+        notes.append(note)
 
   # Warm-up, then interleaved rounds.
+  torch_steps = [f for f in (torch_step, compiled_step) if f is not None]
   for _ in range(args.warmup):
     for _, _, fn, _ in runners:
       fn()
-    if torch_step:
-      torch_step()
+    for fn in torch_steps:
+      fn()
   times = {label: [] for label, *_ in runners}
-  torch_times: list[float] = []
+  torch_times = {fn: [] for fn in torch_steps}
   mm_times: list[float] = []
+  graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"] if compiled_step else 0
   for _ in range(args.rounds):
     mm_times += jax_matmul_times(2)
     for label, per_call, fn, _ in runners:
       reps = max(1, args.repeats // per_call) if per_call > 1 else args.repeats
       times[label] += [t / per_call for t in _time_calls(fn, reps)]
-    if torch_step:
-      torch_times += _time_calls(torch_step, args.repeats)
-  torch_ms = _median_ms(torch_times) if torch_times else None
+    for fn in torch_steps:
+      torch_times[fn] += _time_calls(fn, args.repeats)
+  torch_ms, compiled_ms = (_median_ms(torch_times[f]) if f else None
+                           for f in (torch_step, compiled_step))
+  if compiled_step and torch._dynamo.utils.counters["stats"]["unique_graphs"] != graphs:
+    notes.append("torch.compile recompiled while timed")
 
   rows = []
   for label, per_call, _, c_s in runners:
     rows.append(Row(name, f"{kind} ({label})", _median_ms(times[label]),
                     torch_ms, None if flops is None else flops / 1e9, c_s,
-                    per_call, "" if torch_step is None else
-                    f"torch threads {threads}",
-                    _gflops_of_matmul(statistics.median(mm_times))))
+                    per_call, "; ".join(notes),
+                    _gflops_of_matmul(statistics.median(mm_times)),
+                    compiled_ms, warmup_s))
   return rows
 
 
@@ -361,6 +443,10 @@ def _fmt(v, spec):
   return "n/a" if v is None else format(v, spec)
 
 
+def _ratio(v):
+  return "n/a" if v is None else f"{v:.2f}x"
+
+
 def markdown(rows: list[Row], evals, info: dict) -> str:
   lines = [
       f"Device: {info['device']}; batch {info['batch_size']}, MNIST nets "
@@ -370,19 +456,21 @@ def markdown(rows: list[Row], evals, info: dict) -> str:
       f"load average {info['load_start']} (start) / {info['load_end']} (end).",
       "",
       "| algorithm | setting | step ms (JAX) | step ms (PyTorch) | PyTorch/JAX "
+      "| step ms (torch.compile) | torch.compile/JAX "
       "| GFLOP/step | GFLOP/s | matmul GFLOP/s | share of matmul rate "
-      "| compile s | note |",
-      "|---|---|---|---|---|---|---|---|---|---|---|",
+      "| compile s | torch.compile warm-up s | note |",
+      "|---" * 14 + "|",
   ]
   for r in rows:
     g = r.gflops()
     lines.append(
         f"| {r.algorithm} | {r.setting} | {r.jax_ms:.2f} | "
-        f"{_fmt(r.torch_ms, '.2f')} | {_fmt(r.ratio, '.2f')}x | "
+        f"{_fmt(r.torch_ms, '.2f')} | {_ratio(r.ratio)} | "
+        f"{_fmt(r.compiled_ms, '.2f')} | {_ratio(r.compiled_ratio)} | "
         f"{_fmt(r.gflop_per_step, '.3f')} | {_fmt(g, '.1f')} | "
         f"{_fmt(r.matmul_gflops, '.0f')} | "
         f"{_fmt(None if g is None or not r.matmul_gflops else 100 * g / r.matmul_gflops, '.0f')}% | "
-        f"{r.compile_s:.1f} | {r.note} |")
+        f"{r.compile_s:.1f} | {_fmt(r.compiled_warmup_s, '.1f')} | {r.note} |")
   if evals:
     lines += ["", "| evaluation | seconds | |", "|---|---|---|"]
     lines += [f"| {what} | {s:.3f} | {note} |" for what, s, note in evals]
@@ -405,6 +493,13 @@ def main(argv=None):
   p.add_argument("--torch_threads", type=int, default=0,
                  help="PyTorch intra-op threads (0: the faster of 1 and all "
                  "cores, chosen per algorithm)")
+  p.add_argument("--no_torch_compile", action="store_true",
+                 help="time PyTorch eager only")
+  p.add_argument("--torch_compile_mode", default="default",
+                 help="torch.compile's mode")
+  p.add_argument("--torch_compile_backend", default="inductor",
+                 help="torch.compile's backend ('aot_eager': traces the "
+                 "same graphs, generates no code)")
   p.add_argument("--no_eval", action="store_true")
   p.add_argument("--json", default="")
   p.add_argument("--markdown", default="")
@@ -424,6 +519,8 @@ def main(argv=None):
       "jax": jax.__version__,
       "torch": None if torch is None else torch.__version__,
       "torch_threads": None if torch is None else torch.get_num_threads(),
+      "torch_compile_mode": args.torch_compile_mode,
+      "torch_compile_backend": args.torch_compile_backend,
       "batch_size": args.batch_size,
       "base_features": args.base_features,
       "load_start": loadavg(),
@@ -435,15 +532,19 @@ def main(argv=None):
         flush=True)
 
   rows: list[Row] = []
-  for kind in kinds:
-    for name in names:
-      for row in bench_algorithm(name, kind, args):
-        rows.append(row)
-        print(f"{row.algorithm:12s} {row.setting:16s} jax {row.jax_ms:8.2f} ms"
-              f"  torch {_fmt(row.torch_ms, '8.2f')} ms  ratio "
-              f"{_fmt(row.ratio, '.2f')}  GFLOP {_fmt(row.gflop_per_step, '.3f')}"
-              f"  compile {row.compile_s:.1f}s  {row.note}  load {loadavg()}",
-              flush=True)
+  compiling = torch is not None and not (args.no_torch or args.no_torch_compile)
+  with _fresh_inductor_cache(compiling):
+    for kind in kinds:
+      for name in names:
+        for row in bench_algorithm(name, kind, args):
+          rows.append(row)
+          print(f"{row.algorithm:12s} {row.setting:16s} jax {row.jax_ms:8.2f} ms"
+                f"  torch {_fmt(row.torch_ms, '8.2f')} ms  ratio "
+                f"{_fmt(row.ratio, '.2f')}  torch.compile "
+                f"{_fmt(row.compiled_ms, '.2f')} ms ratio "
+                f"{_fmt(row.compiled_ratio, '.2f')}  GFLOP "
+                f"{_fmt(row.gflop_per_step, '.3f')}  compile {row.compile_s:.1f}s"
+                f"  {row.note}  load {loadavg()}", flush=True)
   evals = [] if args.no_eval else bench_evaluation(args)
   info["load_end"] = loadavg()
   table = markdown(rows, evals, info)
@@ -456,6 +557,7 @@ def main(argv=None):
     with open(args.json, "w") as f:
       json.dump({"info": info,
                  "rows": [dict(dataclasses.asdict(r), ratio=r.ratio,
+                               compiled_ratio=r.compiled_ratio,
                                gflops=r.gflops()) for r in rows],
                  "evaluation": [dict(what=w, seconds=s, note=n)
                                 for w, s, n in evals]}, f, indent=1)

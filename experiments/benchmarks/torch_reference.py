@@ -13,7 +13,8 @@ either), ``torch.no_grad()`` for samples that are only inputs.
 Numbers are not compared with the JAX step (initialisations differ); the
 point is the wall-clock time of one step. ``make(name, config, data_shape,
 batch_size)`` returns an object with ``step(batches)`` where ``batches`` is
-``[num_batches, B, *data_shape_nchw]``.
+``[num_batches, B, *data_shape_nchw]``; :func:`compile_step` wraps that step
+in ``torch.compile``.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ def _bn(c: int) -> nn.Module:
 
 
 class DCGANGenerator(nn.Module):
-  """z [B, K] -> [B, C, 28, 28]: dense 7x7x2b, BN, ReLU, deconv b, BN, ReLU, deconv C, tanh."""
+  """z [B, K] -> [B, C, 28, 28]: dense 7x7x2b, BN, ReLU, deconv b, BN, ReLU, deconv C, tanh
+  (``tanh=False``: the linear output of a likelihood decoder)."""
 
-  def __init__(self, latent_dim: int, base: int, channels: int = 1):
+  def __init__(self, latent_dim: int, base: int, channels: int = 1,
+               tanh: bool = True):
     super().__init__()
-    self.base = base
+    self.base, self.tanh = base, tanh
     self.project = nn.Linear(latent_dim, 7 * 7 * 2 * base, bias=False)
     self.bn_0 = _bn(2 * base)
     self.deconv_1 = nn.ConvTranspose2d(2 * base, base, 4, 2, 1, bias=False)
@@ -48,7 +51,7 @@ class DCGANGenerator(nn.Module):
     x = self.project(z).view(z.shape[0], 2 * self.base, 7, 7)
     x = F.relu(self.bn_0(x))
     x = F.relu(self.bn_1(self.deconv_1(x)))
-    return torch.tanh(self.out(x))
+    return torch.tanh(self.out(x)) if self.tanh else self.out(x)
 
 
 class DCGANTrunk(nn.Module):
@@ -104,6 +107,14 @@ def make_encoder(cfg, data_shape, out_dim) -> nn.Module:
   if cfg.arch == "mlp":
     return mlp([data_shape[0], *cfg.hidden, out_dim])
   return DCGANTrunk(cfg.base_features, out_dim, data_shape[-1])
+
+
+def make_decoder(cfg, data_shape, num_params) -> nn.Module:
+  """``p(x | z)``'s parameters, stacked on the channel (feature) axis."""
+  if cfg.arch == "mlp":
+    return mlp([cfg.latent_dim, *cfg.hidden, num_params * data_shape[0]])
+  return DCGANGenerator(cfg.latent_dim, cfg.base_features,
+                        num_params * data_shape[-1], tanh=False)
 
 
 def adam(params, opt) -> torch.optim.Optimizer:
@@ -417,6 +428,149 @@ class MMDGAN:
                                                 cfg.kernel_scales))
 
 
+class VAE:
+  """One joint Adam step of encoder and decoder on ``-mean(log p(x | z) - beta KL)``
+  (one reparameterised draw, the KL in closed form; Bernoulli on binarised
+  pixels or a Gaussian with a learned scale)."""
+
+  def __init__(self, cfg, data_shape, n):
+    if cfg.observation not in ("bernoulli", "gaussian") or cfg.fixed_log_scale is not None:
+      raise ValueError("the PyTorch reference implements observation='bernoulli' and "
+                       f"'gaussian' (learned scale) only; got {cfg.observation!r}.")
+    self.cfg = cfg
+    self.E = make_encoder(cfg, data_shape, 2 * cfg.latent_dim)
+    self.Dec = make_decoder(cfg, data_shape, 1 if cfg.observation == "bernoulli" else 2)
+    self.opt = adam([*self.E.parameters(), *self.Dec.parameters()], cfg.optimizer)
+
+  def step(self, batches):
+    cfg, x = self.cfg, batches[0]
+    if cfg.binarization != "none":  # To {-1, 1}: P(1) = (x + 1) / 2, or x > 0.
+      u = torch.rand_like(x) if cfg.binarization == "dynamic" else 0.5
+      x = torch.where(u < 0.5 * (x + 1), 1.0, -1.0)
+    mean, log_scale = self.E(x).chunk(2, -1)
+    params = self.Dec(mean + torch.exp(log_scale) * torch.randn_like(mean))
+    if cfg.observation == "bernoulli":
+      rec = -per_example_sum(F.binary_cross_entropy_with_logits(
+          params, 0.5 * (x + 1), reduction="none"))
+    else:
+      mu, s = params.chunk(2, 1)
+      rec = -per_example_sum(0.5 * math.log(2 * math.pi) + s
+                             + 0.5 * ((x - mu) * torch.exp(-s)) ** 2)
+    kl = 0.5 * (torch.exp(2 * log_scale) + mean ** 2 - 1 - 2 * log_scale).sum(-1)
+    update(self.opt, -(rec - cfg.beta * kl).mean())
+
+
+class Coupling(nn.Module):
+  """Real NVP's affine coupling with a fixed mask ``b`` (broadcast to the input):
+  ``y = x exp(s) + t``, ``s = (1 - b) scale tanh(s_raw)``, ``t = (1 - b) t_raw``,
+  ``(s_raw, t_raw) = net(b x)``; returns ``(y, sum s)``."""
+
+  def __init__(self, mask: torch.Tensor, net: nn.Module, channels: int):
+    super().__init__()
+    self.register_buffer("mask", mask)
+    self.net = net
+    self.scale = nn.Parameter(torch.ones(channels))
+    nn.init.zeros_(self.net[-1].weight)  # The coupling starts as the identity.
+    nn.init.zeros_(self.net[-1].bias)
+
+  def forward(self, x):
+    b = self.mask
+    s_raw, t = self.net(b * x).chunk(2, 1)
+    scale = self.scale.view(-1, *(1,) * (x.dim() - 2))
+    s = (1 - b) * scale * torch.tanh(s_raw)
+    return x * torch.exp(s) + (1 - b) * t, per_example_sum(s)
+
+
+class _Residual(nn.Module):
+  def __init__(self, f: int):
+    super().__init__()
+    self.a, self.b = nn.Conv2d(f, f, 3, padding=1), nn.Conv2d(f, f, 3, padding=1)
+
+  def forward(self, h):
+    return F.relu(h + self.b(F.relu(self.a(h))))
+
+
+def _conv_coupling(mask, c, f, num_blocks):
+  net = nn.Sequential(nn.Conv2d(c, f, 3, padding=1), nn.ReLU(),
+                      *(_Residual(f) for _ in range(num_blocks)),
+                      nn.Conv2d(f, f, 1), nn.ReLU(), nn.Conv2d(f, 2 * c, 3, padding=1))
+  return Coupling(mask, net, c)
+
+
+def _checkerboard(h, w, parity):
+  i, j = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+  return ((i + j) % 2 == parity).float()[None]  # [1, H, W]
+
+
+def _channel_mask(c, parity):
+  first = (torch.arange(c) < c // 2).float()
+  return (first if parity == 0 else 1 - first)[:, None, None]  # [C, 1, 1]
+
+
+def _squeeze(x):  # [B, C, H, W] -> [B, 4C, H/2, W/2], channels as the JAX flow's.
+  b, c, h, w = x.shape
+  x = x.reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 3, 5, 1, 2, 4)
+  return x.reshape(b, 4 * c, h // 2, w // 2)
+
+
+class RealNVPMLE:
+  """One Adam step on the negative log-likelihood of a Real NVP: alternating
+  MLP couplings on vectors, or the multi-scale flow on images (3 checkerboard
+  couplings, squeeze, 3 channel couplings, half factored out, per scale; 4
+  checkerboard couplings last) behind uniform dequantisation and the logit
+  transform. ``log N(z; 0, I)`` is summed over the factored parts (the JAX
+  flow reassembles ``z`` first: the same value)."""
+
+  def __init__(self, cfg, data_shape, n):
+    self.cfg, self.images = cfg, len(data_shape) == 3
+    if not self.images:
+      d = data_shape[0]
+      self.couplings = nn.ModuleList(
+          Coupling(torch.arange(d).remainder(2).eq(i % 2).float(),
+                   mlp([d, *cfg.hidden, 2 * d]), d) for i in range(cfg.num_couplings))
+    else:
+      (h, w, c), f, nb = data_shape, cfg.base_features, cfg.num_blocks
+      self.scales = nn.ModuleList()
+      for _ in range(cfg.num_scales):
+        self.scales.append(nn.ModuleList(
+            [_conv_coupling(_checkerboard(h, w, p), c, f, nb) for p in (0, 1, 0)]
+            + [_conv_coupling(_channel_mask(4 * c, p), 4 * c, f, nb) for p in (0, 1, 0)]))
+        h, w, c = h // 2, w // 2, 2 * c
+      self.couplings = nn.ModuleList(
+          _conv_coupling(_checkerboard(h, w, p), c, f, nb) for p in (0, 1, 0, 1))
+    params = list(self.couplings.parameters())
+    if self.images:
+      params += list(self.scales.parameters())
+    self.opt = adam(params, cfg.optimizer)
+
+  def log_prob(self, y):
+    log_det, log_pz = 0.0, 0.0
+    for scale in self.scales if self.images else []:
+      for i, coupling in enumerate(scale):
+        if i == 3:
+          y = _squeeze(y)
+        y, ld = coupling(y)
+        log_det = log_det + ld
+      z, y = y.chunk(2, 1)  # Factor out half the channels.
+      log_pz = log_pz + per_example_sum(-0.5 * (z * z + math.log(2 * math.pi)))
+    for coupling in self.couplings:
+      y, ld = coupling(y)
+      log_det = log_det + ld
+    return log_pz + per_example_sum(-0.5 * (y * y + math.log(2 * math.pi))) + log_det
+
+  def step(self, batches):
+    x, log_det = batches[0], 0.0
+    if self.images:  # Dequantise, then the logit transform and its log-Jacobian.
+      k = torch.round((x + 1) * 127.5).clamp(0, 255)
+      x = torch.clamp_max(2 * (k + torch.rand_like(x)) / 256 - 1, 1 - 2.0 ** -20)
+      a = self.cfg.logit_alpha
+      log_p = torch.log(a + (1 - a) * (x + 1) / 2)
+      log_1mp = torch.log((1 - a) * (1 - x) / 2)
+      x = log_p - log_1mp
+      log_det = per_example_sum(math.log((1 - a) / 2) - log_p - log_1mp)
+    update(self.opt, -(self.log_prob(x) + log_det).mean())
+
+
 ALGORITHMS = {
     "alpha_gan": AlphaGAN,
     "dcgan": DCGAN,
@@ -426,6 +580,8 @@ ALGORITHMS = {
     "gan_penalty": GANPenalty,
     "gmmn": GMMN,
     "mmd_gan": MMDGAN,
+    "vae": VAE,
+    "real_nvp_mle": RealNVPMLE,
 }
 
 
@@ -457,3 +613,32 @@ def to_torch_batches(batches) -> torch.Tensor:
   if t.dim() == 5:
     t = t.permute(0, 1, 4, 2, 3).contiguous()
   return t
+
+
+
+def compile_step(ref, *, mode: str = "default", backend: str = "inductor"):
+  """``ref.step`` under ``torch.compile``, as a PyTorch user writes it today.
+
+  The whole training step -- losses, ``backward()`` and the optimizers'
+  updates -- is one ``torch.compile``-d function (the pattern of PyTorch's
+  ``torch.compile`` tutorial), stock Dynamo settings. Dynamo splits it into
+  graphs where it cannot trace: ``opt.zero_grad`` (marked not traceable),
+  ``loss.backward()`` and inside ``opt.step`` (the optimizer's own
+  ``graph_break()``); each forward piece is compiled with its backward by
+  AOTAutograd, which refuses a double backward (gradient penalties fail).
+  The graph-break message's hint, ``torch._dynamo.config.trace_autograd_ops
+  = True``, traces the whole step into one graph but, in torch 2.13, leaves
+  every ``.grad`` unset: the optimizers then skip all parameters and the
+  step trains nothing (several times faster than eager, and wrong), so it is
+  not used.
+
+  Args:
+    ref: an object of :func:`make`.
+    mode: ``torch.compile``'s mode.
+    backend: ``torch.compile``'s backend (``'inductor'``: the default;
+      ``'aot_eager'`` traces the same graphs without generating code).
+
+  Returns:
+    ``step(batches)``.
+  """
+  return torch.compile(ref.step, mode=mode, backend=backend)
