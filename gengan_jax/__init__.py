@@ -14,7 +14,11 @@ Sub-packages:
   ``REGISTRY`` of :class:`gengan_jax.core.Algorithm` records.
 * :mod:`gengan_jax.data` -- toy mixtures, TFDS sources, local files, batching.
 * :mod:`gengan_jax.metrics` -- evaluation.
-* :mod:`gengan_jax.train` -- mesh, sharded step, checkpoints, logging, loop.
+* :mod:`gengan_jax.train` -- mesh, sharded step, checkpoints, logging, loop,
+  populations.
+* :mod:`gengan_jax.use` -- a trained run in one line (:func:`gengan_jax.use.load`),
+  its samples, codes and reconstructions to files, one network exported.
+* :mod:`gengan_jax.evaluate` -- every metric that applies to a run.
 """
 
 __version__ = "0.1.0"

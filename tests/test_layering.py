@@ -10,8 +10,10 @@
     train                     everything below (configs too); algorithms only through the
                               registry and the contract (``gengan_jax.algorithms``
                               itself, never one algorithm's module)
-    evaluate                  (top floor, beside train) everything below and
-                              train, algorithms the same way; nothing imports it
+    use                       (beside train) everything below and train, algorithms
+                              the same way
+    evaluate                  (top floor) everything below, train and use; nothing
+                              imports it
 """
 
 import ast
@@ -35,10 +37,12 @@ ALLOWED = {
     "algorithms": {"core", "losses", "nets", "ratio"},
     "train": {"core", "losses", "nets", "data", "ratio", "metrics", "algorithms", "configs"},
     "evaluate": {"core", "losses", "nets", "data", "ratio", "metrics", "algorithms", "configs",
-                 "train"},
+                 "train", "use"},
+    "use": {"core", "losses", "nets", "data", "ratio", "metrics", "algorithms", "configs",
+            "train"},
 }
 # Floors that reach algorithms only through the registry and the contract.
-THROUGH_THE_REGISTRY = {"train", "evaluate"}
+THROUGH_THE_REGISTRY = {"train", "evaluate", "use"}
 
 
 ALGORITHM_MODULES = {f[:-3] for f in os.listdir(os.path.join(ROOT, "algorithms"))

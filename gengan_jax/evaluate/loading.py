@@ -8,63 +8,38 @@ import os
 from typing import Any
 
 import jax
-import ml_collections
 import numpy as np
 
 from gengan_jax import data
 from gengan_jax.data import stacked_mnist
-from gengan_jax.train import Checkpointer, Experiment
+from gengan_jax.train import Experiment
+from gengan_jax.use import load
 
 # Samples are drawn in chunks of this size: one compiled shape.
 SAMPLE_CHUNK = 500
 
 
 def load_run(workdir: str, *, step: int | None = None) -> tuple[Experiment, Any, int]:
-  """Rebuilds a run's experiment and restores its checkpoint.
+  """Rebuilds a run's experiment (its data) and restores its checkpoint.
+
+  The state comes from :func:`gengan_jax.use.load` (read-only: the newest
+  good checkpoint, or ``step``; a population member's slice of its
+  population's checkpoint), on the first local device: sampling, encoding
+  and the metrics' own networks then share it.
 
   Args:
-    workdir: a directory written by :func:`gengan_jax.train.train`.
-    step: the checkpoint to restore (default: the latest).
+    workdir: a directory written by :func:`gengan_jax.train.train` (or a
+      population member's, ``<workdir>/members/<i>``).
+    step: the checkpoint to restore (default: the newest good one).
 
   Returns:
-    ``(experiment, state, step)``; the state is on the first local device.
+    ``(experiment, state, step)``.
 
   Raises:
     FileNotFoundError: no ``config.json`` or no checkpoint.
   """
-  workdir = os.path.abspath(workdir)
-  config_path = os.path.join(workdir, "config.json")
-  if not os.path.isfile(config_path):
-    raise FileNotFoundError(
-        f"evaluate: {config_path!r} does not exist; --workdir must be a directory written "
-        "by a training run (`gengan-train` or `python -m gengan_jax.train`, i.e. "
-        "gengan_jax.train.train).")
-  with open(config_path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
-  population_dir = os.path.dirname(os.path.dirname(workdir))
-  if os.path.isfile(os.path.join(population_dir, "population.json")):
-    return _load_member(population_dir, int(os.path.basename(workdir)), config, step=step)
-  if "population" in config:
-    raise FileNotFoundError(
-        f"evaluate: {workdir} is a population's work directory; its members are run "
-        f"directories: pass {os.path.join(workdir, 'members', '<i>')} (the evaluation "
-        "command expands a population's --workdir into its members itself).")
-  exp = Experiment(config)
-  state = exp.init_state()
-  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"))
-  try:
-    if ckpt.latest_step() is None:
-      raise FileNotFoundError(f"evaluate: no checkpoint in {ckpt.directory!r}.")
-    step = ckpt.latest_step() if step is None else step
-    state, _ = ckpt.restore(state, step)
-  finally:
-    ckpt.close()
-  # Evaluation runs on one device: sampling, encoding and the metrics' own
-  # networks then share it (the run's mesh shards only the training batch).
-  # Through the host: on a mesh with Explicit axes a direct device_put keeps
-  # the arrays' mesh type, and jit then asks for the whole mesh.
-  state = jax.device_put(jax.device_get(state), jax.devices()[0])
-  return exp, state, int(step)
+  model = load(workdir, step)
+  return Experiment(model.config), model.state, model.step
 
 
 def population_members(workdir: str) -> list[str]:
@@ -75,25 +50,6 @@ def population_members(workdir: str) -> list[str]:
   with open(path) as f:
     members = json.load(f)["members"]
   return [os.path.join(workdir, m["directory"]) for m in members]
-
-
-def _load_member(population_dir: str, index: int, member_config,
-                 *, step: int | None) -> tuple[Experiment, Any, int]:
-  """Member ``index`` of the population in ``population_dir``: its own
-  experiment and its slice of the population's checkpoint."""
-  from gengan_jax.train.population import PopulationExperiment  # pylint: disable=g-import-not-at-top
-  with open(os.path.join(population_dir, "config.json")) as f:
-    pop = PopulationExperiment(ml_collections.ConfigDict(json.load(f)))
-  ckpt = Checkpointer(os.path.join(population_dir, "checkpoints"))
-  try:
-    if ckpt.latest_step() is None:
-      raise FileNotFoundError(f"evaluate: no checkpoint in {ckpt.directory!r}.")
-    step = ckpt.latest_step() if step is None else step
-    state, _ = ckpt.restore(pop.init_state(), step)
-  finally:
-    ckpt.close()
-  state = jax.device_put(jax.device_get(pop.member_state(state, index)), jax.devices()[0])
-  return Experiment(member_config), state, int(step)
 
 
 def draw_samples(exp: Experiment, state: Any, num: int, key: jax.Array) -> np.ndarray:

@@ -154,14 +154,20 @@ class Checkpointer:
   Args:
     directory: where checkpoints live (one sub-directory per step).
     max_to_keep: how many of the newest checkpoints to keep.
+    read_only: only read (:func:`gengan_jax.use.load`): nothing in
+      ``directory`` is created, moved or written; unfinished saves are left
+      alone and damaged checkpoints are skipped, not set aside.
   """
 
-  def __init__(self, directory: str, *, max_to_keep: int = 3):
+  def __init__(self, directory: str, *, max_to_keep: int = 3, read_only: bool = False):
     self.directory = os.path.abspath(directory)
     self.damaged_directory = self.directory + ".damaged"
+    self.read_only = read_only
     _quiet_orbax_write_failures()
-    self._set_aside_temporaries()
-    options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
+    if not read_only:
+      self._set_aside_temporaries()
+    options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=not read_only,
+                                           read_only=read_only)
     try:
       self._manager = ocp.CheckpointManager(self.directory, options=options)
     except OSError as e:
@@ -240,6 +246,8 @@ class Checkpointer:
         takes (before the first one: than the state's arrays take), and
         then nothing is written.
     """
+    if self.read_only:
+      raise ValueError(f"Checkpointer({self.directory!r}, read_only=True) cannot save.")
     self._finish_pending()
     meta = dict(meta, fingerprint=fingerprint(state), structure=structure(state))
     self._check_space(step, state)
@@ -396,7 +404,8 @@ class Checkpointer:
 
     Damaged checkpoints (see the module docstring) are moved to
     ``<directory>.damaged/`` with a :class:`CheckpointWarning` naming what
-    was wrong; good ones are never moved or deleted.
+    was wrong (a ``read_only`` checkpointer leaves them in place and only
+    warns); good ones are never moved or deleted.
 
     Args:
       state_like: as for :meth:`restore`.
@@ -417,15 +426,20 @@ class Checkpointer:
         state, meta = self.restore(state_like, step)
       except CheckpointError as e:
         problems.append(f"step {step}: {e}")
-        self._set_aside(str(step), f"is damaged: {e}")
-        self._manager.reload()
+        if self.read_only:
+          msg = f"checkpoint {os.path.join(self.directory, str(step))} is damaged: {e}; skipped it."
+          log.warning(msg)
+          warnings.warn(msg, CheckpointWarning, stacklevel=2)
+        else:
+          self._set_aside(str(step), f"is damaged: {e}")
+          self._manager.reload()
         continue
       self.newest_good = step
       return state, meta, step
     self.newest_good = None
+    where = "" if self.read_only else f" (moved to {self.damaged_directory})"
     raise CheckpointError(
-        f"every checkpoint in {self.directory} is damaged (moved to "
-        f"{self.damaged_directory}): " + "; ".join(problems)
+        f"every checkpoint in {self.directory} is damaged{where}: " + "; ".join(problems)
         + ". Start over with a new --workdir, or restore the files.")
 
   def wait(self) -> None:
@@ -523,7 +537,8 @@ def _size(n: float) -> str:
 class _QuietWriteFailures:
   """A logging filter that drops orbax's (and asyncio's) records of a write
   that failed for lack of space: :class:`Checkpointer` raises one
-  :class:`WriteError` for it instead of a traceback per background thread."""
+  :class:`WriteError` for it instead of a traceback per background thread.
+  It also drops orbax's warnings that a ``read_only`` manager will not save."""
 
   def filter(self, record) -> bool:
     path = record.pathname or ""
@@ -536,10 +551,13 @@ class _QuietWriteFailures:
       text = record.getMessage()
     except Exception:  # pylint: disable=broad-except
       return True
+    if text.startswith(_READ_ONLY_NOTICES):  # what read_only=True means, said as warnings
+      return False
     return not (os.strerror(errno.ENOSPC) in text or os.strerror(errno.EDQUOT) in text
                 or "os_error_code='28'" in text)
 
 
+_READ_ONLY_NOTICES = ("CheckpointManagerOptions.read_only=True", "Given directory is read only")
 _QUIET = _QuietWriteFailures()
 _QUIET_LOCK = threading.Lock()
 

@@ -129,7 +129,8 @@ def _checkpoint_meta(exp: Experiment, step: int, skipped) -> dict[str, Any]:
   """The JSON record saved with the checkpoint of ``step``."""
   return {"step": step, "seed": exp.seed, "algorithm": exp.config.algorithm,
           "batch_size": exp.batch_size, "nonfinite_skips": int(np.asarray(skipped)),
-          "data_position": step * exp.num_batches * exp.batch_size}
+          "data_position": step * exp.num_batches * exp.batch_size,
+          "data_shape": list(exp.dataset.element_shape)}
 
 
 def _check_resume(exp: Experiment, meta: dict[str, Any], directory: str, step: int) -> None:

@@ -9,11 +9,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def scatter_samples(path: str, samples: np.ndarray, data: np.ndarray, *,
+def scatter_samples(path: str, samples: np.ndarray, data: np.ndarray | None, *,
                     means: np.ndarray | None = None, title: str = "") -> None:
-  """Saves a PNG of model samples (orange) over data (blue) in 2-D."""
+  """Saves a PNG of model samples (orange) over data (blue; ``None``: none) in 2-D."""
   fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-  ax.scatter(data[:, 0], data[:, 1], s=2, c="tab:blue", alpha=0.4, label="data")
+  if data is None:
+    data = samples[np.isfinite(samples).all(axis=1)]
+  else:
+    ax.scatter(data[:, 0], data[:, 1], s=2, c="tab:blue", alpha=0.4, label="data")
   ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:orange", alpha=0.4,
              label="samples")
   if means is not None:

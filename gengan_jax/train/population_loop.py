@@ -64,7 +64,8 @@ def _meta(exp: PopulationExperiment, step: int, status: MemberStatus) -> dict[st
           "batch_size": exp.batch_size, "population": exp.population.as_dict(),
           "nonfinite_skips": s.skipped.tolist(), "alive": s.alive.tolist(),
           "stopped_at": s.stopped_at.tolist(),
-          "data_position": step * exp.num_batches * exp.batch_size}
+          "data_position": step * exp.num_batches * exp.batch_size,
+          "data_shape": list(exp.dataset.element_shape)}
 
 
 def _check_resume(exp: PopulationExperiment, meta: dict[str, Any], directory: str,

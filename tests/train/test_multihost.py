@@ -1,5 +1,6 @@
 """Two processes under jax.distributed (CPU, gloo collectives) train like one
-process with the same global batch; checkpoints written by both restore."""
+process with the same global batch; checkpoints written by both restore (and
+load onto one device, bitwise)."""
 
 import json
 import os
@@ -15,6 +16,7 @@ from gengan_jax.train.checkpoint import Checkpointer
 from gengan_jax.train.population import PopulationExperiment
 from gengan_jax.train.workdir_lock import WorkdirLock
 from gengan_jax.train.writers import read_metrics
+from gengan_jax.use import load
 from tests.train import _runs
 
 DEVICES_PER_PROCESS = 2
@@ -69,6 +71,11 @@ def test_two_processes_equal_one_process_and_resume(tmp_path):
   # may differ (gloo vs in-process all-reduce).
   print(f"max |two processes - one process| over all state leaves: {worst:.3g}")
   assert worst < 1e-4, worst
+  # The checkpoint of 2 processes x 2 devices loads onto one device, bitwise.
+  loaded = load(run_dir)
+  assert loaded.step == 6 and len(jax.tree.leaves(loaded.state)[0].devices()) == 1
+  for a, b in zip(_runs.leaves(loaded.state), two, strict=True):
+    np.testing.assert_array_equal(a, b)
 
   # Only process 0 wrote logs: each logged step appears once.
   steps = [r["step"] for r in read_metrics(os.path.join(run_dir, "metrics.jsonl"))
