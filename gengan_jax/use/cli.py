@@ -43,9 +43,10 @@ import os
 import sys
 from typing import Any
 
-from absl import app
 from absl import flags
 from absl import logging
+
+from gengan_jax.train import command_line
 
 COMMANDS = ("sample", "encode", "reconstruct", "export")
 _SPLIT_SOURCES = ("tfds", "idx", "stacked_mnist")
@@ -185,20 +186,4 @@ def main(argv: list[str]) -> None:
 
 def console_main() -> None:
   """The command (``gengan-use``, ``python -m gengan_jax.use``)."""
-  main_module = sys.modules.get("__main__")
-  if main_module is not None:
-    main_module.__doc__ = __doc__
-  define_flags()
-  for flag in flags.FLAGS.get_flags_for_module(__name__):
-    flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-  app.run(main, flags_parser=parse_flags)
-
-
-def parse_flags(argv: list[str]) -> list[str]:
-  """absl's flag parsing, with ``--help`` exiting 0 and a bad flag one ``error:`` line."""
-  try:
-    return flags.FLAGS(argv)
-  except SystemExit as e:
-    sys.exit(0 if e.code == 1 else e.code)
-  except flags.Error as e:
-    sys.exit(f"error: {' '.join(str(e).split())} (--help lists the flags).")
+  command_line.run_command(__name__, __doc__, define_flags, main)
