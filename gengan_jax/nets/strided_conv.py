@@ -41,8 +41,12 @@ x\rangle = \langle \mathrm{conv\_w}(x, a), W\rangle`,
 So the three are ``jax.custom_vjp`` functions whose backward passes call each
 other, and each is computed the fastest way measured: ``conv`` and ``conv_w``
 by XLA's own convolution (``conv_w`` written out in the canonical layout,
-which stays fast inside loops), ``conv_t`` as a matrix multiply (the
-transpose of :func:`conv_4x4_stride2_matmul`). A gradient penalty's double backward
+which stays fast inside loops), ``conv_t`` on a CPU as a matrix multiply (the
+transpose of :func:`conv_4x4_stride2_matmul`, :func:`conv_t_matmul`) and on
+GPUs and TPUs as XLA's native input gradient (:func:`conv_t_native`: cuDNN
+and the TPU run convolutions natively, and their matmul-plus-scatter form
+would only add memory traffic; chosen per backend when the program is
+lowered, with ``lax.platform_dependent``). A gradient penalty's double backward
 (WGAN-GP, DRAGAN, R1) and the generator's kernel gradient therefore never
 meet a slow form. The generator's transposed convolution is ``conv_t`` with
 the kernel flipped and its channel axes swapped (the adjoint relation
@@ -237,17 +241,34 @@ def _conv(x: jax.Array, w: jax.Array) -> jax.Array:
   return _lax_conv(x, w)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
-def _conv_t(g: jax.Array, w: jax.Array, x_hw: tuple[int, int]) -> jax.Array:
-  """``conv_t(g, W) = d/dx <g, conv(x, W)>`` for ``x: [B, *x_hw, C_x]``.
-
-  The transpose of the matmul form: ``g @ W^T`` scattered back through the
-  im2col windows (2x faster than XLA's input-dilated convolution on CPU).
-  """
+def conv_t_matmul(g: jax.Array, w: jax.Array, x_hw: tuple[int, int]) -> jax.Array:
+  """``conv_t`` as the transpose of the matmul form: ``g @ W^T`` scattered
+  back through the im2col windows (2x faster than XLA's input-dilated
+  convolution on CPU; the form :func:`conv_4x4_stride2` uses there)."""
   x_shape = jax.ShapeDtypeStruct((g.shape[0], *x_hw, w.shape[2]), g.dtype)
   (x_bar,) = jax.linear_transpose(
       lambda x: conv_4x4_stride2_matmul(x, w), x_shape)(g)
   return x_bar
+
+
+def conv_t_native(g: jax.Array, w: jax.Array, x_hw: tuple[int, int]) -> jax.Array:
+  """``conv_t`` as XLA's own input gradient of its convolution (an
+  input-dilated convolution: cuDNN's and the TPU's native kernel; the form
+  :func:`conv_4x4_stride2` uses on every backend but the CPU)."""
+  x_shape = jax.ShapeDtypeStruct((g.shape[0], *x_hw, w.shape[2]), g.dtype)
+  (x_bar,) = jax.linear_transpose(lambda x: _lax_conv(x, w), x_shape)(g)
+  return x_bar
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _conv_t(g: jax.Array, w: jax.Array, x_hw: tuple[int, int]) -> jax.Array:
+  """``conv_t(g, W) = d/dx <g, conv(x, W)>`` for ``x: [B, *x_hw, C_x]``, in
+  each backend's form (``lax.platform_dependent``: a program lowered for one
+  platform holds that platform's form alone): the matmul form on CPU, XLA's
+  native form elsewhere."""
+  return lax.platform_dependent(
+      g, w, cpu=lambda g, w: conv_t_matmul(g, w, x_hw),
+      default=lambda g, w: conv_t_native(g, w, x_hw))
 
 
 @jax.custom_vjp

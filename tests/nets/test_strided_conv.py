@@ -245,3 +245,25 @@ def test_bad_shapes_name_the_argument(fn):
     fn(jnp.zeros((1, 4, 4, 2)), jnp.zeros((3, 3, 2, 3)))
   with pytest.raises(ValueError, match=r"C_in = 2"):
     fn(jnp.zeros((1, 4, 4, 2)), jnp.zeros((4, 4, 5, 3)))
+
+
+@pytest.mark.parametrize("shape,c_out", SHAPES)
+def test_both_backend_forms_of_the_input_gradient_are_one_function(shape, c_out):
+  """``conv_t`` has a CPU form (matmul + col2im) and the form of GPUs and TPUs
+  (XLA's input-dilated convolution); both are the input gradient of the
+  convolution, checked here against numpy on the CPU. The library's layer
+  runs the CPU form on a CPU: its input gradient is that form's, bit for bit."""
+  x, w, kc = _inputs(shape, c_out)
+  g = jax.random.normal(kc, _lax_conv(x, w).shape)
+  # <g, conv(x, W)> is linear in x: its gradient is sum_o g[o] dconv[o]/dx.
+  want = np.zeros(x.shape)
+  w64, g64 = (np.asarray(a, np.float64) for a in (w, g))
+  for i in np.ndindex(x.shape[1:]):
+    e = np.zeros(x.shape[1:])
+    e[i] = 1.0
+    want[(slice(None),) + i] = np.sum(
+        g64 * _numpy_conv(np.broadcast_to(e, x.shape), w64), axis=(1, 2, 3))
+  for form in (sc.conv_t_matmul, sc.conv_t_native):
+    np.testing.assert_allclose(form(g, w, x.shape[1:3]), want, **TOL)
+  _, vjp = jax.vjp(sc.conv_4x4_stride2, x, w)
+  np.testing.assert_array_equal(vjp(g)[0], sc.conv_t_matmul(g, w, x.shape[1:3]))
