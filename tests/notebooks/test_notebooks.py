@@ -146,9 +146,65 @@ def _check_density_ratios(ns):
                              log_normal(grid, 0, 1) - ns["refit_logit"], rtol=1e-4, atol=1e-4)
 
 
+def _check_mode_covering(ns):
+  """Mode covering vs mode seeking: the grid searches against closed forms, and
+  fits from the notebook's start that end where their objective puts them: KL
+  and MLE between the modes and wide, reverse KL on one mode and narrow."""
+  assert ns["STEPS"] == FAST["STEPS"]
+  weights, means, scales = (np.asarray(a) for a in ns["TARGET"])
+  np.testing.assert_array_equal(np.stack([weights, means, scales]),
+                                [[0.5, 0.5], [-2.0, 2.0], [0.5, 0.5]])
+  mus, sigmas = np.meshgrid(ns["MU_GRID"], ns["SIGMA_GRID"], indexing="ij")
+  # KL(P || N(mu, s^2)) = E_P[-log N(x; mu, s^2)] - H(P): the cross-entropy in closed
+  # form, H(P) by a Riemann sum (1.41884; H(N(0, 0.5^2)) + log 2 = 1.41894 would
+  # ignore the modes' overlap).
+  cross_entropy = np.sum(weights[:, None, None] * (
+      0.5 * np.log(2 * np.pi * sigmas ** 2)
+      + ((means[:, None, None] - mus) ** 2 + scales[:, None, None] ** 2) / (2 * sigmas ** 2)), 0)
+  x = np.linspace(-10.0, 10.0, 20001)
+  p = sum(w * np.exp(-0.5 * ((x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi))
+          for w, m, s in zip(weights, means, scales))
+  entropy = -np.sum(p * np.log(p)) * (x[1] - x[0])
+  np.testing.assert_allclose(ns["landscapes"]["kl"], cross_entropy - entropy, rtol=1e-9, atol=1e-6)
+  # KL(N(mu, s^2) || P) for Q narrow on the right mode, where p = N(x; 2, 0.5^2) / 2:
+  # log 2 + KL(N(mu, s^2) || N(2, 0.5^2)).
+  near = (np.abs(mus - 2) <= 0.2) & (sigmas <= 0.3)
+  to_mode = np.log(2) + np.log(0.5 / sigmas) + (sigmas ** 2 + (mus - 2) ** 2) / 0.5 - 0.5
+  assert near.sum() >= 20
+  np.testing.assert_allclose(ns["landscapes"]["reverse_kl"][near], to_mode[near], atol=1e-6)
+  # The optima: KL's at P's moments, reverse KL's on the mode, with D = log 2;
+  # 2 JS covers at this separation (a mode, 0.4315, is a local minimum only),
+  # and switches to a mode between d = 4 and 5.
+  table, optimum = ns["table"], ns["optimum"]
+  assert np.allclose(optimum["kl"], (0.0, np.sqrt(4.25)), atol=0.01), optimum
+  assert np.allclose(optimum["reverse_kl"], (2.0, 0.5), atol=0.01), optimum
+  assert abs(table["reverse KL"]["optimum_divergence"] - np.log(2)) < 1e-4
+  assert np.allclose(optimum["jensen_shannon"], (0.0, 2.04), atol=0.03), optimum
+  assert any(np.allclose(m, (2.0, 0.5), atol=0.06) for m in ns["minima"]["jensen_shannon"])
+  assert 4.0 < ns["switch"] < 5.0
+  # Exact gradient descent from the start reaches the optimum of each objective;
+  # the reverse KL's from (0.5, 1) its wide local minimum between the modes.
+  for name in ("kl", "reverse_kl", "jensen_shannon"):
+    assert np.allclose(ns["descent"][name][-1], optimum[name], atol=0.05), name
+  assert np.allclose(ns["wide_descent"][-1], (0.0, 1.736), atol=0.02), ns["wide_descent"][-1]
+  # The fits: FAST['STEPS'] steps in the notebook, more here (compiled once, any length).
+  assert ns["START"] == (1.0, 1.0)
+  ends = {}
+  for label in ("KL", "MLE", "reverse KL"):
+    generator, _, path = ns["fit"](ns["RUNS"][label], 1000)
+    ends[label] = tuple(float(v) for v in ns["mean_scale"](generator))
+    assert np.all(np.isfinite(path[:, :2])), label
+  for label in ("KL", "MLE"):  # mode covering: centred between the modes, wider than both
+    mu, sigma = ends[label]
+    assert abs(mu) < 0.4 and sigma > 1.7, ends
+  mu, sigma = ends["reverse KL"]  # mode seeking: on the mode right of the start, its width
+  assert abs(mu - 2) < 0.2 and sigma < 0.7, ends
+
+
 CHECKS = {"quickstart.ipynb": _check_quickstart,
           "likelihood_vs_gan.ipynb": _check_likelihood_vs_gan,
-          "density_ratios.ipynb": _check_density_ratios}
+          "density_ratios.ipynb": _check_density_ratios,
+          "mode_covering.ipynb": _check_mode_covering}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
