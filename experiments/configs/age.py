@@ -2,12 +2,15 @@
 
 Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/age.py:grid``, or
-``gengan-train --config=age:grid``).
+``gengan-train --config=age:grid``); the alpha-GAN paper's image experiments
+``stacked_mnist``, ``cifar10`` and ``celeb_a``, as ``common_images.py`` describes
+them (``gengan-train --config=age:celeb_a``).
 """
 
 from gengan_jax.configs import common
 
 
+@common.accepts_images
 @common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)

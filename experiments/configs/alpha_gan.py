@@ -2,12 +2,15 @@
 
 Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/alpha_gan.py:grid``, or
-``gengan-train --config=alpha_gan:grid``).
+``gengan-train --config=alpha_gan:grid``); the alpha-GAN paper's image experiments
+``stacked_mnist``, ``cifar10`` and ``celeb_a``, as ``common_images.py`` describes
+them (``gengan-train --config=alpha_gan:celeb_a``).
 """
 
 from gengan_jax.configs import common
 
 
+@common.accepts_images
 @common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)

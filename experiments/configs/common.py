@@ -16,7 +16,11 @@ The variants, the same for every algorithm:
 * ``pacgan_ring``, ``pacgan_grid``, ``veegan_ring``, ``veegan_grid``: a
   paper's 2-D mixture protocol on top of the ring or grid config, for every
   config file decorated with :func:`accepts_protocols` (see
-  ``common_protocols.py``).
+  ``common_protocols.py``);
+* ``stacked_mnist``, ``cifar10``, ``celeb_a``: the alpha-GAN paper's image
+  experiments on top of the mnist config, for its four algorithms (alpha_gan,
+  dcgan, wgan_gp, age), decorated with :func:`accepts_images` (see
+  ``common_images.py``).
 
 Every config has the same top-level shape:
 
@@ -50,6 +54,9 @@ from ml_collections import config_dict
 from gengan_jax import data as data_lib
 from gengan_jax.configs.common_protocols import VARIANTS as PROTOCOL_VARIANTS
 from gengan_jax.configs.common_protocols import accepts_protocols  # noqa: F401
+from gengan_jax.configs.common_images import ALGORITHMS as IMAGE_ALGORITHMS
+from gengan_jax.configs.common_images import VARIANTS as IMAGE_VARIANTS
+from gengan_jax.configs.common_images import accepts_images  # noqa: F401
 from gengan_jax.core import ConfigError
 
 # The data variants of every config file; the first is the default.
@@ -71,7 +78,8 @@ MISSING_MNIST = (
     "--config.data.split=train>")
 
 # The type of each data key that is not a string (for the placeholders).
-_DATA_KEY_TYPES = {"limit": int, "num_images": int, "stack_seed": int}
+_DATA_KEY_TYPES = {"limit": int, "num_images": int, "stack_seed": int, "crop": int,
+                   "resize": int}
 
 
 def variant(arg: str | None) -> str:
@@ -87,7 +95,9 @@ def variant(arg: str | None) -> str:
         f"config variant {arg!r} (the text after ':' in --config=<file>.py:<variant>) is "
         f"invalid: valid variants are {', '.join(repr(v) for v in VARIANTS)} (default "
         f"{VARIANTS[0]!r}), and the papers' protocols "
-        f"{', '.join(repr(v) for v in PROTOCOL_VARIANTS)}.")
+        f"{', '.join(repr(v) for v in PROTOCOL_VARIANTS)}; {', '.join(IMAGE_ALGORITHMS)} "
+        f"also take the alpha-GAN paper's image variants "
+        f"{', '.join(repr(v) for v in IMAGE_VARIANTS)}.")
   return arg
 
 

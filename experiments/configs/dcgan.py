@@ -2,7 +2,9 @@
 
 Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/dcgan.py:grid``, or
-``gengan-train --config=dcgan:grid``). PacGAN (Lin et al. 2018) is this
+``gengan-train --config=dcgan:grid``); the alpha-GAN paper's image experiments
+``stacked_mnist``, ``cifar10`` and ``celeb_a``, as ``common_images.py`` describes
+them (``gengan-train --config=dcgan:celeb_a``). PacGAN (Lin et al. 2018) is this
 config with ``--config.model.pack=2``: the discriminator judges two samples
 at once.
 """
@@ -10,6 +12,7 @@ at once.
 from gengan_jax.configs import common
 
 
+@common.accepts_images
 @common.accepts_protocols
 def get_config(arg=None):
   return common.two_player("dcgan", common.variant(arg))

@@ -2,12 +2,15 @@
 
 Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/wgan_gp.py:grid``, or
-``gengan-train --config=wgan_gp:grid``).
+``gengan-train --config=wgan_gp:grid``); the alpha-GAN paper's image experiments
+``stacked_mnist``, ``cifar10`` and ``celeb_a``, as ``common_images.py`` describes
+them (``gengan-train --config=wgan_gp:celeb_a``).
 """
 
 from gengan_jax.configs import common
 
 
+@common.accepts_images
 @common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)

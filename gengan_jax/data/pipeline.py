@@ -258,7 +258,8 @@ _MISSING = object()
 # source -> (required keys, optional keys)
 SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "toy": (("name",), ()),
-    "tfds": (("name", "split"), ("data_dir", "image_key", "limit")),
+    "tfds": (("name", "split"), ("data_dir", "image_key", "crop", "resize",
+                                 "resize_method", "limit")),
     "idx": (("directory", "split"), ("limit",)),
     "npz": (("path",), ("key", "limit")),
     "stacked_mnist": (("directory", "split"), ("num_images", "stack_seed", "limit")),
@@ -307,7 +308,12 @@ def make_dataset(
   ``config.source`` picks the source; the keys each needs:
 
   * ``'toy'``: ``name`` -- a key of :data:`gengan_jax.data.toy.PRESETS`.
-  * ``'tfds'``: ``name``, ``split``; optional ``data_dir``, ``image_key``.
+  * ``'tfds'``: ``name``, ``split``; optional ``data_dir``, ``image_key``,
+    and ``crop`` (side of the central square kept), ``resize`` (side of the
+    square output) and ``resize_method`` (``'bilinear'``, the default, or
+    ``'area'``), applied while reading (see
+    :mod:`gengan_jax.data.image_ops`; CelebA as DCGAN: ``crop=108,
+    resize=64``).
   * ``'idx'``: ``directory``, ``split`` (MNIST-style IDX files, see
     :func:`~gengan_jax.data.local.load_mnist_idx`).
   * ``'npz'``: ``path``; optional ``key`` (default ``'x'``).
@@ -351,7 +357,9 @@ def make_dataset(
     name, split = _get(config, "name"), _get(config, "split")
     raw = tfds_source.tfds_images(
         name, split, data_dir=_get(config, "data_dir", None),
-        image_key=_get(config, "image_key", "image"))
+        image_key=_get(config, "image_key", "image"), crop=_get(config, "crop", None),
+        resize=_get(config, "resize", None),
+        resize_method=_get(config, "resize_method", "bilinear"))
     ds_name = f"{name}/{split}"
   elif source == "idx":
     split = _get(config, "split")

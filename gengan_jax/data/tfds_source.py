@@ -31,6 +31,8 @@ import os
 
 import numpy as np
 
+from gengan_jax.data import image_ops
+
 __all__ = ["tfds_images"]
 
 
@@ -63,8 +65,17 @@ def tfds_images(
     *,
     data_dir: str | os.PathLike | None = None,
     image_key: str = "image",
+    crop: int | None = None,
+    resize: int | None = None,
+    resize_method: str = "bilinear",
+    chunk: int = 256,
 ) -> np.ndarray:
   """Reads every image of a prepared TFDS split into memory.
+
+  With ``crop`` and/or ``resize``, each image is centre-cropped and resized
+  as it is read (:func:`gengan_jax.data.image_ops.crop_and_resize_uint8`,
+  ``chunk`` images at a time), so only the small images are kept: CelebA's
+  202,599 aligned photographs are 23.6 GB at 218x178x3, 2.5 GB at 64x64x3.
 
   Args:
     name: TFDS dataset name, e.g. ``'mnist'``, ``'cifar10'``, ``'celeb_a'``
@@ -73,10 +84,16 @@ def tfds_images(
     data_dir: where the prepared dataset lives; default ``TFDS_DATA_DIR`` or
       ``~/tensorflow_datasets``.
     image_key: the feature holding the image.
+    crop: side of the central square to keep (``None``: the whole image).
+    resize: side of the square the (cropped) images are resized to
+      (``None``: no resize).
+    resize_method: ``'bilinear'`` (antialiased, as Pillow) or ``'area'``.
+    chunk: images cropped and resized together.
 
   Returns:
-    uint8 ``[N, H, W, C]`` (a channel axis is added to rank-2 images). All
-    images of the split must have the same shape (resizing is not done here).
+    uint8 ``[N, H, W, C]`` (a channel axis is added to rank-2 images; ``H =
+    W = resize or crop`` when given). All images of the split must have the
+    same shape.
 
   Raises:
     FileNotFoundError: the dataset is not prepared (the message says how to
@@ -114,7 +131,14 @@ def tfds_images(
   shape = np.shape(first[image_key])
   if len(shape) == 2:
     shape = shape + (1,)
-  out = np.empty((n,) + shape, dtype=np.uint8)
+
+  def transform(images):
+    return image_ops.crop_and_resize_uint8(images, crop=crop, size=resize,
+                                           method=resize_method)
+
+  out_shape = transform(np.zeros((1,) + shape, np.uint8)).shape[1:]
+  out = np.empty((n,) + out_shape, dtype=np.uint8)
+  buffer = np.empty((min(chunk, n),) + shape, dtype=np.uint8)
   for i in range(n):
     image = np.asarray((first if i == 0 else source[i])[image_key])
     if image.dtype != np.uint8:
@@ -129,5 +153,8 @@ def tfds_images(
           f"shapes ({shape} at index 0, {image.shape} at index {i}); resize "
           "them before materialising."
       )
-    out[i] = image
+    buffer[i % len(buffer)] = image
+    if i % len(buffer) == len(buffer) - 1 or i == n - 1:
+      start = i - i % len(buffer)
+      out[start:i + 1] = transform(buffer[:i + 1 - start])
   return out

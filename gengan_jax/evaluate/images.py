@@ -21,7 +21,9 @@ data, or, without a held-out split, two halves of the training data.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -88,8 +90,51 @@ def feature_metrics(f_real: np.ndarray, f_fake: np.ndarray, *, seed: int) -> dic
   }
 
 
+def cached_features(extract: Extractor, x: np.ndarray, *, cache_dir: str | None,
+                    name: str) -> tuple[np.ndarray, np.ndarray]:
+  """``extract(x)``, computed once and then read from ``cache_dir``.
+
+  The file is ``<cache_dir>/features-<name>-<key>.npz``, ``key`` the first 16
+  hex digits of the SHA-256 of the extractor's ``fingerprint`` (e.g. its
+  weights' hash, :func:`gengan_jax.metrics.inception.load_inception_v3`) and
+  of ``x`` (shape, dtype, bytes): other weights or other images are another
+  file, never a stale one. Without a ``cache_dir`` or a ``fingerprint`` on
+  ``extract``, nothing is cached. The file is written whole (to a temporary
+  name, then renamed), by process 0 only.
+
+  Args:
+    extract: ``images -> (features, logits)``.
+    x: the images.
+    cache_dir: where the features are kept (``None``: no cache).
+    name: a readable part of the file name (``'held_out'``, ``'ref_a'`` ...).
+
+  Returns:
+    ``(features, logits)`` as numpy arrays.
+  """
+  fingerprint = getattr(extract, "fingerprint", None)
+  if cache_dir is None or fingerprint is None:
+    f, l = extract(x)
+    return np.asarray(f), np.asarray(l)
+  x = np.ascontiguousarray(x)
+  digest = hashlib.sha256(f"{fingerprint}|{x.shape}|{x.dtype}|".encode())
+  digest.update(memoryview(x.reshape(-1)).cast("B"))
+  path = os.path.join(cache_dir, f"features-{name}-{digest.hexdigest()[:16]}.npz")
+  if os.path.isfile(path):
+    with np.load(path) as cached:
+      return cached["features"], cached["logits"]
+  f, l = extract(x)
+  f, l = np.asarray(f), np.asarray(l)
+  if jax.process_index() == 0:
+    os.makedirs(cache_dir, exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}.npz"
+    np.savez(tmp, features=f, logits=l)
+    os.replace(tmp, path)
+  return f, l
+
+
 def extractor_metrics(extract: Extractor, sets: Sequence[tuple[str, np.ndarray]], *,
-                      seed: int, description: str) -> tuple[dict, dict]:
+                      seed: int, description: str, cache_dir: str | None = None
+                      ) -> tuple[dict, dict]:
   """FID, KID, precision/recall, density/coverage and IS from one network.
 
   Args:
@@ -98,6 +143,8 @@ def extractor_metrics(extract: Extractor, sets: Sequence[tuple[str, np.ndarray]]
       reference sets ``ref_a``, ``ref_b`` (real vs real).
     seed: seed of the KID subsets and of the feature subsets.
     description: what the features are, for the JSON.
+    cache_dir: where the real sets' features are kept between evaluations
+      (:func:`cached_features`; the samples' are always computed).
 
   Returns:
     ``(metrics, logits)``: the numbers (samples vs held-out, the real-vs-real
@@ -109,8 +156,8 @@ def extractor_metrics(extract: Extractor, sets: Sequence[tuple[str, np.ndarray]]
   cap = MAX_FEATURE_EXAMPLES
   feats, logits = {}, {}
   for i, (name, x) in enumerate(sets):
-    f, l = extract(x)
-    f = np.asarray(f)
+    f, l = cached_features(extract, x, cache_dir=None if name == "samples" else cache_dir,
+                           name=name)
     if len(f) > cap:
       f = f[np.sort(np.random.default_rng([seed, i]).permutation(len(f))[:cap])]
     feats[name] = f
@@ -130,8 +177,8 @@ def extractor_metrics(extract: Extractor, sets: Sequence[tuple[str, np.ndarray]]
 
 def evaluate_images(exp: Any, state: Any, key: jax.Array, *, classifier: Any,
                     num_samples: int, critic_steps: int, ms_ssim_pairs: int, seed: int,
-                    log: Callable[[str], None], inception: Extractor | None = None
-                    ) -> tuple[dict, dict]:
+                    log: Callable[[str], None], inception: Extractor | None = None,
+                    feature_cache: str | None = None) -> tuple[dict, dict]:
   """Every image metric that applies; see the module docstring.
 
   Args:
@@ -148,6 +195,10 @@ def evaluate_images(exp: Any, state: Any, key: jax.Array, *, classifier: Any,
     inception: ``images -> (features, logits)`` of Inception-v3 (e.g.
       :func:`gengan_jax.metrics.inception.load_inception_v3`), or ``None``
       to skip the Inception metrics.
+    feature_cache: a directory (e.g. ``<workdir>/feature_cache``) where the
+      Inception features of the real images (held-out and reference sets)
+      are computed once and kept (:func:`cached_features`); ``None``: not
+      kept.
 
   Returns:
     ``(metrics, arrays)``: JSON-able numbers and what the pictures need.
@@ -210,7 +261,8 @@ def evaluate_images(exp: Any, state: Any, key: jax.Array, *, classifier: Any,
   if inception is not None:
     log("Inception-v3 features and logits")
     out["inception_metrics"], _ = extractor_metrics(
-        inception, sets, seed=seed, description="Inception-v3 pool3 features and logits")
+        inception, sets, seed=seed, description="Inception-v3 pool3 features and logits",
+        cache_dir=feature_cache)
     mark("inception_metrics")
   else:
     out["inception_metrics"] = "skipped: no Inception-v3 weights given (--inception=<file>)"

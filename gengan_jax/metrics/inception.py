@@ -29,6 +29,7 @@ from any ``[B, ...] -> [B, D]`` function, e.g. the MNIST classifier of
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -40,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["InceptionV3", "resize_bilinear_tf1", "convert_torch_state_dict",
-           "load_inception_v3", "WEIGHTS_HELP"]
+           "apply_in_batches", "file_fingerprint", "load_inception_v3", "WEIGHTS_HELP"]
 
 INPUT_SIZE = 299
 WEIGHTS_HELP = (
@@ -247,6 +248,53 @@ def convert_torch_state_dict(state_dict: Mapping[str, Any]) -> dict:
   return {"params": params, "batch_stats": stats}
 
 
+def apply_in_batches(fn: Callable[[jax.Array], Any], x: np.ndarray, batch_size: int
+                     ) -> Any:
+  """``fn`` over ``x`` in batches of ``batch_size``, the results on the host.
+
+  Only one batch is on the device at a time: 50,000 samples for FID pass
+  through in ``ceil(50000 / batch_size)`` calls. When ``x`` has more than
+  ``batch_size`` examples, the last batch is padded (with copies of the last
+  example) to ``batch_size``, so ``fn`` compiles for one shape; the padding
+  is dropped from the results.
+
+  Args:
+    fn: ``[b, ...] -> pytree of [b, ...]`` arrays.
+    x: host inputs ``[N, ...]``, ``N >= 1``.
+    batch_size: examples per call.
+
+  Returns:
+    ``fn``'s pytree with each leaf the numpy concatenation ``[N, ...]``.
+
+  Raises:
+    ValueError: ``batch_size`` is not a positive int, or ``x`` is empty.
+  """
+  if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) \
+      or batch_size < 1:
+    raise ValueError(f"apply_in_batches: batch_size must be a positive int, got "
+                     f"{batch_size!r}.")
+  n = len(x)
+  if n == 0:
+    raise ValueError("apply_in_batches: x has no examples.")
+  outs = []
+  for start in range(0, n, batch_size):
+    chunk = np.asarray(x[start:start + batch_size])
+    m = len(chunk)
+    if m < batch_size and n > batch_size:
+      chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch_size - m, axis=0)])
+    outs.append(jax.tree.map(lambda a, m=m: np.asarray(a)[:m], fn(jnp.asarray(chunk))))
+  return jax.tree.map(lambda *leaves: np.concatenate(leaves), *outs)
+
+
+def file_fingerprint(path: str | os.PathLike) -> str:
+  """The SHA-256 of a file's bytes, as hex (names cached features by weights)."""
+  digest = hashlib.sha256()
+  with open(path, "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+      digest.update(block)
+  return digest.hexdigest()
+
+
 def load_inception_v3(path: str | os.PathLike, *, batch_size: int = 100
                       ) -> Callable[[Any], tuple[np.ndarray, np.ndarray]]:
   """Loads the FID Inception-v3 and returns a feature function.
@@ -255,14 +303,18 @@ def load_inception_v3(path: str | os.PathLike, *, batch_size: int = 100
     path: a ``.pth`` state dict (pytorch-fid / torch-fidelity; needs
       ``torch``) or an ``.npz`` converted from one (see the module
       docstring).
-    batch_size: images per jitted call.
+    batch_size: images per jitted call (:func:`apply_in_batches`: one batch
+      of 299x299 inputs on the device at a time).
 
   Returns:
     ``features(images) -> (pool3 [N, 2048], logits [N, 1008])`` as float32
     numpy arrays, for ``images`` ``[N, H, W, C]`` in this library's ``[-1,
     1]`` range (``C`` = 1 is repeated to RGB; ``u = (x + 1) * 127.5`` gives
     8-bit-scale values, resized to 299x299 with :func:`resize_bilinear_tf1`
-    and scaled by ``(u - 128) / 128`` as in the graph).
+    and scaled by ``(u - 128) / 128`` as in the graph). The function has a
+    ``fingerprint`` attribute, ``'inception_v3-<sha256 of the weights
+    file>'``, that names its features in a cache
+    (:func:`gengan_jax.evaluate.images.cached_features`).
 
   Raises:
     FileNotFoundError: when ``path`` does not exist, saying where to get it.
@@ -295,13 +347,9 @@ def load_inception_v3(path: str | os.PathLike, *, batch_size: int = 100
     x = np.asarray(images, np.float32)
     if x.ndim != 4 or x.shape[-1] not in (1, 3):
       raise ValueError(f"`images` must be [N, H, W, 1 or 3] in [-1, 1], got {x.shape}.")
-    pools, logits = [], []
-    for s in range(0, len(x), batch_size):
-      p, l = apply(jnp.asarray(x[s:s + batch_size]))
-      pools.append(np.asarray(p))
-      logits.append(np.asarray(l))
-    return np.concatenate(pools), np.concatenate(logits)
+    return apply_in_batches(apply, x, batch_size)
 
+  features.fingerprint = f"inception_v3-{file_fingerprint(path)}"
   return features
 
 

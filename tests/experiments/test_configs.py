@@ -110,7 +110,9 @@ def test_unknown_variant_names_the_valid_ones():
   assert str(e.value) == (
       "config variant 'spiral' (the text after ':' in --config=<file>.py:<variant>) is "
       "invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring'), and the papers' "
-      "protocols 'pacgan_ring', 'pacgan_grid', 'veegan_ring', 'veegan_grid'.")
+      "protocols 'pacgan_ring', 'pacgan_grid', 'veegan_ring', 'veegan_grid'; alpha_gan, dcgan, "
+      "wgan_gp, age also take the alpha-GAN paper's image variants 'stacked_mnist', 'cifar10', "
+      "'celeb_a'.")
 
 
 def test_mnist_directory_from_the_environment(mnist_dir):
@@ -218,3 +220,15 @@ def test_the_fit_check_asks_each_algorithms_own_networks(mnist_dir):
   with pytest.raises(ConfigError, match=r"model\.arch='mlp' does not fit the data 'idx/train5k' "
                      r"\(one example has shape \(28, 28, 1\)\): arch 'mlp' needs a rank-1"):
     loop.Experiment(c)
+
+
+def test_a_tfds_run_is_evaluated_against_its_test_split(no_mnist):
+  from gengan_jax.evaluate.loading import held_out_images  # pylint: disable=g-import-not-at-top
+  c = _parse(f"--config={ROOT}/experiments/configs/dcgan.py:mnist",
+             "--config.data.source=tfds", "--config.data.name=mnist",
+             "--config.data.split=train")
+  with tfds.testing.mock_data(num_examples=8):
+    exp = loop.Experiment(c)
+    images, description, held_out = held_out_images(c, exp.dataset)
+  assert held_out and description == "mnist/test (8 held-out images)"
+  assert images.shape == (8, 28, 28, 1) and -1.0 <= images.min() and images.max() <= 1.0

@@ -264,7 +264,9 @@ LIBRARY_CONFIGS = ", ".join(sorted(algorithms.REGISTRY))
     ("experiments/configs/dcgan.py:spiral",
      "error: config variant 'spiral' (the text after ':' in --config=<file>.py:<variant>) "
      "is invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring'), and the papers' "
-     "protocols 'pacgan_ring', 'pacgan_grid', 'veegan_ring', 'veegan_grid'."),
+     "protocols 'pacgan_ring', 'pacgan_grid', 'veegan_ring', 'veegan_grid'; alpha_gan, dcgan, "
+     "wgan_gp, age also take the alpha-GAN paper's image variants 'stacked_mnist', 'cifar10', "
+     "'celeb_a'."),
     ("experiments/configs/dcgan_ring.py",
      "error: cannot load the config file 'experiments/configs/dcgan_ring.py'; --config is a "
      f"config file[:variant], or the name of one of the library's configs ({LIBRARY_CONFIGS})"
