@@ -6,7 +6,8 @@ command; in the repository ``python -m experiments.evaluate`` too)::
   gengan-evaluate --workdir=workdirs/alpha_gan_mnist \
       [--workdir=workdirs/dcgan_mnist ...] [--classifier=PATH] \
       [--num_samples=N] [--critic_steps=1000] [--inception=FILE] [--seed=0] \
-      [--step=S] [--reuse] [--likelihood_samples=1000] [--likelihood_examples=N]
+      [--step=S] [--reuse] [--likelihood_samples=1000] [--likelihood_examples=N] \
+      [--divergence_critic_steps=0] [--divergence_critic_seeds=3]
 
 For each work directory (written by ``gengan-train``, i.e.
 :func:`gengan_jax.train.train`) it reads ``config.json``, restores the
@@ -39,6 +40,14 @@ latest checkpoint, draws samples and computes:
   the mode histogram to the uniform distribution;
 * **latent statistics** (Rosca et al. 2017, Appendix D) when the algorithm
   has an encoder (``encode``): the codes of held-out data against the prior;
+* **divergence critics** (Im et al. 2018) with ``--divergence_critic_steps=N``
+  (off by default: 4 x 3 critics cost about 12 times the independent
+  critic): a new GAN (Jensen-Shannon), least-squares (Pearson chi^2 of the
+  data from the mixture), WGAN-GP (Wasserstein-1) and learned-kernel MMD
+  critic, each trained from scratch for ``N`` steps on the independent
+  critic's data against samples, ``--divergence_critic_seeds`` times; each
+  divergence's held-out estimate as mean +- sd over the seeds
+  (:mod:`gengan_jax.metrics.divergence_critics`);
 * **held-out likelihood** when the model defines ``log_likelihood`` (none of
   the GANs here does, and the output says so): its mean over the held-out
   data in nats; for an importance-weighted bound (VAE, beta-VAE, IWAE) the
@@ -74,7 +83,6 @@ import json
 import os
 import sys
 
-from absl import app
 from absl import flags
 from absl import logging
 
@@ -82,6 +90,7 @@ from gengan_jax.core import ConfigError
 from gengan_jax.evaluate.evaluation import evaluate_run
 from gengan_jax.evaluate.tables import run_table, summary_tables
 from gengan_jax.metrics import classifier as clf
+from gengan_jax.train import command_line
 
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
@@ -117,6 +126,11 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
   flags.DEFINE_integer(
       "likelihood_samples", 1000, "Importance samples k of the held-out likelihood bound of "
       "models that have one (0: skip the held-out likelihood).", **fv)
+  flags.DEFINE_integer(
+      "divergence_critic_steps", 0, "Steps of each of the four divergence critics of Im et al. "
+      "2018 (GAN/JS, least squares, WGAN-GP, MMD; 0: skip them).", **fv)
+  flags.DEFINE_integer("divergence_critic_seeds", 3,
+                       "Critic seeds per divergence (mean +- sd over them).", **fv)
   flags.DEFINE_integer(
       "likelihood_examples", None, "Held-out examples for the likelihood (default: all; "
       "2,500 fresh draws for mixtures).", **fv)
@@ -158,6 +172,8 @@ def run(flag_values: flags.FlagValues) -> list[dict]:
           critic_steps=fv.critic_steps, ms_ssim_pairs=fv.ms_ssim_pairs, seed=fv.seed,
           step=fv.step, inception=fv.inception, likelihood_samples=fv.likelihood_samples,
           likelihood_examples=fv.likelihood_examples,
+          divergence_critic_steps=fv.divergence_critic_steps,
+          divergence_critic_seeds=fv.divergence_critic_seeds,
           log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}", flush=True))
     except (ConfigError, FileNotFoundError, CheckpointError) as e:
       sys.exit(f"error: {e}")
@@ -184,31 +200,5 @@ def main(argv: list[str]) -> None:
 
 
 def console_main() -> None:
-  """The command (``gengan-evaluate``, ``python -m gengan_jax.evaluate``).
-
-  Defines the flags, then runs :func:`main` under ``absl.app``. ``--help``
-  prints the ``__main__`` module's docstring and key flags: here this
-  module's docstring and flags, whichever script started the command.
-  """
-  main_module = sys.modules.get("__main__")
-  if main_module is not None:
-    main_module.__doc__ = __doc__
-  define_flags()
-  for flag in flags.FLAGS.get_flags_for_module(__name__):
-    flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-  app.run(main, flags_parser=parse_flags)
-
-
-def parse_flags(argv: list[str]) -> list[str]:
-  """absl's flag parsing, with ``--help`` exiting 0 and a bad flag one ``error:`` line.
-
-  absl's help flags (``--help``, ``--helpshort``, ``--helpfull``,
-  ``--helpxml``) print the help and exit with status 1 while the flags are
-  parsed; asking for help is no error, so that becomes status 0.
-  """
-  try:
-    return flags.FLAGS(argv)
-  except SystemExit as e:
-    sys.exit(0 if e.code == 1 else e.code)
-  except flags.Error as e:
-    sys.exit(f"error: {' '.join(str(e).split())} (--help lists the flags).")
+  """The command (``gengan-evaluate``, ``python -m gengan_jax.evaluate``)."""
+  command_line.run_command(__name__, __doc__, define_flags, main)

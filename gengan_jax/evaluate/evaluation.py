@@ -13,7 +13,7 @@ import jax
 from gengan_jax import data, metrics
 from gengan_jax.data import stacked_mnist
 from gengan_jax.evaluate import _json
-from gengan_jax.evaluate.critic import evaluate_mixture_critic
+from gengan_jax.evaluate.critic import evaluate_divergence_critics, evaluate_mixture_critic
 from gengan_jax.evaluate.images import DEFAULT_IMAGE_SAMPLES, evaluate_images
 from gengan_jax.evaluate.likelihood import (DEFAULT_LIKELIHOOD_SAMPLES, MIXTURE_EXAMPLES,
                                            evaluate_likelihood)
@@ -28,6 +28,7 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
                  step: int | None = None, write: bool = True, inception: Any = None,
                  likelihood_samples: int = DEFAULT_LIKELIHOOD_SAMPLES,
                  likelihood_examples: int | None = None,
+                 divergence_critic_steps: int = 0, divergence_critic_seeds: int = 3,
                  log: Callable[[str], None] = lambda s: None) -> dict:
   """Evaluates one run; writes ``evaluation.json`` and ``report/`` when ``write``.
 
@@ -57,6 +58,9 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
       held-out likelihood).
     likelihood_examples: at most this many held-out examples for it
       (``None``: all).
+    divergence_critic_steps: steps of each of Im et al.'s four divergence
+      critics (:func:`~.critic.evaluate_divergence_critics`; 0: skip them).
+    divergence_critic_seeds: critic seeds per divergence (mean and spread).
     log: progress messages.
 
   Returns:
@@ -74,7 +78,9 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
   result: dict[str, Any] = {
       "workdir": workdir, "algorithm": exp.config.algorithm, "data": exp.dataset.name,
       "data_source": exp.config.data.source, "step": ckpt_step,
-      "settings": {"seed": seed, "critic_steps": critic_steps, "ms_ssim_pairs": ms_ssim_pairs},
+      "settings": {"seed": seed, "critic_steps": critic_steps, "ms_ssim_pairs": ms_ssim_pairs,
+                   "divergence_critic_steps": divergence_critic_steps,
+                   "divergence_critic_seeds": divergence_critic_seeds},
   }
   if isinstance(exp.dataset, data.MixtureDataset):
     result["kind"] = "mixture"
@@ -109,8 +115,17 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
       inception = metrics.load_inception_v3(inception)
     metrics_out, arrays = evaluate_images(
         exp, state, key, classifier=classifier, num_samples=n, critic_steps=critic_steps,
-        ms_ssim_pairs=ms_ssim_pairs, seed=seed, log=log, inception=inception)
+        ms_ssim_pairs=ms_ssim_pairs, seed=seed, log=log, inception=inception,
+        feature_cache=os.path.join(workdir, "feature_cache"))
     result.update(metrics_out)
+  if divergence_critic_steps > 0:
+    log(f"divergence critics (GAN, least squares, WGAN-GP, MMD): {divergence_critic_seeds} "
+        f"seeds x {divergence_critic_steps} steps each")
+    result["divergence_critics"] = evaluate_divergence_critics(
+        exp, state, jax.random.fold_in(key, 3), steps=divergence_critic_steps,
+        num_seeds=divergence_critic_seeds, seed=seed)
+  else:
+    result["divergence_critics"] = "skipped (--divergence_critic_steps=0)"
   result["likelihood"] = likelihood_note(exp.algorithm)
   if exp.algorithm.log_likelihood is not None and likelihood_samples > 0:
     result["held_out_likelihood"] = evaluate_likelihood(

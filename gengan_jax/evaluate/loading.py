@@ -8,11 +8,13 @@ import os
 from typing import Any
 
 import jax
+import ml_collections
 import numpy as np
 
 from gengan_jax import data
 from gengan_jax.data import stacked_mnist
-from gengan_jax.train import Experiment
+from gengan_jax.core import ConfigError
+from gengan_jax.train import Experiment, settings
 from gengan_jax.use import load
 
 # Samples are drawn in chunks of this size: one compiled shape.
@@ -77,7 +79,9 @@ def held_out_images(config: ml_collections.ConfigDict, dataset: Any,
 
   For IDX sources (``'idx'``, ``'stacked_mnist'``) that is the ``test`` split
   (``t10k-*``) in the same directory; for Stacked MNIST, ``num_stacked``
-  images stacked from the held-out digits.
+  images stacked from the held-out digits; for TFDS (``cifar10``,
+  ``celeb_a``) its ``test`` split, read with the run's crop and resize, where
+  it is prepared.
 
   Args:
     config: the run's config.
@@ -89,6 +93,16 @@ def held_out_images(config: ml_collections.ConfigDict, dataset: Any,
     held-out split, the training data and ``is_held_out=False``.
   """
   source = config.data.source
+  if source == "tfds" and config.data.get("split") != "test":
+    section = ml_collections.ConfigDict(config.data.to_dict())
+    section.split = "test"  # cifar10's and celeb_a's held-out split
+    try:
+      held_out = settings.make_dataset(section, source)
+    except ConfigError:  # no test split prepared: the training data, said so below
+      held_out = None
+    if held_out is not None:
+      return (np.asarray(held_out.data), f"{section.name}/test ({len(held_out.data)} "
+              "held-out images)", True)
   if source in ("idx", "stacked_mnist") and config.data.get("split") != "test":
     try:
       digits, labels = data.load_mnist_idx(config.data.directory, "test")

@@ -114,6 +114,7 @@ def run_table(result: dict) -> str:
   crit = result.get("independent_critic")
   if isinstance(crit, dict):
     rows.append(("independent critic: -W (train / valid, last)", critic_cell(crit, ".3f"), "0"))
+  rows += divergence_rows(result)
   rows += likelihood_rows(result)
   rows.append(("likelihood", result["likelihood"].split(":")[0], "-"))
   return markdown(rows)
@@ -151,6 +152,48 @@ def likelihood_rows(result: dict) -> list[tuple[str, str, str]]:
                  f"{s['average_kl']:.2f} = {s['mutual_information']:.2f} + "
                  f"{s['marginal_kl']:.2f}", f"I <= log N = {s['log_num_examples']:.2f}"))
   return rows
+
+
+# The four divergence critics (Im et al. 2018): their rows' and columns' names.
+DIVERGENCE_NAMES = {"gan": ("GAN critic: JS (nats)", "JS"),
+                    "least_squares": ("LS critic: Pearson chi^2 of p from (p+q)/2", "LS chi^2"),
+                    "wasserstein_gp": ("WGAN-GP critic: W1", "W1"),
+                    "mmd": ("MMD critic: MMD^2, learned kernel", "MMD^2")}
+
+
+def divergence_cell(estimate: Any, spec: str = ".3f") -> str:
+  """One divergence critic's ``mean +- sd`` over critic seeds (``-`` if absent)."""
+  if not isinstance(estimate, dict):
+    return "-"
+  return f"{fmt(estimate['mean'], spec)} +- {fmt(estimate['std'], spec)}"
+
+
+def divergence_rows(result: dict) -> list[tuple[str, str, str]]:
+  """The divergence critics' rows of :func:`run_table` (none when skipped)."""
+  d = result.get("divergence_critics")
+  if not isinstance(d, dict):
+    return []
+  seeds = f"{d['num_seeds']} seeds x {d['steps']} steps"
+  return [(f"divergence critic, {DIVERGENCE_NAMES.get(name, (name,))[0]} ({seeds})",
+           divergence_cell(e), "0") for name, e in d["estimates"].items()]
+
+
+def _divergence_columns(rows: list[list[str]], results: Sequence[dict]) -> None:
+  """Appends one column per divergence critic to ``rows`` when a run has them."""
+  names = []
+  for r in results:
+    d = r.get("divergence_critics")
+    if isinstance(d, dict):
+      names += [k for k in d["estimates"] if k not in names]
+  if not names:
+    return
+  rows[0].extend(f"{DIVERGENCE_NAMES.get(k, (k, k))[1]} (critic)" for k in names)
+  for row, r in zip(rows[1:], results):
+    d = r.get("divergence_critics")
+    est = d["estimates"] if isinstance(d, dict) else {}
+    row.extend(divergence_cell(est.get(k), ".3g") for k in names)
+  for row in rows[len(results) + 1:]:  # the reference row
+    row.extend("0" for _ in names)
 
 
 def critic_cell(crit: Any, spec: str = ".2f") -> str:
@@ -194,6 +237,7 @@ def summary_tables(results: Sequence[dict]) -> str:
       rows[0].append("critic -W train / valid")
       for row, r in zip(rows[1:], mix):
         row.append(critic_cell(r.get("independent_critic")))
+    _divergence_columns(rows, mix)
     _likelihood_column(rows, mix)
     out.append(markdown(rows))
   img = [r for r in results if r["kind"] != "mixture"]
@@ -230,6 +274,7 @@ def summary_tables(results: Sequence[dict]) -> str:
                    fmt(t["coverage"]),
                    f"{fmt(d['held_out'])} (+noise {fmt(d['held_out_plus_noise'])})",
                    "0 / 0", "0", "-", "0", "-"])
+    _divergence_columns(rows, img)
     _likelihood_column(rows, img)
     out.append(markdown(rows))
   return "\n\n".join(out)

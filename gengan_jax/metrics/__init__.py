@@ -19,7 +19,11 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
   and the active units of the codes.
 * :mod:`~gengan_jax.metrics.knn_kl` -- KL from samples to a known density
   (k-nearest-neighbour entropy).
-* :mod:`~gengan_jax.metrics.critic` -- independent Wasserstein critic.
+* :mod:`~gengan_jax.metrics.critic` -- independent Wasserstein critic, and
+  the loop that trains any critic from scratch against samples.
+* :mod:`~gengan_jax.metrics.divergence_critics` -- the GAN, least-squares,
+  WGAN-GP and learned-kernel MMD critics as divergence estimates (Im et al.
+  2018), with their spread over critic seeds.
 * :mod:`~gengan_jax.metrics.mixtures` -- modes and sample quality on
   mixtures of Gaussians (VEEGAN / PacGAN protocols).
 """
@@ -28,6 +32,8 @@ from gengan_jax.metrics.critic import CriticHistory
 from gengan_jax.metrics.critic import IndependentCritic
 from gengan_jax.metrics.critic import plot_critic_history
 from gengan_jax.metrics.critic import train_independent_critic
+from gengan_jax.metrics.divergence_critics import DivergenceEstimate
+from gengan_jax.metrics.divergence_critics import estimate_divergences
 from gengan_jax.metrics.elbo_surgery import ElboSurgery
 from gengan_jax.metrics.elbo_surgery import elbo_surgery
 from gengan_jax.metrics.frechet import FeatureStatistics
@@ -62,6 +68,7 @@ from gengan_jax.metrics.stacked_mnist import stacked_mnist_modes
 
 __all__ = [
     "CriticHistory",
+    "DivergenceEstimate",
     "ElboSurgery",
     "FeatureStatistics",
     "InceptionV3",
@@ -74,6 +81,7 @@ __all__ = [
     "diversity",
     "diversity_references",
     "elbo_surgery",
+    "estimate_divergences",
     "evaluate_mixture",
     "fid_from_features",
     "frechet_distance",
