@@ -1,4 +1,4 @@
-r"""VAE, beta-VAE and IWAE on the 5k MNIST digits, measured on the 10k test digits.
+r"""VAE, beta-VAE, IWAE and learned priors on the 5k MNIST digits, measured on the 10k test digits.
 
 A CPU-sized version of Burda, Grosse & Salakhutdinov 2016, Table 1 (one
 stochastic layer): the MLP of their MNIST experiments (two deterministic
@@ -8,8 +8,10 @@ training digits of ``../shared/data/mnist`` (``train5k-*``), binarised
 dynamically (a fresh Bernoulli draw of every pixel with its grey level as
 the probability, each step), with the settings of
 ``experiments/configs/<name>.py:mnist`` (batch 64, Adam 1e-3, 5,000 steps:
-64 passes over the digits; IWAE with ``k = 50``, beta-VAE with ``beta = 4``)
-and the architecture overridden to the MLP.
+64 passes over the digits; IWAE with ``k = 50``, beta-VAE with ``beta = 4``;
+``flow_prior_vae`` with a Real NVP prior of 4 couplings, ``vamp_prior_vae``
+with the VampPrior of K = 500 pseudo-inputs) and the architecture overridden
+to the MLP.
 
 On the 10,000 test digits, each binarised dynamically once (the key of the
 evaluation, the same binarisation for every number of a model) it reports,
@@ -18,8 +20,14 @@ with ``k = 1000`` (``log_likelihood``, :mod:`gengan_jax.evaluate.likelihood`),
 the training digits' ELBO (overfitting), the active units of the test
 digits' posterior means (Burda et al.'s Sec. 5.2), and the ELBO surgery of Hoffman &
 Johnson 2016 (against the model's prior: ``flow_prior_vae``'s KL to its flow
-by Monte Carlo); and writes 64 samples (mean images of ``p(x | z)``,
-``z ~ N(0, I)``) and 32 test digits beside their reconstructions.
+and ``vamp_prior_vae``'s to its VampPrior by Monte Carlo); and writes 64
+samples (mean images of ``p(x | z)``, ``z`` from the model's prior) and 32
+test digits beside their reconstructions, and for the VampPrior its first 64
+pseudo-inputs. With two or more of ``vae``, ``flow_prior_vae`` and
+``vamp_prior_vae`` it adds one table of the three priors: the ELBO, the
+bound and the marginal KL ``KL(q(z) || p(z))`` that the learned priors
+exist to remove (the aggregate posterior is the prior that maximises the
+ELBO).
 
 Why a script and not ``experiments/train.py``: the loop checks that the
 config's ``arch`` fits the data with the GAN discriminator's factory, which
@@ -31,7 +39,7 @@ contract (``init``, ``train_step`` in a ``lax.scan``, ``log_likelihood``,
 Usage::
 
   python -m experiments.vae_mnist --workdir=/tmp/vae_mnist \
-      [--algorithms=vae,beta_vae,iwae] [--steps=5000] [--k=1000] \
+      [--algorithms=vae,beta_vae,iwae,flow_prior_vae,vamp_prior_vae] [--steps=5000] [--k=1000] \
       [--test_examples=10000] [--images_dir=docs/images] [--evaluate_only]
 
 Each algorithm gets ``<workdir>/<name>/`` with ``state.msgpack``,
@@ -62,8 +70,15 @@ from gengan_jax.train import plots
 # Burda et al. 2016, Table 1, MNIST, one stochastic layer: the test
 # log-likelihood estimated with k = 5000 (nats), by training k; 60k digits,
 # dynamic binarisation, 3,280 passes, tanh MLPs of 2 x 200 and 50 latents.
-BURDA = {("vae", 1): -86.76, ("vae", 5): -86.47, ("vae", 50): -86.35,
-         ("iwae", 5): -85.54, ("iwae", 50): -84.78}
+# Tomczak & Welling 2018 (as pythae's reproducibility table cites it): the
+# one-layer VAE with the VampPrior (K = 500), k = 5000; static binary MNIST,
+# gated MLPs of 2 x 300, 40 latents, 100 epochs of KL warm-up, up to 2,000
+# epochs with early stopping.
+PUBLISHED = {("vae", 1): -86.76, ("vae", 5): -86.47, ("vae", 50): -86.35,
+             ("iwae", 5): -85.54, ("iwae", 50): -84.78, ("vamp_prior_vae", 1): -85.57}
+# The priors of the priors table.
+PRIORS = {"vae": "N(0, I)", "flow_prior_vae": "Real NVP (learned)",
+          "vamp_prior_vae": "VampPrior (learned)"}
 CHUNK = 250  # training steps per compiled call
 MLP = dict(arch="mlp", hidden=(200, 200), latent_dim=50)
 
@@ -79,6 +94,9 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       "<name>_mnist_{samples,reconstructions}.png.", **fv)
   flags.DEFINE_bool("evaluate_only", False, "Restore <workdir>/<name>/state.msgpack.", **fv)
   flags.DEFINE_string("mnist_dir", None, "MNIST IDX folder (default: the configs').", **fv)
+  flags.DEFINE_bool("pseudo_inputs_from_data", False, "VampPrior: start the K pseudo-inputs "
+                    "at K random training digits (the reference code's "
+                    "use_training_data_init) instead of near-black noise.", **fv)
 
 
 def config_of(name: str, steps: int | None):
@@ -91,9 +109,18 @@ def config_of(name: str, steps: int | None):
 
 
 def train(module, cfg, x_train: np.ndarray, batch_size: int, steps: int, seed: int,
-          log_path: str):
-  """``steps`` steps on shuffled passes over ``x_train``; a line of mean metrics per chunk."""
+          log_path: str, *, pseudo_inputs_from_data: bool = False):
+  """``steps`` steps on shuffled passes over ``x_train``; a line of mean metrics per chunk.
+
+  With ``pseudo_inputs_from_data`` a VampPrior's pseudo-inputs start at
+  ``K`` training digits drawn without replacement (grey levels in ``[-1, 1]``).
+  """
   state = module.init(jax.random.key(seed), cfg, jnp.asarray(x_train[:batch_size]))
+  if pseudo_inputs_from_data and hasattr(module.module, "pseudo_inputs"):
+    pick = np.random.default_rng([seed, 500]).choice(len(x_train), cfg.num_pseudo_inputs,
+                                                     replace=False)
+    state = state.replace(prior=state.prior.replace(
+        params={"pseudo_inputs": jnp.asarray(x_train[pick])}))
   key = jax.random.key(seed + 1)
   run = jax.jit(lambda st, xs: jax.lax.scan(
       lambda s, b: module.train_step(s, b, key), st, xs))
@@ -135,6 +162,12 @@ def evaluate(module, name, state, x_train, x_test, k, out_dir):
   plots.image_grid(pictures["samples"], samples, title=f"{title}: samples (mean of p(x|z))")
   plots.image_grid(pictures["reconstructions"], pairs,
                    title=f"{title}: test digit | reconstruction")
+  if hasattr(module.module, "pseudo_inputs"):
+    u = np.asarray(jax.jit(module.module.pseudo_inputs)(state))[:64]
+    pictures["pseudo_inputs"] = os.path.join(out_dir, f"{name}_mnist_pseudo_inputs.png")
+    plots.image_grid(pictures["pseudo_inputs"], u,
+                     title=f"{name}: {len(u)} of the K = {state.config.num_pseudo_inputs} "
+                           "pseudo-inputs")
   result["pictures"] = pictures
   with open(os.path.join(out_dir, "results.json"), "w") as f:
     json.dump(result, f, indent=1)
@@ -143,16 +176,16 @@ def evaluate(module, name, state, x_train, x_test, k, out_dir):
 
 def tables(results: list[dict], steps: dict[str, int]) -> str:
   rows = ["| model | training k | steps | train ELBO | test ELBO | test IWAE bound, k = "
-          f"{results[0]['test']['iwae']['k']} | Burda et al. (k = 5000 test bound) "
+          f"{results[0]['test']['iwae']['k']} | published (k = 5000 test bound) "
           "| active units (of the latents) |",
           "|---|---|---|---|---|---|---|---|"]
   for r in results:
     name, t, k = r["algorithm"], r["test"], r["training_k"]
-    burda = BURDA.get(("iwae" if name == "iwae" else "vae", k)) if name != "beta_vae" else None
+    published = PUBLISHED.get((name, k))
     rows.append(f"| {name} | {k} | {steps[name]} | {r['train_elbo']['mean']:.2f} | "
                 f"{t['elbo']['mean']:.2f} +- {t['elbo']['se']:.2f} | "
                 f"{t['iwae']['mean']:.2f} +- {t['iwae']['se']:.2f} | "
-                f"{'-' if burda is None else f'{burda:.2f}'} | {r['active_units']} |")
+                f"{'-' if published is None else f'{published:.2f}'} | {r['active_units']} |")
   rows += ["", "| model | p(z) | average KL | = I[n; z] | + KL(q(z) \\|\\| p(z)) | log N |",
            "|---|---|---|---|---|---|"]
   for r in results:
@@ -163,6 +196,17 @@ def tables(results: list[dict], steps: dict[str, int]) -> str:
     rows.append(f"| {r['algorithm']} | {s['prior']} | {kl} | {s['mutual_information']:.2f}"
                 f" +- {s['mutual_information_se']:.2f} | {s['marginal_kl']:.2f} | "
                 f"{s['log_num_examples']:.2f} |")
+  priors = [r for r in results if r["algorithm"] in PRIORS]
+  if len(priors) >= 2:
+    rows += ["", f"| model | p(z) | steps | test ELBO | test IWAE bound, k = "
+             f"{priors[0]['test']['iwae']['k']} | marginal KL(q(z) \\|\\| p(z)) | I[n; z] |",
+             "|---|---|---|---|---|---|---|"]
+    for r in priors:
+      t, s = r["test"], r["test"]["elbo_surgery"]
+      rows.append(f"| {r['algorithm']} | {PRIORS[r['algorithm']]} | {steps[r['algorithm']]} | "
+                  f"{t['elbo']['mean']:.2f} +- {t['elbo']['se']:.2f} | "
+                  f"{t['iwae']['mean']:.2f} +- {t['iwae']['se']:.2f} | "
+                  f"{s['marginal_kl']:.2f} | {s['mutual_information']:.2f} |")
   return "\n".join(rows)
 
 
@@ -188,7 +232,8 @@ def main(argv):
     else:
       print(f"training {name}: {cfg}", flush=True)
       state = train(module, cfg, x_train, batch_size, n_steps, seed,
-                    os.path.join(out_dir, "train_log.jsonl"))
+                    os.path.join(out_dir, "train_log.jsonl"),
+                    pseudo_inputs_from_data=f.pseudo_inputs_from_data)
       with open(path, "wb") as fh:
         fh.write(flax.serialization.to_bytes(state))
     results.append(evaluate(module, name, state, x_train, x_test, f.k, out_dir))

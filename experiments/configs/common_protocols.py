@@ -202,7 +202,7 @@ NETWORKS: dict[str, Networks] = {
     "age": Networks(gaussian_latent=False),
     **{name: Networks() for name in (
         "gmmn", "wae_mmd", "mmd_gan", "began", "ebgan", "infogan", "vae", "beta_vae", "iwae",
-        "flow_prior_vae")},
+        "flow_prior_vae", "vamp_prior_vae")},
     **{name: Networks(gaussian_latent=False) for name in ("gumbel_vae", "vq_vae")},
     "real_nvp_mle": Networks(hidden=False, gaussian_latent=False),
     "real_nvp_wgan": Networks(hidden=False, discriminators=_D, gaussian_latent=False),

@@ -8,7 +8,8 @@ papers' citations and defaults), registered under their names beside
 ``began`` and ``infogan`` have steps of their own. ``vae`` (with its
 ``beta > 1`` preset ``beta_vae``) and ``iwae`` train a Gaussian encoder and a
 likelihood decoder on a bound on ``log p(x)``; ``flow_prior_vae`` adds a
-Real NVP prior trained with them.
+Real NVP prior trained with them, ``vamp_prior_vae`` the VampPrior (the
+encoder's posteriors at learned pseudo-inputs).
 ``real_nvp_mle`` and ``real_nvp_wgan`` train the same Real NVP by maximum
 likelihood and as a WGAN-GP generator (Danihelka et al. 2017).
 ``gumbel_vae`` (relaxed categorical codes) and ``vq_vae`` (a codebook) have
@@ -36,6 +37,7 @@ from gengan_jax.algorithms import age, alpha_gan, dcgan, wgan_gp
 from gengan_jax.algorithms import fgan, gan, gan_penalty, gmmn, hinge_gan, lsgan, mmd_gan, wgan
 from gengan_jax.algorithms import began, ebgan, infogan
 from gengan_jax.algorithms import beta_vae, flow_prior_vae, iwae, vae
+from gengan_jax.algorithms import vamp_prior_vae
 from gengan_jax.algorithms import gumbel_vae, vq_vae
 from gengan_jax.algorithms import real_nvp_mle, real_nvp_wgan
 from gengan_jax.algorithms import aae, wae_gan, wae_mmd
@@ -66,6 +68,7 @@ REGISTRY: dict[str, Algorithm] = {
         ("beta_vae", beta_vae),
         ("iwae", iwae),
         ("flow_prior_vae", flow_prior_vae),
+        ("vamp_prior_vae", vamp_prior_vae),
         ("gumbel_vae", gumbel_vae),
         ("vq_vae", vq_vae),
         ("real_nvp_mle", real_nvp_mle),

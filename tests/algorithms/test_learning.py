@@ -47,6 +47,7 @@ real_nvp_mle    0.110    37.8      at (-5.1, 20.8), std 0.14 / 0.48 (flow ascend
 real_nvp_wgan   0.428    inf       diverged (beta1 0, learning rate 3e-4, see LEARNING)
 vae             0.110    561       diverged (mean ~ (-52, 269), std 17 / 91)
 vae_gan         0.758    845       diverged (gamma 1e-6, minimax loss; snapshots 0.41-1.18)
+vamp_prior_vae  0.114    174       at (-18, 69), std 0.39 / 1.6 (decoder ascends -ELBO; K 500)
 veegan          0.313    1.1e4     diverged (mean ~ (-6.4e3, 2.5e3))
 vq_vae          0.447    1.3e5     diverged (one code vector of 16 codes, 2,000 steps, see LEARNING)
 wae_gan         0.518    1.5e5     diverged (2-D codes, 2,000 steps, D 3 x 128, see LEARNING)
@@ -167,7 +168,7 @@ SMALL_NETS: dict[str, dict] = {
 # The network whose objective the mutant flips, where it is not 'generator'.
 MODEL_NETWORK: dict[str, str] = {
     **{name: "decoder" for name in ("vae", "beta_vae", "iwae", "flow_prior_vae", "gumbel_vae",
-                                    "vq_vae")},
+                                    "vq_vae", "vamp_prior_vae")},
     "real_nvp_mle": "flow", "real_nvp_wgan": "flow",
     "avb": "decoder", "vae_gan": "decoder",
     "aae": "decoder", "wae_gan": "decoder", "wae_mmd": "decoder"}

@@ -1,0 +1,28 @@
+"""VAE with the VampPrior (Tomczak & Welling 2018): the encoder's posteriors at
+K learned pseudo-inputs as the prior, trained jointly on the ELBO.
+
+Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
+describes them; the VAE's settings (``experiments/configs/vae.py``) plus the
+prior: K = 500 pseudo-inputs (the paper's MNIST setting) starting near-black
+(``N(-0.9, 0.02^2)`` per pixel in ``[-1, 1]``: the paper's ``N(0.05, 0.01^2)``
+on ``[0, 1]``). On the 2-D mixtures K = 50 points of the plane, unclipped
+(the Gaussian observation's data have no range), starting at ``N(0, 1)``.
+"""
+
+from gengan_jax.configs import common
+from gengan_jax.configs import vae
+
+
+@common.accepts_protocols
+def get_config(arg=None):
+  v = common.variant(arg)
+  c = vae.model(common.base("vamp_prior_vae"), v)
+  if v == "mnist":
+    c.model.num_pseudo_inputs = 500
+    c.model.pseudo_input_init_mean = -0.9
+    c.model.pseudo_input_init_std = 0.02
+  else:
+    c.model.num_pseudo_inputs = 50
+    c.model.pseudo_input_init_mean = 0.0
+    c.model.pseudo_input_init_std = 1.0
+  return c
