@@ -16,7 +16,7 @@ coordinates here, :func:`gengan_jax.losses.l1_energy`). The BEGAN objective
 ``E[L(G(z))] = gamma E[L(x)]`` (Sec. 3.3): the diversity ratio ``gamma``
 trades sample diversity (high) against quality (low); ``lambda_k`` (0.001)
 is its gain. The convergence measure (Sec. 3.4.1,
-:func:`gengan_jax.losses.began_convergence`)
+:func:`gengan_jax.losses.began_convergence`)::
 
     M_global = L(x) + |gamma L(x) - L(G(z_G))|
 

@@ -42,7 +42,8 @@ class Config(ali.Config):
     encoder: ``'deterministic'`` (``z = E(x)``).
     generator_optimizer, encoder_optimizer, discriminator_optimizer: Adam
       settings, one per network.
-    (and every other setting of :class:`gengan_jax.algorithms.ali.Config`)
+
+  (and every other setting of :class:`gengan_jax.algorithms.ali.Config`)
   """
 
   encoder: str = "deterministic"

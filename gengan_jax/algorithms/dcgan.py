@@ -33,7 +33,8 @@ class Config(gan.Config):
       alpha-GAN paper's DCGAN baseline).
     generator_optimizer: Adam settings of G.
     discriminator_optimizer: Adam settings of D.
-    (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
+
+  (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
   """
 
   loss: str = "non_saturating"

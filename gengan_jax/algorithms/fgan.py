@@ -53,7 +53,8 @@ class Config(gan.Config):
     generator_updates: generator updates per critic update.
     generator_optimizer, critic_optimizer: Adam settings (``critic_optimizer``
       sets the family's ``discriminator_optimizer``).
-    (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
+
+  (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
   """
 
   critic_divergence: str = "gan"

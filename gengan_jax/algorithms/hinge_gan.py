@@ -39,7 +39,8 @@ class Config(gan.Config):
 
   Attributes:
     generator_optimizer, discriminator_optimizer: Adam (2e-4, 0.5, 0.999).
-    (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
+
+  (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
   """
 
   loss: str = "hinge"

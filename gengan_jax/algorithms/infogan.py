@@ -135,7 +135,7 @@ class Config(ArchitectureConfig):
 
   @property
   def q_dim(self) -> int:
-    """Width of Q's output: logits, means and (``learn_std``) log std devs."""
+    """Width of Q's output -- logits, means and (``learn_std``) log std devs."""
     return sum(self.categorical_codes) + self.continuous_codes * (2 if self.learn_std else 1)
 
 

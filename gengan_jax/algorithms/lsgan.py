@@ -47,7 +47,8 @@ class Config(gan.Config):
     coding: ``'binary'`` ``(a, b, c) = (0, 1, 1)`` or ``'pearson'``
       ``(-1, 1, 0)`` (sets the family's ``loss``).
     generator_optimizer, discriminator_optimizer: Adam (2e-4, beta1 0.5).
-    (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
+
+  (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
   """
 
   coding: str = "binary"

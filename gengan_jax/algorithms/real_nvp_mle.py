@@ -48,7 +48,8 @@ class Config(flow_data.FlowConfig):
   Attributes:
     optimizer: Adam of the flow (1e-3, 0.9, 0.999: Adam's defaults, Dinh et
       al. 2017).
-    (and the flow's settings, :class:`~gengan_jax.algorithms.flow_data.FlowConfig`)
+
+  (and the flow's settings, :class:`~gengan_jax.algorithms.flow_data.FlowConfig`)
   """
 
   optimizer: OptimizerConfig = OptimizerConfig(1e-3, 0.9, 0.999)

@@ -53,9 +53,10 @@ class Config(flow_data.FlowConfig):
     gradient_penalty_weight: lambda (10).
     generator_optimizer: Adam of the flow (1e-4, 0.5, 0.9).
     critic_optimizer: Adam of the critic (1e-4, 0.5, 0.9).
-    (and the flow's settings, :class:`~gengan_jax.algorithms.flow_data.FlowConfig`;
-    the critic is the ``arch`` discriminator, ``hidden`` or ``base_features``
-    wide, without batch norm)
+
+  (and the flow's settings, :class:`~gengan_jax.algorithms.flow_data.FlowConfig`;
+  the critic is the ``arch`` discriminator, ``hidden`` or ``base_features``
+  wide, without batch norm)
   """
 
   n_critic: int = 5

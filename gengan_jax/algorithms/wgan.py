@@ -62,7 +62,8 @@ class Config(gan.Config):
     generator_optimizer: RMSProp of G (alpha 5e-5).
     critic_optimizer: RMSProp of the critic (the same; the family's
       ``discriminator_optimizer``).
-    (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
+
+  (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
   """
 
   loss: str = "wasserstein"

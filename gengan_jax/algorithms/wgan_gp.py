@@ -43,7 +43,8 @@ class Config(gan.Config):
     generator_optimizer: Adam of G (alpha 1e-4, beta1 0, beta2 0.9).
     critic_optimizer: Adam of the critic (the same; the family's
       ``discriminator_optimizer``).
-    (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
+
+  (and every other setting of :class:`gengan_jax.algorithms.gan.Config`)
   """
 
   loss: str = "wasserstein"

@@ -4,7 +4,7 @@ Each part of an experiment declares its settings as a frozen dataclass
 (hashable, so an algorithm's can ride in a state as static metadata under
 ``jax.jit``): an algorithm's hyper-parameters, one network's optimizer, the
 loop's ``train`` section. Experiment configs are ml_collections
-``ConfigDict``s; :func:`from_mapping` turns a section of one into its
+``ConfigDict`` objects; :func:`from_mapping` turns a section of one into its
 dataclass, rejecting unknown keys and wrong types with a message that names
 the setting and what is valid.
 """

@@ -134,8 +134,10 @@ def grid(side: int = 5, spacing: float = 2.0,
 
 
 # The benchmark constants, in one place.
-# TODO(lead): verify the exact values against the papers before citing them
-# (VEEGAN, Srivastava et al. 2017, Sec. 5.1; PacGAN, Lin et al. 2018, Sec. 5).
+# The values of the papers' code (VEEGAN, Srivastava et al. 2017, Sec. 5.1:
+# ``ring(..., num_cluster=8, scale=1, std=.01)`` and the grid ``range(-4, 5, 2)``
+# with ``s = 0.05``; PacGAN, Lin et al. 2018, Sec. 6.1, the same), as cited in
+# ``experiments/configs/common_protocols.py``.
 PRESETS: dict[str, dict[str, Any]] = {
     # 2-D ring: 8 modes (cos 2 pi k/8, sin 2 pi k/8), radius 1, std 0.01.
     "ring": dict(num_modes=8, radius=1.0, std=0.01),

@@ -30,6 +30,7 @@ Objectives that compare two sample sets of possibly different sizes
 :func:`bregman_ratio_loss`) return a pair ``(real_terms, fake_terms)`` of
 per-example terms; the minibatch loss is ``real_terms.mean() +
 fake_terms.mean()``.
+
 * :mod:`~gengan_jax.losses.reconstruction` -- L1, squared L2, cosine.
 * :mod:`~gengan_jax.losses.kl` -- analytic Gaussian KL, minibatch KL fits.
 * :mod:`~gengan_jax.losses.likelihood` -- Bernoulli, Gaussian and discretised

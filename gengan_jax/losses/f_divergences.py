@@ -13,20 +13,20 @@ with ``f*(t) = sup_u (t u - f(u))`` the convex conjugate (Nguyen, Wainwright
 critic outputs an unbounded ``v(x)`` and ``T = g_f(v)`` maps it into the
 domain of ``f*`` (Nowozin, Cseke & Tomioka 2016, Tables 1 and 2):
 
-==================  ===========================  ======================  ==============  ==============
-name                ``f(u)``                     ``g_f(v)``              dom ``f*``      ``f*(t)``
-==================  ===========================  ======================  ==============  ==============
-kl                  ``u log u``                  ``v``                   R               ``exp(t - 1)``
-reverse_kl          ``-log u``                   ``-exp(-v)``            t < 0           ``-1 - log(-t)``
-pearson             ``(u - 1)^2``                ``v``                   R               ``t^2 / 4 + t``
-neyman              ``(1 - u)^2 / u``            ``1 - exp(-v)``         t < 1           ``2 - 2 sqrt(1 - t)``
-squared_hellinger   ``(sqrt(u) - 1)^2``          ``1 - exp(-v)``         t < 1           ``t / (1 - t)``
-jensen_shannon      ``u log u - (u + 1)         ``log 2 - log(1 + e^-v)``  t < log 2   ``-log(2 - e^t)``
-                    log((u + 1) / 2)``
-gan                 ``u log u - (u + 1)         ``-log(1 + e^-v)``      t < 0           ``-log(1 - e^t)``
-                    log(u + 1)``
-total_variation     ``|u - 1| / 2``              ``tanh(v) / 2``         abs(t) <= 1/2   ``t``
-==================  ===========================  ======================  ==============  ==============
+=================  ===================  =========================  =============  =====================
+name               ``f(u)``             ``g_f(v)``                 dom ``f*``     ``f*(t)``
+=================  ===================  =========================  =============  =====================
+kl                 ``u log u``          ``v``                      R              ``exp(t - 1)``
+reverse_kl         ``-log u``           ``-exp(-v)``               t < 0          ``-1 - log(-t)``
+pearson            ``(u - 1)^2``        ``v``                      R              ``t^2 / 4 + t``
+neyman             ``(1 - u)^2 / u``    ``1 - exp(-v)``            t < 1          ``2 - 2 sqrt(1 - t)``
+squared_hellinger  ``(sqrt(u) - 1)^2``  ``1 - exp(-v)``            t < 1          ``t / (1 - t)``
+jensen_shannon     ``u log u - (u + 1)  ``log 2 - log(1 + e^-v)``  t < log 2      ``-log(2 - e^t)``
+                   log((u + 1) / 2)``
+gan                ``u log u - (u + 1)  ``-log(1 + e^-v)``         t < 0          ``-log(1 - e^t)``
+                   log(u + 1)``
+total_variation    ``|u - 1| / 2``      ``tanh(v) / 2``            abs(t) <= 1/2  ``t``
+=================  ===================  =========================  =============  =====================
 
 Notes on the names: with these ``f`` the divergences are ``KL(P||Q)``,
 ``KL(Q||P)``, ``chi^2_Pearson = int (p - q)^2 / q``, ``chi^2_Neyman = int

@@ -2,18 +2,15 @@ r"""Gradient penalties for critics and discriminators.
 
 Each penalty is a function of the critic's input-gradient at some points:
 
-=====================  ========================  =============================
-penalty                points                    per-example value
-=====================  ========================  =============================
-WGAN-GP                real/fake interpolates    ``(||g|| - t)^2``
-(:func:`gradient_penalty`)
-one-sided WGAN-GP      real/fake interpolates    ``max(0, ||g|| - t)^2``
-(``one_sided=True``)
-DRAGAN                 perturbed real data       ``(||g|| - t)^2``
-(:func:`dragan_penalty`)
-R1 (:func:`r1_penalty`)  real data               ``||g||^2``
-R2 (:func:`r2_penalty`)  generated data          ``||g||^2``
-=====================  ========================  =============================
+======================================  ======================  =======================
+penalty                                 points                  per-example value
+======================================  ======================  =======================
+WGAN-GP (:func:`gradient_penalty`)      real/fake interpolates  ``(||g|| - t)^2``
+one-sided WGAN-GP (``one_sided=True``)  real/fake interpolates  ``max(0, ||g|| - t)^2``
+DRAGAN (:func:`dragan_penalty`)         perturbed real data     ``(||g|| - t)^2``
+R1 (:func:`r1_penalty`)                 real data               ``||g||^2``
+R2 (:func:`r2_penalty`)                 generated data          ``||g||^2``
+======================================  ======================  =======================
 
 with ``g = grad_x f(x)``. ``gradient_penalty = gradient_norm_penalty o
 interpolate`` and ``dragan_penalty = gradient_norm_penalty o dragan_perturb``.

@@ -11,13 +11,13 @@ distribution ``p`` of the data over modes (PacGAN, Table 1).
 
 Two named protocols (:data:`PROTOCOLS`) record the settings of each paper:
 
-=========  =======  =========  =========  ==================================
-protocol   samples  threshold  min count  reported
-=========  =======  =========  =========  ==================================
-``veegan`` 2,500    3 std      1          modes, high-quality share
-``pacgan`` 2,500    3 std      1          modes, high-quality share,
-                                          reverse KL over modes
-=========  =======  =========  =========  ==================================
+==========  =======  =========  =========  ==========================
+protocol    samples  threshold  min count  reported
+==========  =======  =========  =========  ==========================
+``veegan``  2,500    3 std      1          modes, high-quality share
+``pacgan``  2,500    3 std      1          modes, high-quality share,
+                                           reverse KL over modes
+==========  =======  =========  =========  ==========================
 
 PacGAN adopts VEEGAN's sample count, threshold and mode criterion on the
 same 2-D ring and grid so that its Table 1 compares with VEEGAN's Table 1,

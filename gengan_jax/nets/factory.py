@@ -280,7 +280,7 @@ def make_gaussian_encoder(arch: str, *, data_shape: Sequence[int], latent_dim: i
   Burda et al. 2016 on MNIST).
 
   Args:
-    arch, data_shape, **kw: as for :func:`make_encoder` (``mlp`` takes any
+    arch, data_shape, ``**kw``: as for :func:`make_encoder` (``mlp`` takes any
       ``data_shape``).
     latent_dim: ``K``, the width of the codes.
 
@@ -305,7 +305,7 @@ def make_decoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
   the values stacked on the channel axis).
 
   Args:
-    arch, data_shape, latent_dim, **kw: as for :func:`make_generator`
+    arch, data_shape, latent_dim, ``**kw``: as for :func:`make_generator`
       (``mlp`` takes any ``data_shape``).
     num_params: parameters per data dimension: 1 (Bernoulli logits; a
       Gaussian mean with a fixed scale) or 2 (a mean and a log scale).

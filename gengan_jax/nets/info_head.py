@@ -99,8 +99,8 @@ class DCGANInfoDiscriminator(nn.Module):
   The trunk is the DCGAN discriminator's conv stack (4x4 stride-2 convs,
   leaky ReLU 0.2, batch norm after every conv but the first; Radford et al.
   2016), flattened, then ``shared_dense`` units (batch norm, leaky ReLU) if
-  > 0. D's head is one dense unit (as :class:`~gengan_jax.nets.dcgan.
-  DCGANDiscriminator`); Q's head is ``q_hidden`` dense layers with batch norm
+  > 0. D's head is one dense unit (as
+  :class:`~gengan_jax.nets.dcgan.DCGANDiscriminator`); Q's head is ``q_hidden`` dense layers with batch norm
   and leaky ReLU, then a dense layer of width ``q_dim`` (the authors' MNIST
   Q: FC 128 - BN - lReLU - FC). With ``base_features=64``, ``shared_dense=
   1024`` and ``q_hidden=(128,)`` on 28x28 images this is the authors' MNIST

@@ -28,7 +28,7 @@ config: that raises :class:`CheckpointMismatchError` and touches nothing.
 Failed saves. Saving is asynchronous: :meth:`Checkpointer.save` starts
 writing and returns; a failure (a full disk, a quota, a vanished mount)
 surfaces when the save is waited for, i.e. at the next :meth:`save`, at
-:meth:`wait` or :meth:`close`. It is raised there as one
+:meth:`wait` or :meth:`~Checkpointer.close`. It is raised there as one
 :class:`~.write_errors.WriteError` naming the step that failed and the
 newest good checkpoint (``no space left on device while writing the
 checkpoint of step 20 in ...; the newest good checkpoint is step 10``), and
