@@ -214,6 +214,16 @@ def likelihood_cell(result: dict) -> str:
   return f"{h['log_likelihood_nats']['mean']:.2f}"
 
 
+def _feature_metrics(result: dict) -> tuple[dict | None, str]:
+  """The feature metrics of a run's summary row: the MNIST classifier's, else
+  the Inception network's (marked ``' (Inception)'`` beside the FID)."""
+  c = result.get("classifier_metrics")
+  if isinstance(c, dict):
+    return c, ""
+  c = result.get("inception_metrics")
+  return (c, " (Inception)") if isinstance(c, dict) else (None, "")
+
+
 def summary_tables(results: Sequence[dict]) -> str:
   """Several runs: one Markdown table per kind of data, one row per run.
 
@@ -246,14 +256,14 @@ def summary_tables(results: Sequence[dict]) -> str:
              "coverage", "MS-SSIM div.", "critic -W train / valid", "latent KL", "active units",
              "rec. MSE / pixel", "seconds"]]
     for r in img:
-      c = r.get("classifier_metrics")
+      c, which = _feature_metrics(r)
       s = c["samples_vs_held_out"] if isinstance(c, dict) else {}
       crit = r.get("independent_critic")
       lat = r.get("latent_statistics")
       act, rec = r.get("active_units"), r.get("reconstruction_error")
       rows.append([
           os.path.basename(r["workdir"]), str(r["step"]),
-          fmt(s.get("fid"), ".2f"),
+          fmt(s.get("fid"), ".2f") + which,
           fmt(s["kid"], ".4g") if s else "-",
           fmt(c["inception_score"]["samples"], ".2f") if s else "-",
           fmt(s.get("precision")), fmt(s.get("recall")), fmt(s.get("density")),
@@ -264,11 +274,11 @@ def summary_tables(results: Sequence[dict]) -> str:
           fmt(rec["mse_per_pixel"], ".4f") if isinstance(rec, dict) else "-",
           fmt(r["seconds"], ".0f")])
     ref = img[0]
-    c = ref.get("classifier_metrics")
+    c, which = _feature_metrics(ref)
     if isinstance(c, dict):
       t = c["reference"]
       d = ref["ms_ssim_diversity"]
-      rows.append([f"*data: {ref['reference']}*", "-", fmt(t["fid"], ".2f"),
+      rows.append([f"*data: {ref['reference']}*", "-", fmt(t["fid"], ".2f") + which,
                    fmt(t["kid"], ".4g"), fmt(c["inception_score"]["held_out"], ".2f"),
                    fmt(t["precision"]), fmt(t["recall"]), fmt(t["density"]),
                    fmt(t["coverage"]),
