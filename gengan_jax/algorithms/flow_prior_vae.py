@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -104,32 +105,53 @@ def gaussian_entropy(log_scale: jax.Array) -> jax.Array:
   return jnp.sum(log_scale + 0.5 * (1.0 + _LOG_2PI), axis=-1)
 
 
-def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
-  """One joint step of encoder, decoder and prior on ``-mean L(x)``.
+def learned_prior_step(state: Any, batch: jax.Array, key: jax.Array, name: str,
+                       log_prior: Callable[[Any, jax.Array], jax.Array]) -> tuple[Any, dict]:
+  """One joint step of encoder, decoder and a learned prior on ``-mean L(x)``.
+
+  The step of every VAE whose prior is a network of its own (``state.prior``:
+  this module's flow, :mod:`.vamp_prior_vae`'s pseudo-inputs): one
+  reparameterised draw, the Gaussian entropy in closed form, and
+  ``log p_lambda(z)`` from ``log_prior(nets, z)``, where ``nets`` are the
+  networks being differentiated (``nets["prior"]``, ``nets["encoder"]``, ...).
 
   Args:
-    state: the current state.
+    state: a state with ``encoder``, ``decoder`` and ``prior``.
     batch: data of shape ``[1, B, *data_shape]``.
     key: the run's key; the step number is folded in here.
+    name: the algorithm's name (for the batch-shape error).
+    log_prior: ``(nets, z [B, K]) -> log p_lambda(z) [B]``.
   """
   cfg = state.config
   keys = step_keys(key, state.step, "binarize", "latent")
-  x = vae.binarized(cfg, single_batch(batch, "flow_prior_vae"), keys["binarize"])
+  x = vae.binarized(cfg, single_batch(batch, name), keys["binarize"])
   log_px_given_z = vae.observation(cfg).log_likelihood
 
   def loss_fn(n):
     mean, log_scale = n["encoder"](x)
     z = losses.gaussian_sample(keys["latent"], mean, log_scale)
     rec = log_px_given_z(x, n["decoder"](z))
-    log_prior = n["prior"](z)
-    kl = -gaussian_entropy(log_scale) - log_prior
-    return -jnp.mean(rec - kl), (rec, kl, log_prior)
+    log_pz = log_prior(n, z)
+    kl = -gaussian_entropy(log_scale) - log_pz
+    return -jnp.mean(rec - kl), (rec, kl, log_pz)
 
-  updated, loss, (rec, kl, log_prior) = ts.minimize_jointly(
+  updated, loss, (rec, kl, log_pz) = ts.minimize_jointly(
       {"encoder": state.encoder, "decoder": state.decoder, "prior": state.prior}, loss_fn)
   metrics = {"loss": loss, "elbo": -loss, "reconstruction_log_likelihood": jnp.mean(rec),
-             "kl": jnp.mean(kl), "prior_log_prob": jnp.mean(log_prior)}
+             "kl": jnp.mean(kl), "prior_log_prob": jnp.mean(log_pz)}
   return state.replace(step=state.step + 1, **updated), metrics
+
+
+def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
+  """One joint step of encoder, decoder and prior on ``-mean L(x)``, the flow's
+  ``log p_lambda(z)`` as the prior (:func:`learned_prior_step`).
+
+  Args:
+    state: the current state.
+    batch: data of shape ``[1, B, *data_shape]``.
+    key: the run's key; the step number is folded in here.
+  """
+  return learned_prior_step(state, batch, key, "flow_prior_vae", lambda n, z: n["prior"](z))
 
 
 def sample_prior(state: State, key: jax.Array, num: int) -> jax.Array:

@@ -71,11 +71,10 @@ import jax.numpy as jnp
 
 from gengan_jax import losses
 from gengan_jax.algorithms import vae
-from gengan_jax.algorithms.flow_prior_vae import gaussian_entropy
+from gengan_jax.algorithms.flow_prior_vae import learned_prior_step
 from gengan_jax.algorithms.vae import encode, log_likelihood_space, posterior, reconstruct
-from gengan_jax.core import AlgorithmState, check, check_int, single_batch
+from gengan_jax.core import AlgorithmState, check, check_int
 from gengan_jax.core import train_state as ts
-from gengan_jax.core.keys import step_keys
 from gengan_jax.losses.mixture import gaussian_mixture_log_likelihood
 from gengan_jax.nets.pseudo_inputs import PseudoInputs
 
@@ -150,7 +149,8 @@ def _all(config: Config) -> jax.Array:
 
 
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
-  """One joint step of encoder, decoder and pseudo-inputs on ``-mean L(x)``.
+  """One joint step of encoder, decoder and pseudo-inputs on ``-mean L(x)``
+  (:func:`.flow_prior_vae.learned_prior_step` with the VampPrior's density).
 
   Args:
     state: the current state.
@@ -158,26 +158,14 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  keys = step_keys(key, state.step, "binarize", "latent")
-  x = vae.binarized(cfg, single_batch(batch, "vamp_prior_vae"), keys["binarize"])
-  log_px_given_z = vae.observation(cfg).log_likelihood
 
-  def loss_fn(n):
-    mean, log_scale = n["encoder"](x)
-    z = losses.gaussian_sample(keys["latent"], mean, log_scale)
-    rec = log_px_given_z(x, n["decoder"](z))
+  def log_prior(n, z):
     # The same encoder parameters (differentiated), in inference mode.
     encoder_at_u = ts.Net(state.encoder, n["encoder"].params, train=False)
-    log_prior = gaussian_mixture_log_likelihood(
+    return gaussian_mixture_log_likelihood(
         z, *prior_components(encoder_at_u, n["prior"](_all(cfg))))
-    kl = -gaussian_entropy(log_scale) - log_prior
-    return -jnp.mean(rec - kl), (rec, kl, log_prior)
 
-  updated, loss, (rec, kl, log_prior) = ts.minimize_jointly(
-      {"encoder": state.encoder, "decoder": state.decoder, "prior": state.prior}, loss_fn)
-  metrics = {"loss": loss, "elbo": -loss, "reconstruction_log_likelihood": jnp.mean(rec),
-             "kl": jnp.mean(kl), "prior_log_prob": jnp.mean(log_prior)}
-  return state.replace(step=state.step + 1, **updated), metrics
+  return learned_prior_step(state, batch, key, "vamp_prior_vae", log_prior)
 
 
 def pseudo_inputs(state: State) -> jax.Array:
