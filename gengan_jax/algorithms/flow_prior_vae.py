@@ -144,7 +144,7 @@ def learned_prior_step(state: Any, batch: jax.Array, key: jax.Array, name: str,
 
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
   """One joint step of encoder, decoder and prior on ``-mean L(x)``, the flow's
-  ``log p_lambda(z)`` as the prior (:func:`learned_prior_step`).
+  ``log p_lambda(z)`` as the prior (``learned_prior_step``).
 
   Args:
     state: the current state.

@@ -150,7 +150,7 @@ def _all(config: Config) -> jax.Array:
 
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
   """One joint step of encoder, decoder and pseudo-inputs on ``-mean L(x)``
-  (:func:`.flow_prior_vae.learned_prior_step` with the VampPrior's density).
+  (``flow_prior_vae.learned_prior_step`` with the VampPrior's density).
 
   Args:
     state: the current state.
