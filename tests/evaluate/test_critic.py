@@ -3,10 +3,8 @@ the JSON, the tables, the command-line flags, and a collapsed sampler told apart
 
 import copy
 import json
-import types
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
@@ -15,6 +13,7 @@ from gengan_jax import evaluate
 from gengan_jax.evaluate import critic
 from gengan_jax.metrics import divergence_critics
 from gengan_jax.train import loop
+from tests.evaluate import fake_runs
 
 
 @pytest.fixture(scope="module")
@@ -85,22 +84,9 @@ def test_flags_reach_the_evaluation(toy_run, monkeypatch):
 def test_divergence_critics_tell_the_data_from_a_collapsed_sampler():
   """On the ring, a sampler of the data itself scores near 0 on all four;
   one that puts everything on one of the 8 modes far above it on each."""
-  from gengan_jax.data import toy  # pylint: disable=g-import-not-at-top
-  mix = toy.toy_mixture("ring")
-  means = jnp.asarray(mix.means, jnp.float32)
-
-  def sampler(modes):
-    def sample(state, key, num):
-      del state
-      k1, k2 = jax.random.split(key)
-      idx = jax.random.randint(k1, (num,), 0, modes)
-      return means[idx] + mix.std * jax.random.normal(k2, (num, 2))
-    return sample
-
   out = {}
-  for name, modes in (("data", len(mix.means)), ("collapsed", 1)):
-    exp = types.SimpleNamespace(algorithm=types.SimpleNamespace(sample=sampler(modes)),
-                                dataset=types.SimpleNamespace(mixture=mix))
+  for name, modes in (("data", 8), ("collapsed", 1)):
+    exp = fake_runs.ring_experiment(modes)
     res = critic.evaluate_divergence_critics(exp, None, jax.random.key(0), steps=150,
                                              num_seeds=1, seed=0, num_examples=500)
     out[name] = {k: v["mean"] for k, v in res["estimates"].items()}

@@ -17,6 +17,7 @@ import pytest
 from gengan_jax import evaluate, metrics, nets
 from gengan_jax.metrics import classifier as clf
 from gengan_jax.train import loop
+from tests.evaluate import fake_runs
 
 
 def _config(algorithm, data, model, steps=2):
@@ -93,23 +94,10 @@ def test_mixture_run_both_protocols(toy_run, capsys):
 def test_mixture_critic_tells_the_data_from_a_collapsed_sampler():
   """The independent critic on the ring: a sampler of the data itself scores
   ``-W`` near 0, one that puts everything on one mode far below it."""
-  from gengan_jax.data import toy  # pylint: disable=g-import-not-at-top
   from gengan_jax.evaluate import critic  # pylint: disable=g-import-not-at-top
-  mix = toy.toy_mixture("ring")
-  means = jnp.asarray(mix.means, jnp.float32)
-
-  def sampler(modes):
-    def sample(state, key, num):
-      del state
-      k1, k2 = jax.random.split(key)
-      idx = jax.random.randint(k1, (num,), 0, modes)
-      return means[idx] + mix.std * jax.random.normal(k2, (num, 2))
-    return sample
-
   scores = {}
-  for name, modes in (("data", len(mix.means)), ("collapsed", 1)):
-    exp = types.SimpleNamespace(algorithm=types.SimpleNamespace(sample=sampler(modes)),
-                                dataset=types.SimpleNamespace(mixture=mix))
+  for name, modes in (("data", 8), ("collapsed", 1)):
+    exp = fake_runs.ring_experiment(modes)
     out, history = critic.evaluate_mixture_critic(exp, None, jax.random.key(0), steps=300,
                                                   num_examples=500, seed=0)
     assert out["valid_negative_wasserstein"] == history.valid.tolist()
