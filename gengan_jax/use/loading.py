@@ -275,6 +275,17 @@ class TrainedModel:
     """``num`` samples ``[num, ...]`` (see :meth:`iter_samples`)."""
     return np.concatenate(list(self.iter_samples(num, seed=seed, batch_size=batch_size)))
 
+  def _compiled(self, what: str, **kwargs: Any) -> Any:
+    """The jitted ``what`` (with ``kwargs`` bound), made once per model and settings:
+    repeated calls of a method reuse one compiled program."""
+    cache = self.__dict__.setdefault("_compiled_cache", {})
+    key = (what, tuple(sorted(kwargs.items())))
+    if key not in cache:
+      fn = self.require(what)
+      cache[key] = jax.jit(functools.partial(fn, **kwargs) if kwargs else fn,
+                           out_shardings=self._sharding)
+    return cache[key]
+
   def require(self, what: str) -> Any:
     """The algorithm's ``what`` (``encode``, ``reconstruct``, ``log_likelihood``).
 
@@ -308,7 +319,7 @@ class TrainedModel:
       yield jax.tree.map(lambda a, n=n: np.asarray(a)[:n], out)
 
   def iter_encode(self, x: Any, *, batch_size: int = BATCH_SIZE) -> Iterator[np.ndarray]:
-    fn = jax.jit(self.require("encode"), out_shardings=self._sharding)
+    fn = self._compiled("encode")
     return self._map(lambda b, _: fn(self.state, b), x, batch_size)
 
   def encode(self, x: Any, *, batch_size: int = BATCH_SIZE) -> np.ndarray:
@@ -316,7 +327,7 @@ class TrainedModel:
     return np.concatenate(list(self.iter_encode(x, batch_size=batch_size)))
 
   def iter_reconstruct(self, x: Any, *, batch_size: int = BATCH_SIZE) -> Iterator[np.ndarray]:
-    fn = jax.jit(self.require("reconstruct"), out_shardings=self._sharding)
+    fn = self._compiled("reconstruct")
     return self._map(lambda b, _: fn(self.state, b), x, batch_size)
 
   def reconstruct(self, x: Any, *, batch_size: int = BATCH_SIZE) -> np.ndarray:
@@ -328,8 +339,7 @@ class TrainedModel:
     """``log p(x)`` per example, in nats: exact, or the model's bound (see its
     algorithm's ``log_likelihood``; ``kwargs`` go to it, e.g. ``num_samples``).
     Batch ``i`` uses the key ``fold_in(key(seed), i)``."""
-    fn = jax.jit(functools.partial(self.require("log_likelihood"), **kwargs),
-                 out_shardings=self._sharding)
+    fn = self._compiled("log_likelihood", **kwargs)
     key = jax.random.key(seed)
     return np.concatenate(list(self._map(
         lambda b, start: fn(self.state, b, jax.random.fold_in(key, start // batch_size)),
