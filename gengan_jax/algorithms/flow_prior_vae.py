@@ -162,9 +162,7 @@ def sample_prior(state: State, key: jax.Array, num: int) -> jax.Array:
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:
   """``num`` samples: codes from the flow prior decoded, then :func:`vae.draw`."""
-  z_key, x_key = jax.random.split(key)
-  params = ts.forward(state.decoder, sample_prior(state, z_key, num), train=False)
-  return vae.draw(state.config, params, x_key)
+  return vae.sample_from_prior(state, key, num, sample_prior)
 
 
 def log_prior(state: State, z: jax.Array) -> jax.Array:

@@ -53,6 +53,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -282,8 +283,17 @@ def draw(config: BaseConfig, params: tuple[jax.Array, ...], key: jax.Array) -> j
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:
   """``num`` samples: ``z ~ N(0, I)`` decoded, then :func:`draw` (BN in inference mode)."""
+  return sample_from_prior(
+      state, key, num, lambda s, k, n: gaussian_prior(k, n, s.config.latent_dim))
+
+
+def sample_from_prior(state: Any, key: jax.Array, num: int,
+                      sample_prior: Callable[[Any, jax.Array, int], jax.Array]) -> jax.Array:
+  """``num`` samples of a VAE whose codes come from ``sample_prior(state,
+  key, num)`` (``[num, K]``): decoded (BN in inference mode), then
+  :func:`draw`. The VAEs with a learned prior pass their own prior's sampler."""
   z_key, x_key = jax.random.split(key)
-  z = gaussian_prior(z_key, num, state.config.latent_dim)
+  z = sample_prior(state, z_key, num)
   return draw(state.config, ts.forward(state.decoder, z, train=False), x_key)
 
 
