@@ -10,12 +10,22 @@ them (``gengan-train --config=age:celeb_a``).
 from gengan_jax.configs import common
 
 
+def _adaptive_adversary_weight(c):
+  """The reference code's ``--adaptive_advesary_weight`` controller, off (the
+  paper's objective): ``--config.model.adaptive_adversary_weight=True``."""
+  c.model.adaptive_adversary_weight = False
+  c.model.adversary_threshold = 1.05
+  c.model.adversary_increase = 1e-3
+  c.model.adversary_decrease = 2e-2
+  return c
+
+
 @common.accepts_images
 @common.accepts_protocols
 def get_config(arg=None):
   v = common.variant(arg)
   if v == "mnist":
-    c = common.mnist(common.base("age"))
+    c = _adaptive_adversary_weight(common.mnist(common.base("age")))
     # lambda_x multiplies the per-image squared L2 norm (784 pixels).
     c.model.lambda_x = 0.01
     c.model.lambda_z = 10.0
@@ -23,7 +33,7 @@ def get_config(arg=None):
     c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.999)
     c.model.encoder_optimizer = common.adam(2e-4, 0.5, 0.999)
     return c
-  c = common.toy(common.base("age"), v)
+  c = _adaptive_adversary_weight(common.toy(common.base("age"), v))
   c.data.batch_size = 256
   c.train.steps = 20000
   c.train.plot_every = 5000
