@@ -17,8 +17,14 @@ is:
 1. ``discriminator_updates`` times (WGAN-GP's ``n_critic``), each on its own
    data batch and fresh ``z``: minimise
    ``mean pair.real(D(x)) + mean pair.fake(D(G(z))) + penalty_weight * mean P``;
-2. ``generator_updates`` times, each with fresh ``z``: minimise
-   ``mean pair.generator(D(G(z)))``.
+2. ``generator_updates`` times, each with fresh ``z`` (or, with
+   ``generator_noise='shared'``, the ``z`` of the discriminator update, as
+   DCGAN-tensorflow's loop feeds one batch of noise to the three updates of
+   an iteration): minimise ``mean pair.generator(D(G(z)))``.
+
+``z`` is drawn from the prior named ``prior``: N(0, I) (the default) or
+Uniform(-1, 1) in each coordinate (DCGAN's, Radford et al. 2016, Sec. 4;
+:func:`gengan_jax.core.keys.uniform_prior`), in training and in ``sample``.
 
 An f-GAN pair's generator may minimise another divergence than its critic's
 (``generator_divergence``), in the saturating or non-saturating form
@@ -60,12 +66,14 @@ from gengan_jax.algorithms import networks, packing, schedules
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import AlgorithmState, ConfigError, OptimizerConfig, check, check_choice
 from gengan_jax.core import train_state as ts
-from gengan_jax.core.keys import gaussian_prior, step_keys
+from gengan_jax.core.keys import PRIORS, step_keys
 
 PENALTIES = losses.PENALTIES
 # Constraints on the discriminator's weights: 'clip' keeps every weight in
 # [-clip, clip] after each update (WGAN, Arjovsky et al. 2017, Algorithm 1).
 CONSTRAINTS = ("none", "clip")
+# Where the generator updates' z comes from: 'fresh' draws, or the discriminator update's.
+GENERATOR_NOISE = ("fresh", "shared")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +97,12 @@ class Config(ArchitectureConfig):
     generator_updates: generator updates per step.
     discriminator_batch_norm: batch norm in D; ``None``: only without a penalty.
     pack: ``m`` of PacGAN: samples per discriminator input (1: no packing).
+    prior: the law of ``z``, a key of :data:`gengan_jax.core.keys.PRIORS`:
+      ``'gaussian'`` (N(0, I)) or ``'uniform'`` (Uniform(-1, 1)^K).
+    generator_noise: ``'fresh'`` (each generator update draws its own
+      ``z``) or ``'shared'`` (every generator update of a step reuses the
+      discriminator update's ``z``; DCGAN-tensorflow's loop; needs
+      ``discriminator_updates = 1`` and no ``critic_bursts``).
     critic_bursts: WGAN's bursts of critic updates (the authors' code).
     burst_updates: critic updates of a burst generator iteration, a multiple
       of ``discriminator_updates`` (100).
@@ -111,6 +125,8 @@ class Config(ArchitectureConfig):
   generator_updates: int = 1
   discriminator_batch_norm: bool | None = None
   pack: int = 1
+  prior: str = "gaussian"
+  generator_noise: str = "fresh"
   critic_bursts: bool = False
   burst_updates: int = 100
   burst_first: int = 25
@@ -149,6 +165,15 @@ class Config(ArchitectureConfig):
     check(self.generator_updates >= 1, "generator_updates",
           self.generator_updates, "a positive integer")
     check(self.pack >= 1, "pack", self.pack, "a positive integer (1: no packing)")
+    check_choice("prior", self.prior, PRIORS)
+    check_choice("generator_noise", self.generator_noise, GENERATOR_NOISE)
+    if self.generator_noise == "shared" and (self.discriminator_updates != 1
+                                             or self.critic_bursts):
+      raise ConfigError(
+          f"config value generator_noise='shared' is invalid with discriminator_updates="
+          f"{self.discriminator_updates}, critic_bursts={self.critic_bursts}: it reuses the "
+          "one discriminator update's z; use discriminator_updates=1 and critic_bursts=False, "
+          "or generator_noise='fresh'.")
     check(self.burst_first >= 0, "burst_first", self.burst_first, ">= 0")
     check(self.burst_every >= 1, "burst_every", self.burst_every, "a positive integer")
     check(not self.critic_bursts or (self.burst_updates >= self.discriminator_updates
@@ -293,9 +318,11 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   if m > 1:  # [num_d * m, B, ...] -> [num_d, B, ..., m * C]: m data batches per input.
     batch = jax.vmap(packing.pack)(batch.reshape((num_d, m) + batch.shape[1:]))
 
+  prior = PRIORS[cfg.prior]
+
   def fake(g, z_key):
     """``B`` packed inputs of ``G``'s samples (``m * B`` of them), through ``g``."""
-    return _packed(g(gaussian_prior(z_key, m * n, cfg.latent_dim)), m)
+    return _packed(g(prior(z_key, m * n, cfg.latent_dim)), m)
 
   # 1. Discriminator, `discriminator_updates` times: data against fresh samples.
   def d_update(D, inputs):
@@ -317,14 +344,20 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
             _per_update(keys.get("penalty"), num_d))
   D, metrics = _repeat(d_update, state.discriminator, inputs, num_d)
 
-  # 2. Generator, `generator_updates` times with fresh prior samples.
+  # 2. Generator, `generator_updates` times with fresh prior samples (or the
+  # discriminator update's: the same key draws the same z).
   def g_loss_fn(z_key):
     return lambda g: (pair.generator(ts.forward(D, fake(g, z_key))).mean(), None)
+
+  def g_key(i):
+    if cfg.generator_noise == "shared":
+      return keys["discriminator"]
+    return jax.random.fold_in(keys["generator"], i)
 
   def g_updates(G):
     g_losses = []
     for i in range(cfg.generator_updates):
-      G, g_loss, _ = ts.minimize(G, g_loss_fn(jax.random.fold_in(keys["generator"], i)))
+      G, g_loss, _ = ts.minimize(G, g_loss_fn(g_key(i)))
       g_losses.append(g_loss)
     return G, jnp.mean(jnp.stack(g_losses))
 
@@ -342,5 +375,6 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:
-  """Draws ``num`` samples ``G(z)``, ``z ~ N(0, I)`` (BN in inference mode)."""
-  return networks.sample(state.generator, key, num, state.config.latent_dim)
+  """Draws ``num`` samples ``G(z)``, ``z`` from the config's prior (BN in inference mode)."""
+  return networks.sample(state.generator, key, num, state.config.latent_dim,
+                         prior=PRIORS[state.config.prior])

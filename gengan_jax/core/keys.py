@@ -21,6 +21,20 @@ def gaussian_prior(key: jax.Array, num: int, latent_dim: int) -> jax.Array:
   return jax.random.normal(key, (num, latent_dim))
 
 
+def uniform_prior(key: jax.Array, num: int, latent_dim: int) -> jax.Array:
+  """Samples ``z ~ Uniform(-1, 1)^latent_dim`` of shape ``[num, latent_dim]``.
+
+  DCGAN's noise (Radford et al. 2016, Sec. 4: "a uniform noise
+  distribution"; DCGAN-tensorflow draws ``np.random.uniform(-1, 1)``): each
+  coordinate has mean 0 and variance 1/3.
+  """
+  return jax.random.uniform(key, (num, latent_dim), minval=-1.0, maxval=1.0)
+
+
+# The priors of ``z`` by name, for configs that choose one.
+PRIORS = {"gaussian": gaussian_prior, "uniform": uniform_prior}
+
+
 def sphere_prior(key: jax.Array, num: int, latent_dim: int) -> jax.Array:
   """Samples ``z`` uniformly on the unit sphere ``S^{latent_dim-1}``."""
   z = jax.random.normal(key, (num, latent_dim))
