@@ -4,12 +4,15 @@ Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/alpha_gan.py:grid``, or
 ``gengan-train --config=alpha_gan:grid``); the alpha-GAN paper's image experiments
 ``stacked_mnist``, ``cifar10`` and ``celeb_a``, as ``common_images.py`` describes
-them (``gengan-train --config=alpha_gan:celeb_a``).
+them (``gengan-train --config=alpha_gan:celeb_a``); PacGAN's Stacked MNIST
+protocols ``pacgan_stacked_mnist``, ``pacgan_stacked_mnist_d4`` and
+``pacgan_stacked_mnist_d2``, as ``common_stacked_mnist.py`` describes them.
 """
 
 from gengan_jax.configs import common
 
 
+@common.accepts_stacked_mnist
 @common.accepts_images
 @common.accepts_protocols
 def get_config(arg=None):

@@ -20,7 +20,11 @@ The variants, the same for every algorithm:
 * ``stacked_mnist``, ``cifar10``, ``celeb_a``: the alpha-GAN paper's image
   experiments on top of the mnist config, for its four algorithms (alpha_gan,
   dcgan, wgan_gp, age), decorated with :func:`accepts_images` (see
-  ``common_images.py``).
+  ``common_images.py``);
+* ``pacgan_stacked_mnist``, ``pacgan_stacked_mnist_d4``,
+  ``pacgan_stacked_mnist_d2``: PacGAN's Stacked MNIST protocols (its Tables 2
+  and 3) on top of the mnist config, for dcgan, gan and alpha_gan, decorated
+  with :func:`accepts_stacked_mnist` (see ``common_stacked_mnist.py``).
 
 Every config has the same top-level shape:
 
@@ -57,6 +61,9 @@ from gengan_jax.configs.common_protocols import accepts_protocols  # noqa: F401
 from gengan_jax.configs.common_images import ALGORITHMS as IMAGE_ALGORITHMS
 from gengan_jax.configs.common_images import VARIANTS as IMAGE_VARIANTS
 from gengan_jax.configs.common_images import accepts_images  # noqa: F401
+from gengan_jax.configs.common_stacked_mnist import ALGORITHMS as STACKED_MNIST_ALGORITHMS
+from gengan_jax.configs.common_stacked_mnist import VARIANTS as STACKED_MNIST_VARIANTS
+from gengan_jax.configs.common_stacked_mnist import accepts_stacked_mnist  # noqa: F401
 from gengan_jax.core import ConfigError
 
 # The data variants of every config file; the first is the default.
@@ -78,8 +85,8 @@ MISSING_MNIST = (
     "--config.data.split=train>")
 
 # The type of each data key that is not a string (for the placeholders).
-_DATA_KEY_TYPES = {"limit": int, "num_images": int, "stack_seed": int, "crop": int,
-                   "resize": int}
+_DATA_KEY_TYPES = {"limit": int, "num_images": int, "stack_seed": int, "fresh": bool,
+                   "crop": int, "resize": int}
 
 
 def variant(arg: str | None) -> str:
@@ -97,7 +104,9 @@ def variant(arg: str | None) -> str:
         f"{VARIANTS[0]!r}), and the papers' protocols "
         f"{', '.join(repr(v) for v in PROTOCOL_VARIANTS)}; {', '.join(IMAGE_ALGORITHMS)} "
         f"also take the alpha-GAN paper's image variants "
-        f"{', '.join(repr(v) for v in IMAGE_VARIANTS)}.")
+        f"{', '.join(repr(v) for v in IMAGE_VARIANTS)}; {', '.join(STACKED_MNIST_ALGORITHMS)} "
+        f"take PacGAN's Stacked MNIST variants "
+        f"{', '.join(repr(v) for v in STACKED_MNIST_VARIANTS)}.")
   return arg
 
 

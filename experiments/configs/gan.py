@@ -15,12 +15,15 @@ discriminator update, Adam 2e-4.
 
 Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/gan.py:grid``, or
-``gengan-train --config=gan:grid``).
+``gengan-train --config=gan:grid``); PacGAN's Stacked MNIST protocols
+``pacgan_stacked_mnist``, ``pacgan_stacked_mnist_d4`` and
+``pacgan_stacked_mnist_d2``, as ``common_stacked_mnist.py`` describes them.
 """
 
 from gengan_jax.configs import common
 
 
+@common.accepts_stacked_mnist
 @common.accepts_protocols
 def get_config(arg=None):
   c = common.two_player("gan", common.variant(arg))

@@ -13,7 +13,7 @@ from typing import Any
 
 from gengan_jax.core.config import check, check_choice, check_widths
 
-ARCHITECTURES = ("mlp", "dcgan", "maxout_mlp")
+ARCHITECTURES = ("mlp", "dcgan", "maxout_mlp", "dcgan_tf", "unrolled_gan")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,13 +24,21 @@ class ArchitectureConfig:
     arch: ``'mlp'`` for vector data (toy 2-D mixtures), ``'dcgan'`` for
       images of 28x28, 32x32 or 64x64 pixels, ``'maxout_mlp'`` for the ALI
       and PacGAN 2-D networks (batch-normalised generator and encoder,
-      maxout discriminator; algorithms built from those three only).
+      maxout discriminator; algorithms built from those three only),
+      ``'dcgan_tf'`` and ``'unrolled_gan'`` for the DCGAN-tensorflow networks
+      of PacGAN's Stacked MNIST experiments (generator, discriminator and
+      encoder only; :mod:`gengan_jax.nets.dcgan_tensorflow`).
     latent_dim: dimension of the latent code ``z``.
     hidden: hidden layer widths of the MLPs (``arch='mlp'``).
-    base_features: channels of the first conv layer (``arch='dcgan'``).
+    base_features: channels of the first conv layer (``arch='dcgan'``); the
+      width unit ``b`` of the DCGAN-tensorflow networks (``gf_dim``).
     discriminator_hidden: the discriminator's hidden widths where they differ
       from the generator's (``arch='mlp'`` or ``'maxout_mlp'``; ``None``:
       ``hidden``).
+    discriminator_base_features: the discriminator's ``base_features``
+      where it differs from the generator's (the conv archs; ``None``:
+      ``base_features``): DCGAN-tensorflow's ``df_dim``, and the Unrolled GAN
+      setting's discriminator of a quarter or half the generator's widths.
   """
 
   arch: str = "mlp"
@@ -38,6 +46,7 @@ class ArchitectureConfig:
   hidden: tuple[int, ...] = (128, 128, 128)
   base_features: int = 64
   discriminator_hidden: tuple[int, ...] | None = None
+  discriminator_base_features: int | None = None
 
   def __post_init__(self):
     check_choice("arch", self.arch, ARCHITECTURES)
@@ -47,6 +56,9 @@ class ArchitectureConfig:
       check_widths("discriminator_hidden", self.discriminator_hidden, allow_empty=True)
     check(self.base_features >= 1, "base_features", self.base_features,
           "a positive integer")
+    if self.discriminator_base_features is not None:
+      check(self.discriminator_base_features >= 1, "discriminator_base_features",
+            self.discriminator_base_features, "a positive integer, or None (base_features)")
 
   def net_kwargs(self) -> dict[str, Any]:
     """Keyword arguments for :mod:`gengan_jax.nets.factory`."""
@@ -55,8 +67,11 @@ class ArchitectureConfig:
     return {"base_features": self.base_features}
 
   def discriminator_kwargs(self) -> dict[str, Any]:
-    """:meth:`net_kwargs` with ``discriminator_hidden`` as the widths, when set."""
+    """:meth:`net_kwargs` with ``discriminator_hidden`` as the widths, or
+    ``discriminator_base_features`` as ``base_features``, when set."""
     kwargs = self.net_kwargs()
     if "hidden" in kwargs and self.discriminator_hidden is not None:
       kwargs["hidden"] = self.discriminator_hidden
+    if "base_features" in kwargs and self.discriminator_base_features is not None:
+      kwargs["base_features"] = self.discriminator_base_features
     return kwargs

@@ -20,6 +20,7 @@ from gengan_jax.data.pipeline import ArrayDataset
 from gengan_jax.data.pipeline import Dataset
 from gengan_jax.data.pipeline import MixtureDataset
 from gengan_jax.data.pipeline import SOURCES
+from gengan_jax.data.pipeline import StackedMNISTStream
 from gengan_jax.data.pipeline import make_dataset
 from gengan_jax.data.pipeline import postprocess_images
 from gengan_jax.data.pipeline import preprocess_images
@@ -40,6 +41,7 @@ __all__ = [
     "MixtureDataset",
     "PRESETS",
     "SOURCES",
+    "StackedMNISTStream",
     "grid",
     "load_mnist_idx",
     "load_npz",

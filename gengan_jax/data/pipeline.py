@@ -36,6 +36,7 @@ __all__ = [
     "Dataset",
     "MixtureDataset",
     "SOURCES",
+    "StackedMNISTStream",
     "make_dataset",
     "postprocess_images",
     "preprocess_images",
@@ -250,6 +251,61 @@ class MixtureDataset:
     return x[:, lo:lo + b_local]
 
 
+class StackedMNISTStream:
+  """Stacked MNIST images stacked afresh for every batch.
+
+  The Unrolled GAN setting (Metz et al. 2017, Sec. 3.3.2; PacGAN's Table 3
+  code, ``generate_stacked_mnist``) draws three new digits for every
+  image of every batch instead of reading a fixed set. Step ``t``'s global
+  batch draws the digit indices ``np.random.default_rng([seed, t]).integers(
+  0, N, [num_batches, batch_size, 3])`` and stacks those digits as the
+  channels (:func:`gengan_jax.data.stacked_mnist.stack_digits`' layout);
+  each process stacks only its slice of the batch axis.
+
+  Attributes:
+    digits: the single-channel digits, uint8 ``[N, H, W, 1]``.
+    data: a fixed sample of stacked images, float32 ``[num_images, H, W, 3]``
+      in ``[-1, 1]``: what the evaluation compares with as the training data,
+      and what the loop checks for non-finite values.
+    name: a short name for logs.
+  """
+
+  def __init__(self, digits: np.ndarray, labels: np.ndarray, num_images: int, *,
+               stack_seed: int = 0, name: str = "stacked_mnist"):
+    digits = np.asarray(digits)
+    if digits.ndim != 4 or digits.shape[-1] != 1 or digits.dtype != np.uint8 or not len(digits):
+      raise ValueError(f"StackedMNISTStream: digits must be uint8 [N, H, W, 1] with N >= 1; "
+                       f"got {digits.dtype} of shape {digits.shape}.")
+    self.digits = digits
+    stacked, _, _ = stacked_mnist.stack_digits(digits, labels, num_images, seed=stack_seed)
+    self.data = preprocess_images(stacked)
+    self.name = name
+
+  def __repr__(self) -> str:
+    return f"StackedMNISTStream(name={self.name!r}, digits={len(self.digits)})"
+
+  @property
+  def element_shape(self) -> tuple[int, ...]:
+    return tuple(self.digits.shape[1:3]) + (3,)
+
+  def batch(self, step: int, batch_size: int, num_batches: int = 1, *,
+            seed: int, process_index: int = 0,
+            process_count: int = 1) -> np.ndarray:
+    """This process's share of the batch for ``step``; see ArrayDataset.batch.
+
+    Returns:
+      float32 ``[num_batches, batch_size // process_count, H, W, 3]`` in ``[-1, 1]``.
+    """
+    b_local = _check_batch_args(step, batch_size, num_batches, seed,
+                                process_index, process_count)
+    rng = np.random.default_rng([int(seed), int(step)])
+    idx = rng.integers(0, len(self.digits), size=(num_batches, batch_size, 3), dtype=np.int64)
+    lo = process_index * b_local
+    idx = idx[:, lo:lo + b_local]
+    stacked = np.moveaxis(self.digits[idx, ..., 0], 2, -1)  # [nb, b, 3, H, W] -> [.., H, W, 3]
+    return preprocess_images(np.ascontiguousarray(stacked))
+
+
 # ----------------------------------------------------------------------------
 # Building a dataset from a config.
 
@@ -262,7 +318,7 @@ SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                  "resize_method", "limit")),
     "idx": (("directory", "split"), ("limit",)),
     "npz": (("path",), ("key", "limit")),
-    "stacked_mnist": (("directory", "split"), ("num_images", "stack_seed", "limit")),
+    "stacked_mnist": (("directory", "split"), ("num_images", "stack_seed", "limit", "fresh")),
 }
 
 
@@ -301,8 +357,29 @@ def _to_float_array(x: np.ndarray, what: str) -> np.ndarray:
   raise ValueError(f"make_dataset: {what} has unsupported dtype {x.dtype}.")
 
 
+def _load_splits(directory: str, split: str) -> tuple[np.ndarray, np.ndarray | None]:
+  """:func:`~gengan_jax.data.local.load_mnist_idx` of ``'a+b+...'``: the
+  splits' images (and labels, ``None`` if any split has none) concatenated
+  in that order."""
+  parts = str(split).split("+")
+  if not all(parts):
+    raise ValueError(f"make_dataset: split {split!r} is invalid: expected one split name, "
+                     "or several joined by '+' (e.g. 'train+test').")
+  loaded = [local.load_mnist_idx(directory, part) for part in parts]
+  if len(loaded) == 1:
+    return loaded[0]
+  shapes = {images.shape[1:] for images, _ in loaded}
+  if len(shapes) != 1:
+    raise ValueError(f"make_dataset: the splits of {split!r} hold images of different "
+                     f"shapes {sorted(shapes)}; they cannot be joined.")
+  images = np.concatenate([images for images, _ in loaded])
+  if any(labels is None for _, labels in loaded):
+    return images, None
+  return images, np.concatenate([labels for _, labels in loaded])
+
+
 def make_dataset(
-    config: Mapping[str, Any] | Any) -> ArrayDataset | MixtureDataset:
+    config: Mapping[str, Any] | Any) -> ArrayDataset | MixtureDataset | StackedMNISTStream:
   """Builds a dataset from a config (dict or ``ml_collections.ConfigDict``).
 
   ``config.source`` picks the source; the keys each needs:
@@ -315,13 +392,18 @@ def make_dataset(
     :mod:`gengan_jax.data.image_ops`; CelebA as DCGAN: ``crop=108,
     resize=64``).
   * ``'idx'``: ``directory``, ``split`` (MNIST-style IDX files, see
-    :func:`~gengan_jax.data.local.load_mnist_idx`).
+    :func:`~gengan_jax.data.local.load_mnist_idx`; several splits joined by
+    ``+``, e.g. ``'train+test'``, are read one after the other and
+    concatenated).
   * ``'npz'``: ``path``; optional ``key`` (default ``'x'``).
   * ``'stacked_mnist'``: ``directory``, ``split`` (IDX digits with labels, as
-    for ``'idx'``); optional ``num_images`` (default 25,600, as in PacGAN)
-    and ``stack_seed`` (default 0): Stacked MNIST images ``[N, 28, 28, 3]``,
+    for ``'idx'``, ``+`` included: PacGAN's ``'train+test'``); optional
+    ``num_images`` (default 25,600, as in PacGAN's ``model.py``) and
+    ``stack_seed`` (default 0): Stacked MNIST images ``[N, 28, 28, 3]``,
     three independently drawn digits as channels (see
-    :mod:`gengan_jax.data.stacked_mnist`).
+    :mod:`gengan_jax.data.stacked_mnist`); with ``fresh=True`` new images
+    for every batch (:class:`StackedMNISTStream`; ``num_images`` is then
+    the size of its fixed sample ``data``, and ``limit`` does not apply).
 
   Image sources give float32 ``[N, H, W, C]`` in ``[-1, 1]`` (a channel axis
   is added to ``[N, H, W]``). Integer arrays are taken as 8-bit pixels and
@@ -330,7 +412,8 @@ def make_dataset(
   ``limit`` examples (not for ``'toy'``). Other keys are ignored.
 
   Returns:
-    :class:`MixtureDataset` for ``'toy'``, :class:`ArrayDataset` otherwise.
+    :class:`MixtureDataset` for ``'toy'``, :class:`StackedMNISTStream` for
+    ``'stacked_mnist'`` with ``fresh=True``, :class:`ArrayDataset` otherwise.
 
   Raises:
     ValueError: unknown source (the message lists the valid ones), a missing
@@ -363,19 +446,29 @@ def make_dataset(
     ds_name = f"{name}/{split}"
   elif source == "idx":
     split = _get(config, "split")
-    raw, _ = local.load_mnist_idx(_get(config, "directory"), split)
+    raw, _ = _load_splits(_get(config, "directory"), split)
     ds_name = f"idx/{split}"
   elif source == "stacked_mnist":
     split = _get(config, "split")
-    digits, labels = local.load_mnist_idx(_get(config, "directory"), split)
+    digits, labels = _load_splits(_get(config, "directory"), split)
     if labels is None:
       raise ValueError(
           f"make_dataset: source 'stacked_mnist' needs the labels file of "
           f"split {split!r} in {_get(config, 'directory')!r} (to know the modes).")
+    fresh = _get(config, "fresh", False)
+    if not isinstance(fresh, (bool, np.bool_)):
+      raise ValueError(f"make_dataset: fresh={fresh!r} is invalid: expected True (new images "
+                       "for every batch) or False (a fixed set of num_images).")
+    num_images = _get(config, "num_images", stacked_mnist.NUM_TRAINING_IMAGES)
+    if fresh:
+      if _get(config, "limit", None) is not None:
+        raise ValueError("make_dataset: 'limit' does not apply to source 'stacked_mnist' "
+                         "with fresh=True (no fixed set to cut); leave it unset.")
+      return StackedMNISTStream(digits, labels, num_images,
+                                stack_seed=_get(config, "stack_seed", 0),
+                                name=f"stacked_mnist/{split} (fresh)")
     raw, _, _ = stacked_mnist.stack_digits(
-        digits, labels,
-        _get(config, "num_images", stacked_mnist.NUM_TRAINING_IMAGES),
-        seed=_get(config, "stack_seed", 0))
+        digits, labels, num_images, seed=_get(config, "stack_seed", 0))
     ds_name = f"stacked_mnist/{split}"
   else:  # npz
     path = _get(config, "path")

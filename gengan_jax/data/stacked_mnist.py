@@ -16,8 +16,11 @@ read by an MNIST classifier applied to each channel separately
 
 Sizes of the benchmark in the PacGAN reference code (fjxmlzn/PacGAN,
 ``stacked_MNIST_experiments/VEEGAN_experiment/model.py``): 25,600 training
-images, 26,000 generated samples for the mode count; a mode counts as
-covered with at least one sample.
+images by default (``num_training_sample``; the experiment of its Table 2
+passes 128,000 from ``config.py``, stacked from the 70,000 digits of
+MNIST's train and test sets: ``split='train+test'`` of the data source),
+26,000 generated samples for the mode count; a mode counts as covered with
+at least one sample.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ __all__ = [
 ]
 
 NUM_MODES = 1000
-# PacGAN reference code (VEEGAN experiment): num_training_sample=25600,
-# num_test_sample=26000.
+# PacGAN reference code (VEEGAN experiment, model.py's defaults):
+# num_training_sample=25600 (its config.py passes 128,000), num_test_sample=26000.
 NUM_TRAINING_IMAGES = 25_600
 NUM_EVAL_SAMPLES = 26_000
 

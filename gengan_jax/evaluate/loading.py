@@ -78,7 +78,8 @@ def held_out_images(config: ml_collections.ConfigDict, dataset: Any,
   """The real images to compare with: the held-out split when there is one.
 
   For IDX sources (``'idx'``, ``'stacked_mnist'``) that is the ``test`` split
-  (``t10k-*``) in the same directory; for Stacked MNIST, ``num_stacked``
+  (``t10k-*``) in the same directory, unless the run trained on it (a split
+  such as ``'train+test'``); for Stacked MNIST, ``num_stacked``
   images stacked from the held-out digits; for TFDS (``cifar10``,
   ``celeb_a``) its ``test`` split, read with the run's crop and resize, where
   it is prepared.
@@ -103,7 +104,9 @@ def held_out_images(config: ml_collections.ConfigDict, dataset: Any,
     if held_out is not None:
       return (np.asarray(held_out.data), f"{section.name}/test ({len(held_out.data)} "
               "held-out images)", True)
-  if source in ("idx", "stacked_mnist") and config.data.get("split") != "test":
+  # A split may join several ('train+test'): one that holds 'test' has no held-out digits.
+  trained_on = str(config.data.get("split")).split("+")
+  if source in ("idx", "stacked_mnist") and "test" not in trained_on:
     try:
       digits, labels = data.load_mnist_idx(config.data.directory, "test")
     except FileNotFoundError:

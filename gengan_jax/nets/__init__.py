@@ -1,4 +1,5 @@
-"""Flax Linen networks: MLPs, DCGAN-style conv nets, the alpha-GAN code
+"""Flax Linen networks: MLPs, DCGAN-style conv nets (also DCGAN-tensorflow's,
+:mod:`.dcgan_tensorflow`), the alpha-GAN code
 discriminator, InfoGAN's discriminator with a Q head, auto-encoder
 discriminators (EBGAN, BEGAN), Gaussian encoders and decoders with a
 likelihood head (the VAE family), Real NVP flows (:mod:`.real_nvp`: ``forward``,
@@ -20,6 +21,9 @@ from gengan_jax.nets.code_discriminator import CodeDiscriminator
 from gengan_jax.nets.dcgan import DCGANDiscriminator
 from gengan_jax.nets.dcgan import DCGANEncoder
 from gengan_jax.nets.dcgan import DCGANGenerator
+from gengan_jax.nets.dcgan_tensorflow import TFDCGANDiscriminator
+from gengan_jax.nets.dcgan_tensorflow import TFDCGANEncoder
+from gengan_jax.nets.dcgan_tensorflow import TFDCGANGenerator
 from gengan_jax.nets.info_head import DCGANInfoDiscriminator
 from gengan_jax.nets.info_head import MLPInfoDiscriminator
 from gengan_jax.nets.info_head import make_info_discriminator
@@ -68,6 +72,9 @@ __all__ = [
     "VQEncoder",
     "MultiScaleRealNVP",
     "RealNVP",
+    "TFDCGANDiscriminator",
+    "TFDCGANEncoder",
+    "TFDCGANGenerator",
     "make_autoencoder",
     "make_decoder",
     "make_discriminator",

@@ -18,6 +18,15 @@ arch       data_shape          networks
 generator, discriminator and encoder only: :class:`BatchNormMLPGenerator`,
 :class:`MaxoutDiscriminator`, :class:`BatchNormMLPEncoder`.
 
+``dcgan_tf`` and ``unrolled_gan`` (``(H, W, C)``, any sizes) are the
+DCGAN-tensorflow networks of PacGAN's Stacked MNIST experiments, for the
+generator, discriminator and encoder only:
+:class:`~gengan_jax.nets.dcgan_tensorflow.TFDCGANGenerator`,
+:class:`~gengan_jax.nets.dcgan_tensorflow.TFDCGANDiscriminator`,
+:class:`~gengan_jax.nets.dcgan_tensorflow.TFDCGANEncoder`, with the layers
+of :data:`gengan_jax.nets.dcgan_tensorflow.PRESETS` (``base_features`` is
+``gf_dim`` of the generator, ``df_dim`` of the discriminator).
+
 :func:`make_autoencoder` gives the auto-encoder discriminators of EBGAN and
 BEGAN (:class:`MLPAutoEncoder`, :class:`DCGANAutoEncoder`);
 :func:`make_gaussian_encoder` and :func:`make_decoder` the likelihood
@@ -41,6 +50,7 @@ import flax.linen as nn
 from gengan_jax.nets import autoencoder
 from gengan_jax.nets import batch_norm_mlp
 from gengan_jax.nets import dcgan
+from gengan_jax.nets import dcgan_tensorflow
 from gengan_jax.nets import likelihood_heads
 from gengan_jax.nets import maxout
 from gengan_jax.nets import mlp
@@ -50,6 +60,9 @@ ARCHS: tuple[str, ...] = ("dcgan", "mlp")
 # maxout discriminator (:mod:`.batch_norm_mlp`, :mod:`.maxout`). Only
 # make_generator, make_discriminator and make_encoder know it.
 MAXOUT_MLP = "maxout_mlp"
+# The DCGAN-tensorflow networks (:mod:`.dcgan_tensorflow`): only make_generator,
+# make_discriminator and make_encoder know them.
+TF_DCGAN_ARCHS: tuple[str, ...] = tuple(dcgan_tensorflow.PRESETS)
 
 
 def _maxout_mlp_shape(data_shape: Any) -> tuple[int, ...]:
@@ -60,6 +73,17 @@ def _maxout_mlp_shape(data_shape: Any) -> tuple[int, ...]:
   if len(shape) != 1 or shape[0] < 1:
     raise ValueError(f"arch {MAXOUT_MLP!r} needs a rank-1 data_shape (D,), e.g. (2,); got "
                      f"data_shape={data_shape!r}.")
+  return shape
+
+
+def _tf_dcgan_shape(arch: str, data_shape: Any) -> tuple[int, int, int]:
+  try:
+    shape = tuple(int(d) for d in data_shape)
+  except TypeError:
+    shape = ()
+  if len(shape) != 3 or min(shape) < 1:
+    raise ValueError(f"arch {arch!r} needs data_shape (H, W, C) of positive sizes, e.g. "
+                     f"(28, 28, 3); got data_shape={data_shape!r}.")
   return shape
 
 
@@ -146,6 +170,11 @@ def make_generator(arch: str, *, data_shape: Sequence[int], latent_dim: int,
     _check_latent_dim(latent_dim)
     return _build(batch_norm_mlp.BatchNormMLPGenerator, arch,
                   {"data_dim": _maxout_mlp_shape(data_shape)[0]}, kw)
+  if arch in TF_DCGAN_ARCHS:
+    _check_latent_dim(latent_dim)
+    return _build(dcgan_tensorflow.TFDCGANGenerator, arch,
+                  {"image_shape": _tf_dcgan_shape(arch, data_shape),
+                   **dcgan_tensorflow.PRESETS[arch].generator_fields()}, kw)
   shape = _data_shape(arch, data_shape)
   _check_latent_dim(latent_dim)
   if arch == "mlp":
@@ -178,6 +207,11 @@ def make_discriminator(arch: str, *, data_shape: Sequence[int],
   if arch == MAXOUT_MLP:
     _maxout_mlp_shape(data_shape)
     return _build(maxout.MaxoutDiscriminator, arch, {}, kw)
+  if arch in TF_DCGAN_ARCHS:
+    return _build(dcgan_tensorflow.TFDCGANDiscriminator, arch,
+                  {"image_shape": _tf_dcgan_shape(arch, data_shape),
+                   "use_batch_norm": bool(use_batch_norm),
+                   **dcgan_tensorflow.PRESETS[arch].discriminator_fields()}, kw)
   shape = _data_shape(arch, data_shape)
   if arch == "mlp":
     return _build(mlp.MLPDiscriminator, arch, {}, kw)
@@ -212,6 +246,11 @@ def make_encoder(arch: str, *, data_shape: Sequence[int], latent_dim: int,
     _maxout_mlp_shape(data_shape)
     return _build(batch_norm_mlp.BatchNormMLPEncoder, arch,
                   {"latent_dim": _check_latent_dim(latent_dim)}, kw)
+  if arch in TF_DCGAN_ARCHS:
+    return _build(dcgan_tensorflow.TFDCGANEncoder, arch,
+                  {"image_shape": _tf_dcgan_shape(arch, data_shape),
+                   "latent_dim": _check_latent_dim(latent_dim),
+                   **dcgan_tensorflow.PRESETS[arch].discriminator_fields()}, kw)
   shape = _data_shape(arch, data_shape)
   latent_dim = _check_latent_dim(latent_dim)
   if arch == "mlp":

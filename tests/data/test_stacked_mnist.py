@@ -96,3 +96,64 @@ def test_make_dataset_stacked_mnist_needs_labels(tmp_path):
     data.make_dataset(dict(source="stacked_mnist", directory=str(tmp_path), split="nolab"))
   with pytest.raises(ValueError, match="'directory'"):
     data.make_dataset(dict(source="stacked_mnist", split="nolab"))
+
+
+def test_splits_joined_by_plus_are_concatenated(tmp_path):
+  """``'train+test'`` (PacGAN's Table 2 stacks from MNIST's 70,000 digits):
+  the splits' images and labels one after the other, for both IDX sources."""
+  a, ya = write_mnist(tmp_path, "train", 7, seed=1)
+  b, yb = write_mnist(tmp_path, "t10k", 5, seed=2)  # the 'test' split's files
+  idx = data.make_dataset(dict(source="idx", directory=str(tmp_path), split="train+test"))
+  assert idx.name == "idx/train+test"
+  np.testing.assert_array_equal(idx.data[..., 0],
+                                data.preprocess_images(np.concatenate([a, b])))
+  ds = data.make_dataset(dict(source="stacked_mnist", directory=str(tmp_path),
+                              split="train+test", num_images=40, stack_seed=3))
+  stacked, _, _ = stacked_mnist.stack_digits(np.concatenate([a, b]), np.concatenate([ya, yb]),
+                                             40, seed=3)
+  np.testing.assert_array_equal(ds.data, data.preprocess_images(stacked))
+  assert ds.name == "stacked_mnist/train+test"
+  with pytest.raises(ValueError, match=r"split 'train\+' is invalid: expected one split"):
+    data.make_dataset(dict(source="idx", directory=str(tmp_path), split="train+"))
+  write_mnist(tmp_path, "nolab", 3, labels=False)
+  with pytest.raises(ValueError, match="labels file"):
+    data.make_dataset(dict(source="stacked_mnist", directory=str(tmp_path),
+                           split="train+nolab"))
+
+
+def _marked_digits(n):
+  """Digit i is the constant image i (so a channel's value names its digit)."""
+  images = np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None], (n, 28, 28)).copy()
+  return images, np.arange(n) % 10
+
+
+def test_fresh_stacks_are_new_for_every_batch(tmp_path):
+  """``fresh=True`` (PacGAN's Table 3, the Unrolled GAN setting): step t's
+  batch stacks digits drawn from default_rng([seed, t]), three per image;
+  the batch is a function of (seed, step), each process stacks its slice,
+  and ``data`` is the fixed sample the evaluation compares with."""
+  from tests.data._idx_writer import write_idx  # pylint: disable=import-outside-toplevel
+  images, labels = _marked_digits(50)
+  write_idx(f"{tmp_path}/train-images-idx3-ubyte.gz", images)
+  write_idx(f"{tmp_path}/train-labels-idx1-ubyte.gz", labels.astype(np.uint8))
+  ds = data.make_dataset(dict(source="stacked_mnist", directory=str(tmp_path), split="train",
+                              fresh=True, num_images=30, stack_seed=4))
+  assert isinstance(ds, data.StackedMNISTStream)
+  assert ds.element_shape == (28, 28, 3) and ds.name == "stacked_mnist/train (fresh)"
+  stacked, _, _ = stacked_mnist.stack_digits(images, labels, 30, seed=4)
+  np.testing.assert_array_equal(ds.data, data.preprocess_images(stacked))
+  x = ds.batch(5, 8, 2, seed=1)
+  assert x.shape == (2, 8, 28, 28, 3) and x.dtype == np.float32
+  drawn = np.rint((x + 1) * 127.5).astype(np.int64)  # back to the digit numbers
+  assert np.all(drawn == drawn[:, :, :1, :1, :])  # every channel one constant digit
+  expected = np.random.default_rng([1, 5]).integers(0, 50, size=(2, 8, 3))
+  np.testing.assert_array_equal(drawn[:, :, 0, 0, :], expected)
+  np.testing.assert_array_equal(ds.batch(5, 8, 2, seed=1), x)
+  assert not np.array_equal(ds.batch(6, 8, 2, seed=1), x)
+  halves = [ds.batch(5, 8, 2, seed=1, process_index=i, process_count=2) for i in (0, 1)]
+  np.testing.assert_array_equal(np.concatenate(halves, axis=1), x)
+  for bad, match in [(dict(fresh="yes"), "fresh='yes' is invalid: expected True"),
+                     (dict(fresh=True, limit=3), "'limit' does not apply")]:
+    with pytest.raises(ValueError, match=match):
+      data.make_dataset(dict(source="stacked_mnist", directory=str(tmp_path), split="train",
+                             **bad))

@@ -122,7 +122,8 @@ def test_unknown_variant_names_the_valid_ones():
       "invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring'), and the papers' "
       "protocols 'pacgan_ring', 'pacgan_grid', 'veegan_ring', 'veegan_grid'; alpha_gan, dcgan, "
       "wgan_gp, age also take the alpha-GAN paper's image variants 'stacked_mnist', 'cifar10', "
-      "'celeb_a'.")
+      "'celeb_a'; dcgan, gan, alpha_gan take PacGAN's Stacked MNIST variants "
+      "'pacgan_stacked_mnist', 'pacgan_stacked_mnist_d4', 'pacgan_stacked_mnist_d2'.")
 
 
 def test_mnist_directory_from_the_environment(mnist_dir):

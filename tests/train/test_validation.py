@@ -266,7 +266,8 @@ LIBRARY_CONFIGS = ", ".join(sorted(algorithms.REGISTRY))
      "is invalid: valid variants are 'ring', 'grid', 'mnist' (default 'ring'), and the papers' "
      "protocols 'pacgan_ring', 'pacgan_grid', 'veegan_ring', 'veegan_grid'; alpha_gan, dcgan, "
      "wgan_gp, age also take the alpha-GAN paper's image variants 'stacked_mnist', 'cifar10', "
-     "'celeb_a'."),
+     "'celeb_a'; dcgan, gan, alpha_gan take PacGAN's Stacked MNIST variants "
+     "'pacgan_stacked_mnist', 'pacgan_stacked_mnist_d4', 'pacgan_stacked_mnist_d2'."),
     ("experiments/configs/dcgan_ring.py",
      "error: cannot load the config file 'experiments/configs/dcgan_ring.py'; --config is a "
      f"config file[:variant], or the name of one of the library's configs ({LIBRARY_CONFIGS})"
