@@ -4,7 +4,6 @@ builds and validates; the MNIST folder comes from one setting; the data
 source can be switched on the command line."""
 
 import glob
-import importlib.util
 import os
 
 import numpy as np
@@ -18,19 +17,11 @@ from gengan_jax import algorithms, data
 from gengan_jax.core import ConfigError
 from gengan_jax.train import loop
 from tests.data._idx_writer import write_mnist
+from tests.experiments._config_files import ROOT, config_module as _module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(p for p in glob.glob(os.path.join(ROOT, "experiments", "configs", "*.py"))
                  if not os.path.basename(p).startswith(("_", "common")))
 ALGORITHMS = [os.path.basename(p)[:-3] for p in CONFIGS]
-
-
-def _module(algorithm):
-  path = os.path.join(ROOT, "experiments", "configs", f"{algorithm}.py")
-  spec = importlib.util.spec_from_file_location(f"cfg_{algorithm}", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 def _parse(*argv):

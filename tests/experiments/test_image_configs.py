@@ -3,7 +3,6 @@ every one builds and validates on mock data, trains two steps at the real image
 sizes with the real DCGAN networks at a reduced width, and has a sweep that
 ``experiments.sweep`` plans; nothing downloads."""
 
-import importlib.util
 import os
 
 import jax
@@ -18,17 +17,9 @@ from gengan_jax.core import ConfigError, network_names
 from gengan_jax.train import loop
 from gengan_jax.train import mesh as mesh_lib
 from tests.data._idx_writer import write_mnist
+from tests.experiments._config_files import ROOT, config_module as _module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHAPES = {"stacked_mnist": (28, 28, 3), "cifar10": (32, 32, 3), "celeb_a": (64, 64, 3)}
-
-
-def _module(algorithm):
-  path = os.path.join(ROOT, "experiments", "configs", f"{algorithm}.py")
-  spec = importlib.util.spec_from_file_location(f"cfg_img_{algorithm}", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ common_protocols.py): every algorithm's config builds under each of them, and
 the numbers are the papers' (each assertion cites where it comes from)."""
 
 import glob
-import importlib.util
 import os
 
 import jax
@@ -17,20 +16,12 @@ from gengan_jax.core import ConfigError, OptimizerConfig
 from gengan_jax.metrics import mixtures
 from gengan_jax.train import loop
 from gengan_jax.train import mesh as mesh_lib
+from tests.experiments._config_files import ROOT, config_module as _module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ALGORITHMS = sorted(os.path.basename(p)[:-3]
                     for p in glob.glob(os.path.join(ROOT, "experiments", "configs", "*.py"))
                     if not os.path.basename(p).startswith(("_", "common")))
 PACGAN, VEEGAN = cp.PROTOCOLS["pacgan"], cp.PROTOCOLS["veegan"]
-
-
-def _module(algorithm):
-  path = os.path.join(ROOT, "experiments", "configs", f"{algorithm}.py")
-  spec = importlib.util.spec_from_file_location(f"cfg_{algorithm}", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 def _experiment(algorithm, variant, **overrides):

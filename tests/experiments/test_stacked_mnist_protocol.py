@@ -4,7 +4,6 @@ PacDCGAN2), the family and alpha-GAN on digits the test writes; the numbers
 are the reference code's (each assertion cites where it comes from); the
 networks have its parameter counts; two steps train at 28x28x3."""
 
-import importlib.util
 import os
 
 import jax
@@ -19,17 +18,9 @@ from gengan_jax.evaluate import loading
 from gengan_jax.train import loop
 from gengan_jax.train import mesh as mesh_lib
 from tests.data._idx_writer import write_mnist
+from tests.experiments._config_files import ROOT, config_module as _module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TABLE_2, D4, D2 = (csm.PROTOCOLS[v] for v in csm.VARIANTS)
-
-
-def _module(algorithm):
-  path = os.path.join(ROOT, "experiments", "configs", f"{algorithm}.py")
-  spec = importlib.util.spec_from_file_location(f"cfg_sm_{algorithm}", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
 
 
 @pytest.fixture
