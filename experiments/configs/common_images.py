@@ -110,8 +110,17 @@ RECONSTRUCTION_WEIGHTS = {"alpha_gan": ("lambda_encoder", "lambda_generator"),
                           "age": ("lambda_x",)}
 
 
-def _optimizers(model: ml_collections.ConfigDict) -> list[str]:
+def optimizer_keys(model: ml_collections.ConfigDict) -> list[str]:
+  """The keys of ``model`` that hold an optimizer (``optimizer``, ``*_optimizer``)."""
   return [k for k in model.keys() if k == "optimizer" or k.endswith("_optimizer")]
+
+
+def scale_reconstruction_weights(c: ml_collections.ConfigDict, pixels: int) -> None:
+  """Rescales ``c.model``'s :data:`RECONSTRUCTION_WEIGHTS` from the ``mnist``
+  config's 784 pixels to ``pixels`` per image (three significant digits), so
+  that the weight per pixel stays the same."""
+  for key in RECONSTRUCTION_WEIGHTS.get(c.algorithm, ()):
+    c.model[key] = float(f"{float(c.model[key]) * MNIST_PIXELS / pixels:.3g}")
 
 
 def apply(c: ml_collections.ConfigDict, variant: str) -> ml_collections.ConfigDict:
@@ -145,11 +154,9 @@ def apply(c: ml_collections.ConfigDict, variant: str) -> ml_collections.ConfigDi
   m.latent_dim = LATENT_DIM
   m.base_features = BASE_FEATURES
   adam = WGAN_GP_ADAM if c.algorithm == "wgan_gp" else DCGAN_ADAM
-  for key in _optimizers(m):
+  for key in optimizer_keys(m):
     m[key] = common.adam(*adam)
-  pixels = d.shape[0] * d.shape[1] * d.shape[2]
-  for key in RECONSTRUCTION_WEIGHTS.get(c.algorithm, ()):
-    m[key] = float(f"{float(m[key]) * MNIST_PIXELS / pixels:.3g}")
+  scale_reconstruction_weights(c, d.shape[0] * d.shape[1] * d.shape[2])
   c.train.steps = d.steps
   c.train.log_every = 500
   c.train.checkpoint_every = 5000

@@ -248,13 +248,10 @@ def apply(c: ml_collections.ConfigDict, variant: str) -> ml_collections.ConfigDi
   if c.algorithm in _FAMILY:
     m.prior = p.prior
     m.generator_noise = p.generator_noise
-  for key in list(m.keys()):
-    if key == "optimizer" or key.endswith("_optimizer"):
-      m[key] = common.adam(*(p.generator_adam if key in _GENERATOR_SIDE
-                             else p.discriminator_adam))
-  pixels = 28 * 28 * 3
-  for key in common_images.RECONSTRUCTION_WEIGHTS.get(c.algorithm, ()):
-    m[key] = float(f"{float(m[key]) * common_images.MNIST_PIXELS / pixels:.3g}")
+  for key in common_images.optimizer_keys(m):
+    m[key] = common.adam(*(p.generator_adam if key in _GENERATOR_SIDE
+                           else p.discriminator_adam))
+  common_images.scale_reconstruction_weights(c, 28 * 28 * 3)
   c.train.steps = p.steps
   c.train.log_every = p.log_every
   c.train.checkpoint_every = p.checkpoint_every
