@@ -78,6 +78,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gengan_jax.nets.strided_conv import space_to_depth
+
 __all__ = [
     "PRESETS",
     "Preset",
@@ -276,14 +278,12 @@ def _same_conv_stride2_s2d(x: jax.Array, kernel: jax.Array) -> jax.Array:
   """
   k = kernel.shape[0]
   a = -(-k // 2)
-  b, h, w, c = x.shape
+  _, h, w, c = x.shape
   ho, wo = -(-h // 2), -(-w // 2)
   hp, wp = 2 * (ho + a - 1), 2 * (wo + a - 1)
   (ph, _), (pw, _) = same_padding(h, k, 2), same_padding(w, k, 2)
   # The extra zeros below and right meet only the kernel's zero padding.
-  x = jnp.pad(x, [(0, 0), (ph, hp - h - ph), (pw, wp - w - pw), (0, 0)])
-  x = x.reshape(b, hp // 2, 2, wp // 2, 2, c).transpose(0, 1, 3, 2, 4, 5)
-  x = x.reshape(b, hp // 2, wp // 2, 4 * c)
+  x = space_to_depth(jnp.pad(x, [(0, 0), (ph, hp - h - ph), (pw, wp - w - pw), (0, 0)]))
   cols = jnp.concatenate([x[:, i:i + ho, j:j + wo] for i in range(a) for j in range(a)], axis=-1)
   kernel = jnp.pad(kernel, [(0, 2 * a - k), (0, 2 * a - k), (0, 0), (0, 0)])
   kernel = kernel.reshape(a, 2, a, 2, c, -1).transpose(0, 2, 1, 3, 4, 5)

@@ -80,7 +80,7 @@ from jax import lax
 _DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
 
 
-def _space_to_depth(x: jax.Array) -> jax.Array:
+def space_to_depth(x: jax.Array) -> jax.Array:
   """``[B, 2M, 2N, C] -> [B, M, N, 4C]``, channels ordered ``(p, q, c)``.
 
   ``out[b, m, n, (p, q, c)] = x[b, 2m + p, 2n + q, c]``.
@@ -166,7 +166,7 @@ def conv_4x4_stride2_matmul(x: jax.Array, kernel: jax.Array) -> jax.Array:
   _check_conv_args(x, kernel, "conv_4x4_stride2_matmul")
   _, h, w, c = x.shape
   x = jnp.pad(x, [(0, 0), *_same_padding(h, w), (0, 0)])
-  patches = _windows_2x2(_space_to_depth(x))  # [B, oh, ow, (a, b, p, q, c)]
+  patches = _windows_2x2(space_to_depth(x))  # [B, oh, ow, (a, b, p, q, c)]
   w_mat = kernel.reshape(2, 2, 2, 2, c, -1).transpose(0, 2, 1, 3, 4, 5)
   return patches @ w_mat.reshape(16 * c, -1)
 
