@@ -6,18 +6,17 @@ sizes with the real DCGAN networks at a reduced width, and has a sweep that
 import os
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
 from experiments import sweep
 from gengan_jax.configs import common, common_images
-from gengan_jax.core import ConfigError, network_names
+from gengan_jax.core import ConfigError
 from gengan_jax.train import loop
-from gengan_jax.train import mesh as mesh_lib
 from tests.data._idx_writer import write_mnist
 from tests.experiments._config_files import ROOT, config_module as _module
+from tests.experiments._two_steps import assert_two_steps_train
 
 SHAPES = {"stacked_mnist": (28, 28, 3), "cifar10": (32, 32, 3), "celeb_a": (64, 64, 3)}
 
@@ -85,22 +84,7 @@ def test_two_steps_at_the_real_image_sizes(algorithm, variant):
   narrow = {"code_discriminator_hidden": (16,)} if algorithm == "alpha_gan" else {}
   _, exp = _experiment(algorithm, variant, devices=jax.devices()[:1], base_features=8,
                        **narrow)
-  state0 = exp.init_state()
-  before = jax.tree.map(np.array, {n: getattr(state0, n).params
-                                     for n in network_names(state0)})
-  skipped = jax.device_put(jnp.zeros((), jnp.int32), mesh_lib.replicated(exp.mesh))
-  state = state0
-  for step in range(2):
-    state, metrics, _, _ = exp.run_steps(state, step, skipped)
-  assert int(state.step) == 2
-  for name, value in metrics.items():
-    assert np.all(np.isfinite(np.asarray(value))), name
-  for name, params in before.items():
-    moved = jax.tree.map(lambda a, b: np.abs(np.asarray(a) - b).max(),
-                         getattr(state, name).params, params)
-    assert max(jax.tree.leaves(moved)) > 0, f"{name} did not move"
-  x = exp.sample(state, 4)
-  assert x.shape == (4, *SHAPES[variant]) and np.abs(x).max() <= 1.0
+  assert_two_steps_train(exp, SHAPES[variant])
 
 
 @pytest.mark.parametrize("algorithm, jobs", [("alpha_gan", 18), ("dcgan", 9),

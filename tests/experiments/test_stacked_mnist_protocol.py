@@ -13,12 +13,12 @@ import pytest
 
 from gengan_jax import data
 from gengan_jax.configs import common, common_images, common_stacked_mnist as csm
-from gengan_jax.core import ConfigError, network_names
+from gengan_jax.core import ConfigError
 from gengan_jax.evaluate import loading
 from gengan_jax.train import loop
-from gengan_jax.train import mesh as mesh_lib
 from tests.data._idx_writer import write_mnist
 from tests.experiments._config_files import ROOT, config_module as _module
+from tests.experiments._two_steps import assert_two_steps_train
 
 TABLE_2, D4, D2 = (csm.PROTOCOLS[v] for v in csm.VARIANTS)
 
@@ -168,21 +168,7 @@ def test_two_steps_at_28x28x3(algorithm, variant, model, mnist_dir):
   [-1, 1] (the tanh)."""
   del mnist_dir
   _, exp = _experiment(algorithm, variant, **model)
-  state0 = exp.init_state()
-  before = jax.tree.map(np.array, {n: getattr(state0, n).params for n in network_names(state0)})
-  skipped = jax.device_put(jnp.zeros((), jnp.int32), mesh_lib.replicated(exp.mesh))
-  state = state0
-  for step in range(2):
-    state, metrics, _, _ = exp.run_steps(state, step, skipped)
-  assert int(state.step) == 2
-  for name, value in metrics.items():
-    assert np.all(np.isfinite(np.asarray(value))), name
-  for name, params in before.items():
-    moved = jax.tree.map(lambda a, b: np.abs(np.asarray(a) - b).max(),
-                         getattr(state, name).params, params)
-    assert max(jax.tree.leaves(moved)) > 0, f"{name} did not move"
-  x = exp.sample(state, 4)
-  assert x.shape == (4, 28, 28, 3) and np.abs(x).max() <= 1.0
+  assert_two_steps_train(exp, (28, 28, 3))
 
 
 def test_training_on_the_test_digits_leaves_no_held_out_split(mnist_dir):
