@@ -79,6 +79,34 @@ def test_conv_transpose_is_the_adjoint_of_the_same_conv(k, out_hw):
     layer.apply(variables, jnp.zeros((2, 9, 9, 6)))
 
 
+@pytest.mark.parametrize("k, out_hw", [(5, (7, 7)), (3, (7, 8))])
+def test_conv_transpose_gradients_are_those_of_the_reference(k, out_hw):
+  """The generator learns through the kernel's and the input's gradients of
+  the transposed convolution (``jax.linear_transpose`` of the 'SAME' conv):
+  both equal those of lax's VJP form, differentiated by JAX."""
+  layer = tfd.SameConvTranspose(4, k, out_hw)
+  in_hw = tuple(-(-n // 2) for n in out_hw)
+  x = jax.random.normal(jax.random.key(0), (2, *in_hw, 6))
+  variables = layer.init(jax.random.key(1), x)
+  weights = jax.random.normal(jax.random.key(2), (2, *out_hw, 4))
+
+  def reference(kernel, x):
+    u = jnp.zeros((2, *out_hw, 4))
+    _, vjp = jax.vjp(lambda u: _lax_same_conv(u, kernel, 2), u)
+    return jnp.sum(weights * vjp(x)[0])
+
+  def ours(kernel, x):
+    params = {"params": {"kernel": kernel, "bias": variables["params"]["bias"]}}
+    return jnp.sum(weights * layer.apply(params, x))
+
+  kernel = variables["params"]["kernel"]
+  got = jax.grad(ours, argnums=(0, 1))(kernel, x)
+  expected = jax.grad(reference, argnums=(0, 1))(kernel, x)
+  for g, e in zip(got, expected):
+    assert float(jnp.abs(e).max()) > 0
+    np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
 def test_dcgan_tf_generator_has_the_references_layers_and_parameters():
   """VEEGAN_experiment/model.py at 28x28x3, gf_dim = 64, z_dim = 100:
   g_h0_lin 100*2048 + 2048 = 206,848; g_bn0 2*512 = 1,024; g_h1 5*5*256*512 +
