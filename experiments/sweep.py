@@ -64,14 +64,27 @@ BEST_MARKED = 10  # Rosca et al. mark the ten best jobs of each model.
 # -- the sweep's settings -------------------------------------------------------
 
 
+def _top_level_items(raw: str) -> list[str]:
+  """``raw`` split at the commas outside brackets: ``'(1,2),(3,4)'`` -> two items."""
+  items, depth, start = [], 0, 0
+  for i, ch in enumerate(raw):
+    depth += ch in "([{"
+    depth -= ch in ")]}"
+    if ch == "," and depth == 0:
+      items.append(raw[start:i])
+      start = i + 1
+  return items + [raw[start:]]
+
+
 def parse_values(text: str) -> tuple[str, list]:
-  """``'model.x=1,2'`` -> ``('model.x', [1, 2])``; ``'a=(1,2)|(3,4)'`` ->
-  ``('a', [(1, 2), (3, 4)])``; ``'a=1e-5:1e-3'`` -> ``('a', ['1e-5:1e-3'])``
-  (a range, for ``--random``)."""
+  """``'model.x=1,2'`` -> ``('model.x', [1, 2])``; ``'a=(1,2)|(3,4)'`` (or
+  ``'a=(1,2),(3,4)'``) -> ``('a', [(1, 2), (3, 4)])``; ``'a=(8,8)'`` ->
+  ``('a', [(8, 8)])``; ``'a=1e-5:1e-3'`` -> ``('a', ['1e-5:1e-3'])`` (a
+  range, for ``--random``)."""
   if "=" not in text:
     raise SystemExit(f"error: --values={text!r} must be <config path>=<v1>,<v2>,...")
   path, raw = text.split("=", 1)
-  items = raw.split("|") if "|" in raw else raw.split(",")
+  items = raw.split("|") if "|" in raw else _top_level_items(raw)
   values = []
   for item in items:
     item = item.strip()
@@ -130,11 +143,20 @@ def _continuous(algorithm: str, paths: list[str], config) -> set[str]:
 
 
 def _set(config, path: str, value) -> None:
+  """``config.<path> = value`` (a new key is added); a missing section or a
+  value of the wrong type is one line."""
   node = config
   *heads, last = path.split(".")
-  for h in heads:
-    node = node[h]
-  node[last] = value
+  try:
+    for h in heads:
+      node = node[h]
+    node[last] = value
+  except KeyError:
+    raise SystemExit(f"error: the config has no {path!r} (no section {h!r}).") from None
+  except TypeError:
+    raise SystemExit(f"error: {path}={value!r} ({type(value).__name__}) does not fit the "
+                     f"config's {path}={node[last]!r} ({type(node[last]).__name__}); a tuple is "
+                     f"--set={path}=(8,8) or --values={path}=(8,8),(16,16).") from None
 
 
 def plan(config, values: dict[str, list], *, seeds: int, random: int = 0) -> list[tuple[str, object]]:

@@ -17,6 +17,22 @@ def test_parse_values():
   assert sweep.parse_values("model.x=1,2.5") == ("model.x", [1, 2.5])
   assert sweep.parse_values("model.hidden=(1,2)|(3,4)") == ("model.hidden", [(1, 2), (3, 4)])
   assert sweep.parse_values("model.lr=1e-5:1e-3") == ("model.lr", ["1e-5:1e-3"])
+  # Commas inside brackets belong to the value: one tuple, or several without '|'.
+  assert sweep.parse_values("model.hidden=(8,8)") == ("model.hidden", [(8, 8)])
+  assert sweep.parse_values("model.hidden=(8,8),(16,16)") == ("model.hidden", [(8, 8), (16, 16)])
+
+
+def test_a_setting_that_does_not_fit_the_config_is_one_line():
+  config = sweep._load_config("alpha_gan:grid")
+  with pytest.raises(SystemExit, match=r"^error: model.hidden=256 \(int\) does not fit the "
+                                       r"config's model.hidden=\(128, 128, 128\) \(tuple\); "
+                                       r"a tuple is --set=model.hidden=\(8,8\)"):
+    sweep._set(config, "model.hidden", 256)
+  with pytest.raises(SystemExit, match=r"^error: the config has no 'modle.hidden' "
+                                       r"\(no section 'modle'\)\.$"):
+    sweep._set(config, "modle.hidden", (8,))
+  sweep._set(config, "model.hidden", (256, 256))
+  assert config.model.hidden == (256, 256)
 
 
 def test_grid_and_random_settings():
