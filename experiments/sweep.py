@@ -17,8 +17,9 @@ Run (one algorithm; repeat per algorithm, then report them together)::
   python -m experiments.sweep report --workdir=sweeps/alpha_gan \
       --workdir=sweeps/dcgan --out=docs/sweeps/grid
 
-``--values=<path>=<v1>,<v2>,...`` lists the values of one setting (``|``
-separates values that contain commas, such as tuples). Settings a
+``--values=<path>=<v1>,<v2>,...`` lists the values of one setting (a
+comma inside brackets belongs to its value, so ``(8,8),(16,16)`` and
+``(8,8)|(16,16)`` are two tuples and ``(8,8)`` is one). Settings a
 population can vary (float settings of the model, learning rates; see
 :mod:`gengan_jax.train.population_spec`) become a population: one compiled
 program per combination of the other settings (which change shapes or
