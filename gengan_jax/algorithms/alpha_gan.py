@@ -25,6 +25,14 @@ the log of the density ratio ``D / (1 - D)`` that the discriminator estimates
 minibatch KL of Appendix D (eq. 18): the KL from a diagonal Gaussian fitted to
 the batch of codes to the prior.
 
+The encoder is deterministic, ``z_hat = E(x)``, as in Algorithm 1; ``encoder=
+'gaussian'`` or ``'universal'`` makes it a random one, ``z_hat ~ q(z | x)``,
+with the adversarial auto-encoder's kinds (:mod:`.aae`): every use of ``E(x)``
+above then draws a fresh code. A deterministic encoder's codes lie on a
+manifold of the data's intrinsic dimension, so with a wider latent they can
+never match the prior (Rubenstein, Schoelkopf & Tolstikhin 2018, "On the
+latent space of Wasserstein auto-encoders", who recommend random encoders).
+
 One ``train_step``: ``generator_updates`` (default 2) rounds of an encoder
 update followed by a generator update, then one data-discriminator update and
 one code-discriminator update.
@@ -38,7 +46,7 @@ import jax
 import jax.numpy as jnp
 
 from gengan_jax import losses, nets
-from gengan_jax.algorithms import networks
+from gengan_jax.algorithms import aae, networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
@@ -62,6 +70,10 @@ class Config(ArchitectureConfig):
     code_penalty: ``'discriminator'`` (a code discriminator) or
       ``'empirical_kl'`` (Appendix D, eq. 18).
     code_discriminator_hidden: hidden widths of C (3 x 750 in the paper).
+    encoder: ``'deterministic'`` (Algorithm 1), ``'gaussian'`` or
+      ``'universal'`` (:data:`gengan_jax.algorithms.aae.ENCODERS`).
+    noise_dim: entries of ``eta`` per position of the data's last axis fed to
+      the ``'universal'`` encoder (:mod:`.aae`); unused by the other kinds.
     generator_updates: encoder and generator updates per discriminator update.
     generator_optimizer, encoder_optimizer, discriminator_optimizer,
     code_discriminator_optimizer: Adam settings, one per network.
@@ -73,6 +85,8 @@ class Config(ArchitectureConfig):
   adversarial_loss: str = "log_ratio"
   code_penalty: str = "discriminator"
   code_discriminator_hidden: tuple[int, ...] = (750, 750, 750)
+  encoder: str = "deterministic"
+  noise_dim: int = 8
   generator_updates: int = 2
   generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
   encoder_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
@@ -85,6 +99,7 @@ class Config(ArchitectureConfig):
     check(self.lambda_generator >= 0, "lambda_generator", self.lambda_generator, ">= 0")
     check_choice("adversarial_loss", self.adversarial_loss, ADVERSARIAL_LOSSES)
     check_choice("code_penalty", self.code_penalty, CODE_PENALTIES)
+    aae.check_encoder_settings(self)
     check(self.generator_updates >= 1, "generator_updates",
           self.generator_updates, "a positive integer")
 
@@ -110,7 +125,7 @@ def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   return State(
       step=jnp.zeros((), jnp.int32),
       generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
-      encoder=networks.encoder(config, e_key, example_batch, config.encoder_optimizer),
+      encoder=aae.init_encoder(config, e_key, example_batch, config.encoder_optimizer),
       discriminator=networks.discriminator(config, d_key, example_batch,
                                            config.discriminator_optimizer),
       code_discriminator=ts.create(code_discriminator, c_key, z,
@@ -134,6 +149,13 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   G, E, D, C = (state.generator, state.encoder, state.discriminator,
                 state.code_discriminator)
   adversarial = ADVERSARIAL_LOSSES[cfg.adversarial_loss]
+  # The random encoders' noise, one draw per use of E(x), split off the code
+  # key so that the deterministic encoder's keys stay Algorithm 1's.
+  posterior_keys = jax.random.split(jax.random.fold_in(keys["code"], 1),
+                                    2 * cfg.generator_updates + 1)
+
+  def encoder_codes(encoder, draw):
+    return aae.codes(cfg, encoder, x, posterior_keys[draw])
 
   def code_term(codes):
     if cfg.code_penalty == "empirical_kl":
@@ -143,14 +165,14 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   for i in range(cfg.generator_updates):
     # Encoder: reconstruct x and make its codes look like prior samples to C.
     def e_loss_fn(e):
-      z_hat = e(x)
+      z_hat = encoder_codes(e, 2 * i)
       rec = losses.l1_reconstruction(x, ts.forward(G, z_hat)).mean()
       return cfg.lambda_encoder * rec + code_term(z_hat), rec
 
     E, e_loss, e_rec = ts.minimize(E, e_loss_fn)
 
     # Generator: reconstruct x and make reconstructions and samples look real.
-    z_hat = jax.lax.stop_gradient(ts.forward(E, x))
+    z_hat = jax.lax.stop_gradient(encoder_codes(lambda v: ts.forward(E, v), 2 * i + 1))
     z = gaussian_prior(jax.random.fold_in(keys["generator"], i), n, cfg.latent_dim)
 
     def g_loss_fn(g):
@@ -162,7 +184,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     G, g_loss, g_rec = ts.minimize(G, g_loss_fn)
 
   # Data discriminator: x is real; reconstructions and prior samples are fake.
-  z_hat = jax.lax.stop_gradient(ts.forward(E, x))
+  z_hat = jax.lax.stop_gradient(encoder_codes(lambda v: ts.forward(E, v), -1))
   z = gaussian_prior(keys["discriminator"], n, cfg.latent_dim)
   x_rec = jax.lax.stop_gradient(ts.forward(G, z_hat))
   x_gen = jax.lax.stop_gradient(ts.forward(G, z))
@@ -208,8 +230,9 @@ def sample(state: State, key: jax.Array, num: int) -> jax.Array:
 
 
 def encode(state: State, x: jax.Array) -> jax.Array:
-  """Codes ``E(x)`` of data ``x`` of shape ``[B, *data_shape]``."""
-  return ts.forward(state.encoder, x, train=False)
+  """Codes of data ``x`` of shape ``[B, *data_shape]``: ``E(x)``, the mean
+  ``mu(x)`` or ``E(x, 0)`` (:func:`.aae.code_of`)."""
+  return aae.code_of(state.config, state.encoder, x)
 
 
 def reconstruct(state: State, x: jax.Array) -> jax.Array:

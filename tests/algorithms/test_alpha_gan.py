@@ -1,0 +1,90 @@
+"""alpha-GAN's encoder kinds: the deterministic ``E(x)`` of Algorithm 1 and the
+adversarial auto-encoder's random encoders (``encoder='gaussian'`` and
+``'universal'``), checked through the encoder loss of one step written out by
+hand, and through ``encode``.
+
+The rest of alpha-GAN is pinned by the recorded reference numbers
+(``test_reference_numbers.py``: the deterministic encoder's step is bitwise
+what it was before the random kinds existed), the smoke tests and the
+learning check over the registry.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gengan_jax import losses
+from gengan_jax.algorithms import aae, alpha_gan
+from gengan_jax.core import ConfigError, from_mapping
+from gengan_jax.core import train_state as ts
+from gengan_jax.core.keys import step_keys
+
+TINY = dict(arch="mlp", latent_dim=3, hidden=(8,), discriminator_hidden=(8,),
+            code_discriminator_hidden=(8,), generator_updates=1,
+            lambda_encoder=0.7)
+X = np.tanh(np.random.default_rng(0).normal(size=(1, 16, 2))).astype(np.float32)
+KEY = jax.random.key(3)
+
+
+def _state(**fields):
+  cfg = from_mapping(alpha_gan.Config, dict(**TINY, **fields))
+  return alpha_gan.init(jax.random.key(0), cfg, X[0])
+
+
+def _encoder_loss_by_hand(state, codes):
+  """``lambda_E ||x - G(codes)||_1 - logit C(codes)``, batch means."""
+  x = X[0]
+  rec = losses.l1_reconstruction(x, ts.forward(state.generator, codes)).mean()
+  return state.config.lambda_encoder * rec - ts.forward(state.code_discriminator, codes).mean()
+
+
+def _first_posterior_key():
+  """The first draw of ``q(z | x)``'s noise in step 0, as the step derives it."""
+  code_key = step_keys(KEY, 0, "generator", "discriminator", "code")["code"]
+  return jax.random.split(jax.random.fold_in(code_key, 1), 3)[0]
+
+
+@pytest.mark.parametrize("encoder", ["deterministic", "gaussian", "universal"])
+def test_encoder_loss_is_taken_at_a_code_of_the_encoder_kind(encoder):
+  state = _state(encoder=encoder, noise_dim=4)
+  codes = aae.codes(state.config, lambda v: ts.forward(state.encoder, v), X[0],
+                    _first_posterior_key())
+  _, metrics = alpha_gan.train_step(state, X, KEY)
+  np.testing.assert_allclose(metrics["encoder_loss"], _encoder_loss_by_hand(state, codes),
+                             rtol=1e-5)
+  if encoder == "deterministic":
+    np.testing.assert_array_equal(codes, ts.forward(state.encoder, X[0]))
+  else:  # A random code: another draw of the noise gives another loss.
+    other = aae.codes(state.config, lambda v: ts.forward(state.encoder, v), X[0],
+                      jax.random.key(9))
+    assert abs(_encoder_loss_by_hand(state, other) - metrics["encoder_loss"]) > 1e-4
+
+
+def test_gaussian_encoder_learns_its_scale_and_encodes_its_mean():
+  state = _state(encoder="gaussian")
+  new, _ = alpha_gan.train_step(state, X, KEY)
+  mean, log_scale = ts.forward(state.encoder, X[0])
+  np.testing.assert_allclose(alpha_gan.encode(state, X[0]), mean, rtol=1e-6)
+  np.testing.assert_allclose(alpha_gan.reconstruct(state, X[0]),
+                             ts.forward(state.generator, mean, train=False), rtol=1e-6)
+  _, new_log_scale = ts.forward(new.encoder, X[0])
+  assert not np.allclose(new_log_scale, log_scale)  # sigma(x) gets a gradient
+
+
+def test_universal_encoder_encodes_at_the_noise_mean():
+  state = _state(encoder="universal", noise_dim=4)
+  zeros = jnp.zeros((X.shape[1], 4))
+  np.testing.assert_allclose(
+      alpha_gan.encode(state, X[0]),
+      ts.forward(state.encoder, jnp.concatenate([X[0], zeros], -1), train=False), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(encoder="implicit"),
+     "encoder='implicit' is invalid: valid choices are 'deterministic', 'gaussian', 'universal'"),
+    (dict(noise_dim=0), "noise_dim=0 is invalid: must be an integer >= 1"),
+])
+def test_bad_encoder_settings_are_one_line(fields, message):
+  with pytest.raises(ConfigError, match=message):
+    from_mapping(alpha_gan.Config, dict(**TINY, **fields))
