@@ -25,7 +25,7 @@ the log of the density ratio ``D / (1 - D)`` that the discriminator estimates
 minibatch KL of Appendix D (eq. 18): the KL from a diagonal Gaussian fitted to
 the batch of codes to the prior.
 
-The encoder is deterministic, ``z_hat = E(x)``, as in Algorithm 1; ``encoder=
+By default the encoder is deterministic, ``z_hat = E(x)``; ``encoder=
 'gaussian'`` or ``'universal'`` makes it a random one, ``z_hat ~ q(z | x)``,
 with the adversarial auto-encoder's kinds (:mod:`.aae`): every use of ``E(x)``
 above then draws a fresh code. A deterministic encoder's codes lie on a
@@ -70,7 +70,7 @@ class Config(ArchitectureConfig):
     code_penalty: ``'discriminator'`` (a code discriminator) or
       ``'empirical_kl'`` (Appendix D, eq. 18).
     code_discriminator_hidden: hidden widths of C (3 x 750 in the paper).
-    encoder: ``'deterministic'`` (Algorithm 1), ``'gaussian'`` or
+    encoder: ``'deterministic'`` (the default), ``'gaussian'`` or
       ``'universal'`` (:data:`gengan_jax.algorithms.aae.ENCODERS`).
     noise_dim: entries of ``eta`` per position of the data's last axis fed to
       the ``'universal'`` encoder (:mod:`.aae`); unused by the other kinds.
@@ -150,7 +150,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
                 state.code_discriminator)
   adversarial = ADVERSARIAL_LOSSES[cfg.adversarial_loss]
   # The random encoders' noise, one draw per use of E(x), split off the code
-  # key so that the deterministic encoder's keys stay Algorithm 1's.
+  # key so that the deterministic encoder's draws keep their keys.
   posterior_keys = jax.random.split(jax.random.fold_in(keys["code"], 1),
                                     2 * cfg.generator_updates + 1)
 

@@ -1,4 +1,4 @@
-"""alpha-GAN's encoder kinds: the deterministic ``E(x)`` of Algorithm 1 and the
+"""alpha-GAN's encoder kinds: the deterministic ``E(x)`` (the default) and the
 adversarial auto-encoder's random encoders (``encoder='gaussian'`` and
 ``'universal'``), checked through the encoder loss of one step written out by
 hand, and through ``encode``.
