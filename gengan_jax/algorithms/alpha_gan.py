@@ -32,6 +32,9 @@ above then draws a fresh code. A deterministic encoder's codes lie on a
 manifold of the data's intrinsic dimension, so with a wider latent they can
 never match the prior (Rubenstein, Schoelkopf & Tolstikhin 2018, "On the
 latent space of Wasserstein auto-encoders", who recommend random encoders).
+Nothing above rewards a random encoder's noise, so its ``sigma`` shrinks to
+0; ``lambda_log_variance`` adds their remedy to the encoder's loss, the L1
+penalty ``lambda sum_j |log sigma_j^2|`` (:func:`gengan_jax.losses.log_variance_l1`).
 
 One ``train_step``: ``generator_updates`` (default 2) rounds of an encoder
 update followed by a generator update, then one data-discriminator update and
@@ -74,6 +77,8 @@ class Config(ArchitectureConfig):
       ``'universal'`` (:data:`gengan_jax.algorithms.aae.ENCODERS`).
     noise_dim: entries of ``eta`` per position of the data's last axis fed to
       the ``'universal'`` encoder (:mod:`.aae`); unused by the other kinds.
+    lambda_log_variance: weight of the L1 penalty on the ``'gaussian'``
+      encoder's log-variances in its loss (0: none).
     generator_updates: encoder and generator updates per discriminator update.
     generator_optimizer, encoder_optimizer, discriminator_optimizer,
     code_discriminator_optimizer: Adam settings, one per network.
@@ -87,6 +92,7 @@ class Config(ArchitectureConfig):
   code_discriminator_hidden: tuple[int, ...] = (750, 750, 750)
   encoder: str = "deterministic"
   noise_dim: int = 8
+  lambda_log_variance: float = 0.0
   generator_updates: int = 2
   generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
   encoder_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
@@ -100,6 +106,9 @@ class Config(ArchitectureConfig):
     check_choice("adversarial_loss", self.adversarial_loss, ADVERSARIAL_LOSSES)
     check_choice("code_penalty", self.code_penalty, CODE_PENALTIES)
     aae.check_encoder_settings(self)
+    check(self.lambda_log_variance >= 0, "lambda_log_variance", self.lambda_log_variance, ">= 0")
+    check(self.lambda_log_variance == 0 or self.encoder == "gaussian", "lambda_log_variance",
+          self.lambda_log_variance, "0 unless encoder='gaussian' (only it has a variance)")
     check(self.generator_updates >= 1, "generator_updates",
           self.generator_updates, "a positive integer")
 
@@ -165,9 +174,14 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   for i in range(cfg.generator_updates):
     # Encoder: reconstruct x and make its codes look like prior samples to C.
     def e_loss_fn(e):
-      z_hat = encoder_codes(e, 2 * i)
+      if cfg.lambda_log_variance:
+        mean, log_scale = e(x)
+        z_hat = losses.gaussian_sample(posterior_keys[2 * i], mean, log_scale)
+        penalty = cfg.lambda_log_variance * losses.log_variance_l1(log_scale).mean()
+      else:
+        z_hat, penalty = encoder_codes(e, 2 * i), 0.0
       rec = losses.l1_reconstruction(x, ts.forward(G, z_hat)).mean()
-      return cfg.lambda_encoder * rec + code_term(z_hat), rec
+      return cfg.lambda_encoder * rec + code_term(z_hat) + penalty, rec
 
     E, e_loss, e_rec = ts.minimize(E, e_loss_fn)
 
@@ -207,6 +221,8 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
       "d_fake": jnp.mean(jax.nn.sigmoid(gen_logits)),
       "empirical_kl": losses.empirical_kl(z_hat),
   }
+  if cfg.encoder == "gaussian":  # Does q(z | x) stay random? (log sigma -> -inf: no.)
+    metrics["posterior_log_scale"] = jnp.mean(ts.forward(E, x)[1])
 
   # Code discriminator: prior samples are real, encoder codes are fake.
   if cfg.code_penalty == "discriminator":

@@ -74,6 +74,7 @@ from gengan_jax.losses.likelihood import ema_codebook_update
 from gengan_jax.losses.likelihood import gaussian_log_likelihood
 from gengan_jax.losses.likelihood import gaussian_sample
 from gengan_jax.losses.likelihood import gumbel_softmax_sample
+from gengan_jax.losses.likelihood import log_variance_l1
 from gengan_jax.losses.likelihood import observation_model
 from gengan_jax.losses.likelihood import vector_quantize
 from gengan_jax.losses.likelihood import vq_losses
@@ -145,6 +146,7 @@ __all__ = [
     "gaussian_log_likelihood",
     "gaussian_sample",
     "gumbel_softmax_sample",
+    "log_variance_l1",
     "observation_model",
     "vector_quantize",
     "vq_losses",

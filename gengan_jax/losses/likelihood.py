@@ -197,6 +197,30 @@ def gaussian_sample(key: jax.Array, mean: jax.typing.ArrayLike,
   return mean + jnp.exp(log_scale) * jax.random.normal(key, mean.shape, mean.dtype)
 
 
+def log_variance_l1(log_scale: jax.typing.ArrayLike) -> jax.Array:
+  r"""Per-example L1 norm of a Gaussian posterior's log-variances.
+
+  .. math::
+
+    \ell_i = \sum_j \lvert \log \sigma_{ij}^2 \rvert = \sum_j 2 \lvert \log \sigma_{ij} \rvert
+
+  A random encoder trained only to reconstruct and to match the prior in
+  aggregate (a WAE's or an alpha-GAN's) gains nothing from its noise and
+  shrinks ``sigma`` towards 0, becoming deterministic; this penalty, zero at
+  ``sigma = 1``, keeps it random (Rubenstein, Schoelkopf & Tolstikhin 2018,
+  "On the latent space of Wasserstein auto-encoders"; their code's
+  ``L1_loss = mean(sum(|z_logvar|, axis=1))``).
+
+  Args:
+    log_scale: ``[B, ...]`` log standard deviations.
+
+  Returns:
+    ``[B]``: the sum over every axis but the first.
+  """
+  log_scale = _checks.as_float_array(log_scale, "log_scale")
+  return _sum_per_example(2.0 * jnp.abs(log_scale))
+
+
 def _check_temperature(temperature: jax.typing.ArrayLike) -> None:
   """``temperature > 0`` when it is a concrete value; a traced one (an annealing
   schedule inside a compiled step) is the caller's to keep positive."""

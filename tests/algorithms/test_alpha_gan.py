@@ -80,7 +80,22 @@ def test_universal_encoder_encodes_at_the_noise_mean():
       ts.forward(state.encoder, jnp.concatenate([X[0], zeros], -1), train=False), rtol=1e-6)
 
 
+def test_log_variance_penalty_is_added_to_the_gaussian_encoders_loss():
+  state = _state(encoder="gaussian", lambda_log_variance=0.3)
+  mean, log_scale = ts.forward(state.encoder, X[0])
+  codes = losses.gaussian_sample(_first_posterior_key(), mean, log_scale)
+  _, metrics = alpha_gan.train_step(state, X, KEY)
+  penalty = 0.3 * jnp.mean(2 * jnp.abs(log_scale).sum(1))
+  np.testing.assert_allclose(metrics["encoder_loss"],
+                             _encoder_loss_by_hand(state, codes) + penalty, rtol=1e-5)
+  assert float(penalty) > 1e-3  # the comparison can tell the penalty's absence
+
+
 @pytest.mark.parametrize("fields, message", [
+    (dict(encoder="universal", lambda_log_variance=0.1),
+     "lambda_log_variance=0.1 is invalid: must be 0 unless encoder='gaussian'"),
+    (dict(encoder="gaussian", lambda_log_variance=-1.0),
+     "lambda_log_variance=-1.0 is invalid: must be >= 0"),
     (dict(encoder="implicit"),
      "encoder='implicit' is invalid: valid choices are 'deterministic', 'gaussian', 'universal'"),
     (dict(noise_dim=0), "noise_dim=0 is invalid: must be an integer >= 1"),
