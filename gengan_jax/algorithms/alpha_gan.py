@@ -174,7 +174,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   for i in range(cfg.generator_updates):
     # Encoder: reconstruct x and make its codes look like prior samples to C.
     def e_loss_fn(e):
-      if cfg.lambda_log_variance:
+      if cfg.encoder == "gaussian":  # (lambda_log_variance may vary in a population)
         mean, log_scale = e(x)
         z_hat = losses.gaussian_sample(posterior_keys[2 * i], mean, log_scale)
         penalty = cfg.lambda_log_variance * losses.log_variance_l1(log_scale).mean()

@@ -19,6 +19,7 @@ from gengan_jax.algorithms import aae, alpha_gan
 from gengan_jax.core import ConfigError, from_mapping
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
+from gengan_jax.train import population
 
 TINY = dict(arch="mlp", latent_dim=3, hidden=(8,), discriminator_hidden=(8,),
             code_discriminator_hidden=(8,), generator_updates=1,
@@ -89,6 +90,18 @@ def test_log_variance_penalty_is_added_to_the_gaussian_encoders_loss():
   np.testing.assert_allclose(metrics["encoder_loss"],
                              _encoder_loss_by_hand(state, codes) + penalty, rtol=1e-5)
   assert float(penalty) > 1e-3  # the comparison can tell the penalty's absence
+
+
+def test_log_variance_weight_can_vary_in_a_population():
+  """A population traces the weight (``with_values``); the step must not branch on it."""
+  state = _state(encoder="gaussian", lambda_log_variance=0.3)
+
+  def step_at(weight):
+    config = population.with_values(state.config, {"lambda_log_variance": weight})
+    return alpha_gan.train_step(state.replace(config=config), X, KEY)[1]["encoder_loss"]
+
+  np.testing.assert_allclose(jax.jit(step_at)(jnp.float32(0.3)),
+                             alpha_gan.train_step(state, X, KEY)[1]["encoder_loss"], rtol=1e-6)
 
 
 @pytest.mark.parametrize("fields, message", [
