@@ -1,0 +1,122 @@
+r"""Where an auto-encoding model's codes lie on a 2-D mixture, and where its prior draws fall.
+
+A diagnostic of alpha-GAN's wide-latent cloud on the grid (README, "Where
+alpha-GAN's grid samples go"): for each trained run (a run directory, or a
+population member's ``<workdir>/members/<i>``) of an algorithm with an
+encoder, on the ring or the grid, it prints one table row:
+
+* **code noise**: how random the encoder is, the standard deviation of
+  ``z ~ q(z | x)`` over the encoder's own noise for a fixed ``x``, averaged
+  over the code's dimensions and the mixture's means (0 for a deterministic
+  encoder; the mean ``sigma(x)`` of a Gaussian one; over ``eta`` for a
+  universal one, :mod:`gengan_jax.algorithms.aae`);
+* **code spread**: the standard deviation over the mixture's means of their
+  codes (``encode``), averaged over the dimensions: a random encoder whose
+  noise is far below this spread is deterministic in effect;
+* **1-NN purity**: the share of ``--num`` data points whose nearest other
+  code belongs to a point of the same mode;
+* **prior to code / code to code**: the median distance from a prior draw
+  ``z ~ N(0, I)`` to its nearest code, and from a code to its nearest other
+  code. The generator learns to reconstruct only near codes; a prior draw
+  far from all of them is decoded where reconstruction never taught it;
+* **high quality**: the share of ``G(z)`` within 3 standard deviations of a
+  mode.
+
+Usage::
+
+  python -m experiments.probe_codes <run> [<run> ...] [--num=2000] [--seed=0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gengan_jax.algorithms import aae
+from gengan_jax.core import train_state as ts
+from gengan_jax.data import toy_mixture
+from gengan_jax.use.loading import load
+
+USAGE = "usage: python -m experiments.probe_codes <run> [<run> ...] [--num=N] [--seed=S]"
+HEADER = ("| run | latent | encoder | code noise | code spread | 1-NN purity "
+          "| prior to code / code to code | high quality |\n|---|---|---|---|---|---|---|---|")
+
+
+def _nearest_distances(a: np.ndarray, b: np.ndarray, *, exclude_self: bool) -> tuple:
+  """For each row of ``a``: the distance to its nearest row of ``b`` and that row's index."""
+  d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+  if exclude_self:
+    np.fill_diagonal(d2, np.inf)
+  nearest = np.argmin(d2, axis=1)
+  return np.sqrt(d2[np.arange(len(a)), nearest]), nearest
+
+
+def code_noise(state, means: np.ndarray, draws: int, key: jax.Array) -> float:
+  """Standard deviation of ``q(z | x)`` over the encoder's noise, for ``x`` at each mean."""
+  cfg = state.config
+  if getattr(cfg, "encoder", "deterministic") == "deterministic":
+    return 0.0
+  x = jnp.asarray(np.repeat(means, draws, axis=0), jnp.float32)
+  z = aae.codes(cfg, lambda v: ts.forward(state.encoder, v, train=False), x, key)
+  return float(np.asarray(z).reshape(len(means), draws, -1).std(axis=1).mean())
+
+
+def probe(run: str, num: int = 2000, seed: int = 0) -> dict:
+  """The row of one run (see the module docstring)."""
+  model = load(run)
+  alg, state = model.algorithm, model.state
+  if alg.encode is None:
+    raise SystemExit(f"probe_codes: {run} is a {alg.name} run, which has no encoder.")
+  data = model.config.data.name
+  if model.config.data.source != "toy":
+    raise SystemExit(f"probe_codes: {run} trained on {data!r}; the probe reads the ring or the grid.")
+  mixture = toy_mixture(data)
+  rng = np.random.default_rng(seed)
+  modes = rng.integers(mixture.num_modes, size=num)
+  x = (mixture.means[modes] + mixture.std * rng.standard_normal((num, 2))).astype(np.float32)
+  codes = np.asarray(model.encode(x))
+  means = mixture.means.astype(np.float32)
+  key_noise, key_prior = jax.random.split(jax.random.key(seed))
+  own, nearest = _nearest_distances(codes, codes, exclude_self=True)
+  prior = np.asarray(jax.random.normal(key_prior, (num, codes.shape[1])))
+  from_prior, _ = _nearest_distances(prior, codes, exclude_self=False)
+  samples = model.sample(num, seed=seed)
+  to_mode, _ = _nearest_distances(samples, means, exclude_self=False)
+  return {
+      "run": run,
+      "latent": codes.shape[1],
+      "encoder": getattr(state.config, "encoder", "deterministic"),
+      "code_noise": code_noise(state, means, 200, key_noise),
+      "code_spread": float(np.asarray(model.encode(means)).std(axis=0).mean()),
+      "purity": float((modes[nearest] == modes).mean()),
+      "prior_to_code": float(np.median(from_prior)),
+      "code_to_code": float(np.median(own)),
+      "high_quality": float((to_mode <= 3 * mixture.std).mean()),
+  }
+
+
+def row(r: dict) -> str:
+  return (f"| {r['run']} | {r['latent']} | {r['encoder']} | {r['code_noise']:.3g} "
+          f"| {r['code_spread']:.3g} | {r['purity']:.2f} "
+          f"| {r['prior_to_code']:.3g} / {r['code_to_code']:.3g} | {100 * r['high_quality']:.1f}% |")
+
+
+def main(argv: list[str]) -> None:
+  parser = argparse.ArgumentParser(usage=USAGE, add_help=False)
+  parser.add_argument("runs", nargs="*")
+  parser.add_argument("--num", type=int, default=2000)
+  parser.add_argument("--seed", type=int, default=0)
+  args, unknown = parser.parse_known_args(argv)
+  if unknown or not args.runs or args.num < 2:
+    raise SystemExit(USAGE)
+  print(HEADER)
+  for run in args.runs:
+    print(row(probe(run, args.num, args.seed)), flush=True)
+
+
+if __name__ == "__main__":
+  main(sys.argv[1:])

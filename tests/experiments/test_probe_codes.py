@@ -1,0 +1,59 @@
+"""experiments/probe_codes.py: its numbers against direct computations on a tiny
+trained alpha-GAN, and one-line refusals."""
+
+import jax
+import numpy as np
+import pytest
+
+from experiments import probe_codes
+from gengan_jax.data import toy_mixture
+from gengan_jax.train import loop
+from gengan_jax.use.loading import load
+from tests.train import _runs
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+  out = {}
+  for encoder in ("deterministic", "gaussian"):
+    c = _runs.config("alpha_gan", 2)
+    c.model.latent_dim = 3
+    c.model.encoder = encoder
+    out[encoder] = str(tmp_path_factory.mktemp(encoder))
+    loop.train(c, out[encoder], devices=jax.devices()[:1])
+  return out
+
+
+def test_row_of_a_deterministic_encoder(runs):
+  r = probe_codes.probe(runs["deterministic"], num=50, seed=1)
+  assert (r["latent"], r["encoder"], r["code_noise"]) == (3, "deterministic", 0.0)
+  model, mixture = load(runs["deterministic"]), toy_mixture("ring")
+  np.testing.assert_allclose(
+      r["code_spread"], model.encode(mixture.means.astype(np.float32)).std(0).mean(), rtol=1e-5)
+  assert 0 <= r["purity"] <= 1 and 0 <= r["high_quality"] <= 1
+  assert r["prior_to_code"] > 0 and r["code_to_code"] >= 0
+  assert probe_codes.row(r).count("|") == 9
+
+
+def test_code_noise_of_a_gaussian_encoder_is_its_sigma(runs):
+  model = load(runs["gaussian"])
+  means = toy_mixture("ring").means.astype(np.float32)
+  _, log_scale = model.state.encoder.apply_fn({"params": model.state.encoder.params}, means,
+                                              train=False)
+  noise = probe_codes.code_noise(model.state, means, 4000, jax.random.key(0))
+  np.testing.assert_allclose(noise, np.exp(np.asarray(log_scale)).mean(), rtol=0.05)
+
+
+def test_nearest_distances_by_hand():
+  a, b = np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 1.0], [3.0, 3.0], [0.0, 0.0]])
+  d, i = probe_codes._nearest_distances(a, b, exclude_self=False)
+  np.testing.assert_allclose(d, [0.0, 1.0])
+  np.testing.assert_array_equal(i, [2, 1])
+  d, i = probe_codes._nearest_distances(a, a, exclude_self=True)
+  np.testing.assert_allclose(d, [5.0, 5.0])
+
+
+@pytest.mark.parametrize("argv", [[], ["run", "--bogus=1"], ["run", "--num=1"]])
+def test_a_bad_command_is_one_usage_line(argv):
+  with pytest.raises(SystemExit, match=r"usage: python -m experiments.probe_codes"):
+    probe_codes.main(argv)
