@@ -19,6 +19,12 @@ encoder, on the ring or the grid, it prints one table row:
   ``z ~ N(0, I)`` to its nearest code, and from a code to its nearest other
   code. The generator learns to reconstruct only near codes; a prior draw
   far from all of them is decoded where reconstruction never taught it;
+* **x linear in its code**: the R^2 of the least-squares affine fit of the
+  data from their codes (per coordinate of ``x``, the smaller one): 1 when a
+  linear map decodes every code exactly;
+* **G(z) linear in z**: the same fit of ``G(z)`` from prior draws ``z``: the
+  share of the samples' variance that an affine function of ``z`` explains.
+  A linear ``G`` maps the Gaussian prior to a Gaussian: a cloud;
 * **high quality**: the share of ``G(z)`` within 3 standard deviations of a
   mode.
 
@@ -43,7 +49,8 @@ from gengan_jax.use.loading import load
 
 USAGE = "usage: python -m experiments.probe_codes <run> [<run> ...] [--num=N] [--seed=S]"
 HEADER = ("| run | latent | encoder | code noise | code spread | 1-NN purity "
-          "| prior to code / code to code | high quality |\n|---|---|---|---|---|---|---|---|")
+          "| prior to code / code to code | x linear in its code | G(z) linear in z "
+          "| high quality |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
 def _nearest_distances(a: np.ndarray, b: np.ndarray, *, exclude_self: bool) -> tuple:
@@ -53,6 +60,16 @@ def _nearest_distances(a: np.ndarray, b: np.ndarray, *, exclude_self: bool) -> t
     np.fill_diagonal(d2, np.inf)
   nearest = np.argmin(d2, axis=1)
   return np.sqrt(d2[np.arange(len(a)), nearest]), nearest
+
+
+def linear_r2(inputs: np.ndarray, outputs: np.ndarray) -> float:
+  """R^2 of the least-squares affine fit of ``outputs`` ``[N, D]`` from ``inputs``
+  ``[N, K]``: the smallest over the ``D`` output coordinates."""
+  design = np.concatenate([inputs, np.ones((len(inputs), 1))], axis=1).astype(np.float64)
+  outputs = np.asarray(outputs, np.float64)
+  coef, *_ = np.linalg.lstsq(design, outputs, rcond=None)
+  residual = ((outputs - design @ coef) ** 2).sum(0)
+  return float((1 - residual / ((outputs - outputs.mean(0)) ** 2).sum(0)).min())
 
 
 def code_noise(state, means: np.ndarray, draws: int, key: jax.Array) -> float:
@@ -85,6 +102,7 @@ def probe(run: str, num: int = 2000, seed: int = 0) -> dict:
   prior = np.asarray(jax.random.normal(key_prior, (num, codes.shape[1])))
   from_prior, _ = _nearest_distances(prior, codes, exclude_self=False)
   samples = model.sample(num, seed=seed)
+  generated = np.asarray(ts.forward(state.generator, jnp.asarray(prior), train=False))
   to_mode, _ = _nearest_distances(samples, means, exclude_self=False)
   return {
       "run": run,
@@ -95,6 +113,8 @@ def probe(run: str, num: int = 2000, seed: int = 0) -> dict:
       "purity": float((modes[nearest] == modes).mean()),
       "prior_to_code": float(np.median(from_prior)),
       "code_to_code": float(np.median(own)),
+      "x_linear_in_code": linear_r2(codes, x),
+      "g_linear_in_z": linear_r2(prior, generated),
       "high_quality": float((to_mode <= 3 * mixture.std).mean()),
   }
 
@@ -102,7 +122,8 @@ def probe(run: str, num: int = 2000, seed: int = 0) -> dict:
 def row(r: dict) -> str:
   return (f"| {r['run']} | {r['latent']} | {r['encoder']} | {r['code_noise']:.3g} "
           f"| {r['code_spread']:.3g} | {r['purity']:.2f} "
-          f"| {r['prior_to_code']:.3g} / {r['code_to_code']:.3g} | {100 * r['high_quality']:.1f}% |")
+          f"| {r['prior_to_code']:.3g} / {r['code_to_code']:.3g} | {r['x_linear_in_code']:.3f} "
+          f"| {r['g_linear_in_z']:.2f} | {100 * r['high_quality']:.1f}% |")
 
 
 def main(argv: list[str]) -> None:

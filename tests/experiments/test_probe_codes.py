@@ -32,7 +32,8 @@ def test_row_of_a_deterministic_encoder(runs):
       r["code_spread"], model.encode(mixture.means.astype(np.float32)).std(0).mean(), rtol=1e-5)
   assert 0 <= r["purity"] <= 1 and 0 <= r["high_quality"] <= 1
   assert r["prior_to_code"] > 0 and r["code_to_code"] >= 0
-  assert probe_codes.row(r).count("|") == 9
+  assert r["x_linear_in_code"] <= 1 and r["g_linear_in_z"] <= 1
+  assert probe_codes.row(r).count("|") == 11
 
 
 def test_code_noise_of_a_gaussian_encoder_is_its_sigma(runs):
@@ -51,6 +52,17 @@ def test_nearest_distances_by_hand():
   np.testing.assert_array_equal(i, [2, 1])
   d, i = probe_codes._nearest_distances(a, a, exclude_self=True)
   np.testing.assert_allclose(d, [5.0, 5.0])
+
+
+def test_linear_r2_by_hand():
+  rng = np.random.default_rng(0)
+  z = rng.normal(size=(500, 3))
+  exact = z @ np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]]) + 4.0
+  assert probe_codes.linear_r2(z, exact) == pytest.approx(1.0, abs=1e-9)
+  # One coordinate a quarter linear (signal variance 1, noise variance 3): R^2 1/4.
+  half = np.stack([exact[:, 0], z[:, 0] + np.sqrt(3) * rng.normal(size=500)], 1)
+  assert probe_codes.linear_r2(z, half) == pytest.approx(0.25, abs=0.06)
+  assert probe_codes.linear_r2(z, rng.normal(size=(500, 2))) < 0.05
 
 
 @pytest.mark.parametrize("argv", [[], ["run", "--bogus=1"], ["run", "--num=1"]])
