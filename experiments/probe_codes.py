@@ -47,6 +47,7 @@ import numpy as np
 from gengan_jax.algorithms import aae
 from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
+from gengan_jax.use.export import sampling_network
 from gengan_jax.use.loading import load
 
 USAGE = "usage: python -m experiments.probe_codes <run> [<run> ...] [--num=N] [--seed=S]"
@@ -104,7 +105,8 @@ def probe(run: str, num: int = 2000, seed: int = 0) -> dict:
   prior = np.asarray(jax.random.normal(key_prior, (num, codes.shape[1])))
   from_prior, _ = _nearest_distances(prior, codes, exclude_self=False)
   samples = model.sample(num, seed=seed)
-  generated = np.asarray(ts.forward(state.generator, jnp.asarray(prior), train=False))
+  decoder = getattr(state, sampling_network(state))  # an AAE's 'decoder', a GAN's 'generator'
+  generated = np.asarray(ts.forward(decoder, jnp.asarray(prior), train=False))
   to_mode, _ = _nearest_distances(samples, means, exclude_self=False)
   return {
       "run": run,

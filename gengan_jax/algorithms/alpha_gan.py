@@ -178,12 +178,13 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
         mean, log_scale = e(x)
         z_hat = losses.gaussian_sample(posterior_keys[2 * i], mean, log_scale)
         penalty = cfg.lambda_log_variance * losses.log_variance_l1(log_scale).mean()
+        mean_log_scale = jnp.mean(log_scale)
       else:
-        z_hat, penalty = encoder_codes(e, 2 * i), 0.0
+        z_hat, penalty, mean_log_scale = encoder_codes(e, 2 * i), 0.0, None
       rec = losses.l1_reconstruction(x, ts.forward(G, z_hat)).mean()
-      return cfg.lambda_encoder * rec + code_term(z_hat) + penalty, rec
+      return cfg.lambda_encoder * rec + code_term(z_hat) + penalty, (rec, mean_log_scale)
 
-    E, e_loss, e_rec = ts.minimize(E, e_loss_fn)
+    E, e_loss, (e_rec, e_log_scale) = ts.minimize(E, e_loss_fn)
 
     # Generator: reconstruct x and make reconstructions and samples look real.
     z_hat = jax.lax.stop_gradient(encoder_codes(lambda v: ts.forward(E, v), 2 * i + 1))
@@ -222,7 +223,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
       "empirical_kl": losses.empirical_kl(z_hat),
   }
   if cfg.encoder == "gaussian":  # Does q(z | x) stay random? (log sigma -> -inf: no.)
-    metrics["posterior_log_scale"] = jnp.mean(ts.forward(E, x)[1])
+    metrics["posterior_log_scale"] = e_log_scale  # at the last encoder update's input
 
   # Code discriminator: prior samples are real, encoder codes are fake.
   if cfg.code_penalty == "discriminator":

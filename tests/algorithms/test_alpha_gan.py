@@ -90,6 +90,7 @@ def test_log_variance_penalty_is_added_to_the_gaussian_encoders_loss():
   np.testing.assert_allclose(metrics["encoder_loss"],
                              _encoder_loss_by_hand(state, codes) + penalty, rtol=1e-5)
   assert float(penalty) > 1e-3  # the comparison can tell the penalty's absence
+  np.testing.assert_allclose(metrics["posterior_log_scale"], jnp.mean(log_scale), rtol=1e-5)
 
 
 def test_log_variance_weight_can_vary_in_a_population():

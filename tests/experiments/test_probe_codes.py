@@ -45,6 +45,21 @@ def test_code_noise_of_a_gaussian_encoder_is_its_sigma(runs):
   np.testing.assert_allclose(noise, np.exp(np.asarray(log_scale)).mean(), rtol=0.05)
 
 
+def test_an_aae_run_is_read_through_its_decoder(tmp_path):
+  from experiments.configs import aae as aae_config  # pylint: disable=g-import-not-at-top
+  c = aae_config.get_config()
+  for key, value in _runs.changes("gan", 2).items():
+    *parents, leaf = key.split(".")
+    node = c
+    for p in parents:
+      node = node[p]
+    node[leaf] = value
+  c.model.code_discriminator_hidden = (16,)
+  loop.train(c, str(tmp_path), devices=jax.devices()[:1])
+  r = probe_codes.probe(str(tmp_path), num=50)
+  assert r["encoder"] == c.model.encoder and 0 <= r["high_quality"] <= 1
+
+
 def test_nearest_distances_by_hand():
   a, b = np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 1.0], [3.0, 3.0], [0.0, 0.0]])
   d, i = probe_codes._nearest_distances(a, b, exclude_self=False)
