@@ -53,7 +53,11 @@ There is no likelihood (the paper reports Parzen-window estimates).
 
 :data:`ENCODERS`, :func:`init_encoder`, :func:`codes` and :func:`code_of`
 are the three kinds as functions of a config with fields ``encoder`` and
-``noise_dim``; :mod:`.wae` builds its encoders with them.
+``noise_dim``; :mod:`.wae` and :mod:`.alpha_gan` build their encoders with
+them, and add :func:`log_variance_penalty` (a config's
+``lambda_log_variance``) to the Gaussian kind's loss through
+:func:`codes_and_log_scale`. The AAE itself has no such weight: Makhzani
+et al. do not penalise the variance.
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ from gengan_jax import losses, nets
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import check_widths
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check_choice, check_int
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, check_int
 from gengan_jax.core import single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
@@ -159,12 +163,39 @@ def codes(config: Any, encoder: Callable[[jax.Array], Any], x: jax.Array,
     key: the draw of ``eps`` (``'gaussian'``) or ``eta`` (``'universal'``);
       unused by ``'deterministic'``.
   """
+  return codes_and_log_scale(config, encoder, x, key)[0]
+
+
+def codes_and_log_scale(config: Any, encoder: Callable[[jax.Array], Any], x: jax.Array,
+                        key: jax.Array) -> tuple[jax.Array, jax.Array | None]:
+  """:func:`codes`, and the ``'gaussian'`` encoder's ``log sigma(x)`` ``[B, latent_dim]``
+  (``None`` for the other kinds, which have no variance to penalise)."""
   if config.encoder == "gaussian":
     mean, log_scale = encoder(x)
-    return losses.gaussian_sample(key, mean, log_scale)
+    return losses.gaussian_sample(key, mean, log_scale), log_scale
   if config.encoder == "universal":
-    return encoder(_with_noise(x, _noise(key, x, config.noise_dim)))
-  return encoder(x)
+    return encoder(_with_noise(x, _noise(key, x, config.noise_dim))), None
+  return encoder(x), None
+
+
+def check_log_variance_weight(config: Any) -> None:
+  """Raises ``ConfigError`` naming ``lambda_log_variance`` unless it is >= 0, and 0
+  for an encoder without a variance."""
+  check(config.lambda_log_variance >= 0, "lambda_log_variance", config.lambda_log_variance,
+        ">= 0")
+  check(config.lambda_log_variance == 0 or config.encoder == "gaussian", "lambda_log_variance",
+        config.lambda_log_variance, "0 unless encoder='gaussian' (only it has a variance)")
+
+
+def log_variance_penalty(config: Any, log_scale: jax.Array | None) -> jax.Array | float:
+  """``lambda_log_variance * mean_i sum_j |log sigma_ij^2|`` (Rubenstein et al. 2018;
+  :func:`gengan_jax.losses.log_variance_l1`), 0 without a variance.
+
+  Branches on whether there is a variance, never on the weight, so that a
+  population can vary ``config.lambda_log_variance`` (a traced value)."""
+  if log_scale is None:
+    return 0.0
+  return config.lambda_log_variance * losses.log_variance_l1(log_scale).mean()
 
 
 def code_of(config: Any, encoder_state: ts.TrainState, x: jax.Array) -> jax.Array:

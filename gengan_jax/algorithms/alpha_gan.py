@@ -106,9 +106,7 @@ class Config(ArchitectureConfig):
     check_choice("adversarial_loss", self.adversarial_loss, ADVERSARIAL_LOSSES)
     check_choice("code_penalty", self.code_penalty, CODE_PENALTIES)
     aae.check_encoder_settings(self)
-    check(self.lambda_log_variance >= 0, "lambda_log_variance", self.lambda_log_variance, ">= 0")
-    check(self.lambda_log_variance == 0 or self.encoder == "gaussian", "lambda_log_variance",
-          self.lambda_log_variance, "0 unless encoder='gaussian' (only it has a variance)")
+    aae.check_log_variance_weight(self)
     check(self.generator_updates >= 1, "generator_updates",
           self.generator_updates, "a positive integer")
 
@@ -174,15 +172,11 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   for i in range(cfg.generator_updates):
     # Encoder: reconstruct x and make its codes look like prior samples to C.
     def e_loss_fn(e):
-      if cfg.encoder == "gaussian":  # (lambda_log_variance may vary in a population)
-        mean, log_scale = e(x)
-        z_hat = losses.gaussian_sample(posterior_keys[2 * i], mean, log_scale)
-        penalty = cfg.lambda_log_variance * losses.log_variance_l1(log_scale).mean()
-        mean_log_scale = jnp.mean(log_scale)
-      else:
-        z_hat, penalty, mean_log_scale = encoder_codes(e, 2 * i), 0.0, None
+      z_hat, log_scale = aae.codes_and_log_scale(cfg, e, x, posterior_keys[2 * i])
       rec = losses.l1_reconstruction(x, ts.forward(G, z_hat)).mean()
-      return cfg.lambda_encoder * rec + code_term(z_hat) + penalty, (rec, mean_log_scale)
+      loss = (cfg.lambda_encoder * rec + code_term(z_hat)
+              + aae.log_variance_penalty(cfg, log_scale))
+      return loss, (rec, None if log_scale is None else jnp.mean(log_scale))
 
     E, e_loss, (e_rec, e_log_scale) = ts.minimize(E, e_loss_fn)
 

@@ -38,7 +38,11 @@ Sec. 4), scaled by ``cost_scale`` = 0.05: the constant of the authors' code
 to which the paper's ``lambda`` values are relative. The encoder is
 deterministic by default (the paper's experiments, Sec. 4); ``'gaussian'``
 (``z = mu + sigma eps``) and ``'universal'`` (``E(x, eta)``) are the
-encoders of :mod:`.aae`. The decoder is the architecture's generator (a
+encoders of :mod:`.aae`. Nothing in the objective rewards a Gaussian
+encoder's noise, so its ``sigma`` tends to 0 (Rubenstein, Schoelkopf &
+Tolstikhin 2018, "On the latent space of Wasserstein auto-encoders");
+``lambda_log_variance`` adds their remedy, an L1 penalty on the
+log-variances. The decoder is the architecture's generator (a
 deterministic ``G_theta``; its output is the sample).
 
 Not here: the authors' code's encoder pre-training (up to 200 steps
@@ -54,6 +58,7 @@ import dataclasses
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 
 from gengan_jax import losses
 from gengan_jax.algorithms import aae, networks
@@ -75,6 +80,9 @@ class BaseConfig(ArchitectureConfig):
       ``'universal'`` (:data:`gengan_jax.algorithms.aae.ENCODERS`).
     noise_dim: the ``'universal'`` encoder's noise entries per position of
       the data's last axis (:mod:`.aae`).
+    lambda_log_variance: weight of the L1 penalty on the ``'gaussian'``
+      encoder's log-variances (Rubenstein et al. 2018), added to the
+      objective; 0 (none) by default.
     lambda_penalty: ``lambda``, the weight of ``D_Z``, >= 0.
     cost_scale: the constant multiplying ``c(x, y) = ||x - y||^2``, > 0
       (0.05 in the authors' code).
@@ -86,6 +94,7 @@ class BaseConfig(ArchitectureConfig):
   latent_dim: int = 8
   encoder: str = "deterministic"
   noise_dim: int = 8
+  lambda_log_variance: float = 0.0
   lambda_penalty: float = 1.0
   cost_scale: float = COST_SCALE
   optimizer: OptimizerConfig = OptimizerConfig(1e-3, 0.5, 0.999)
@@ -93,6 +102,7 @@ class BaseConfig(ArchitectureConfig):
   def __post_init__(self):
     super().__post_init__()
     aae.check_encoder_settings(self)
+    aae.check_log_variance_weight(self)
     check(self.lambda_penalty >= 0, "lambda_penalty", self.lambda_penalty, ">= 0")
     check(self.cost_scale > 0, "cost_scale", self.cost_scale, "> 0")
 
@@ -135,19 +145,28 @@ def autoencoder_update(state: State, x: jax.Array, key: jax.Array,
   Returns:
     ``({'encoder': ..., 'decoder': ...}, metrics)``, the metrics
     ``loss`` (the objective descended), ``reconstruction_loss`` (its first
-    term) and ``penalty`` (``D_Z``'s estimate, before ``lambda``).
+    term) and ``penalty`` (``D_Z``'s estimate, before ``lambda``); with the
+    ``'gaussian'`` encoder also ``posterior_log_scale``, the mean ``log sigma``
+    of ``Q_phi(Z | X)`` (it falls towards ``-inf`` when the encoder turns
+    deterministic, what ``lambda_log_variance`` prevents).
   """
   cfg = state.config
 
   def loss_fn(n):
-    z_tilde = aae.codes(cfg, n["encoder"], x, key)
+    z_tilde, log_scale = aae.codes_and_log_scale(cfg, n["encoder"], x, key)
     rec = cost(cfg, x, n["decoder"](z_tilde)).mean()
     d_z = penalty(z_tilde)
-    return rec + cfg.lambda_penalty * d_z, (rec, d_z)
+    loss = rec + cfg.lambda_penalty * d_z
+    if log_scale is None:  # branch on the kind, not the weight: populations may vary it
+      return loss, (rec, d_z, None)
+    return loss + aae.log_variance_penalty(cfg, log_scale), (rec, d_z, jnp.mean(log_scale))
 
-  updated, loss, (rec, d_z) = ts.minimize_jointly(
+  updated, loss, (rec, d_z, log_scale) = ts.minimize_jointly(
       {"encoder": state.encoder, "decoder": state.decoder}, loss_fn)
-  return updated, {"loss": loss, "reconstruction_loss": rec, "penalty": d_z}
+  metrics = {"loss": loss, "reconstruction_loss": rec, "penalty": d_z}
+  if log_scale is not None:
+    metrics["posterior_log_scale"] = log_scale
+  return updated, metrics
 
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:

@@ -117,10 +117,9 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     return losses.generator_non_saturating_loss(ts.forward(D, codes)).mean()
 
   updated, ae_metrics = wae.autoencoder_update(state, x, keys["encoder"], adversarial_penalty)
+  ae_metrics["adversarial_penalty"] = ae_metrics.pop("penalty")
   metrics = {
-      "loss": ae_metrics["loss"],
-      "reconstruction_loss": ae_metrics["reconstruction_loss"],
-      "adversarial_penalty": ae_metrics["penalty"],
+      **ae_metrics,
       "latent_discriminator_loss": d_loss,
       "d_prior": jnp.mean(jax.nn.sigmoid(prior_logits)),
       "d_codes": jnp.mean(jax.nn.sigmoid(code_logits)),

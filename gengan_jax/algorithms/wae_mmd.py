@@ -114,8 +114,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   updated, metrics = wae.autoencoder_update(
       state, x, keys["encoder"],
       lambda codes: mmd_penalty(codes, z, scales=cfg.mmd_scales))
-  metrics = {"loss": metrics["loss"], "reconstruction_loss": metrics["reconstruction_loss"],
-             "mmd": metrics["penalty"]}
+  metrics["mmd"] = metrics.pop("penalty")
   return state.replace(step=state.step + 1, **updated), metrics
 
 

@@ -138,6 +138,51 @@ def test_wae_mmd_step_descends_the_cost_plus_lambda_mmd():
   _close(new.decoder.params, _sgd(G.params, gg))
 
 
+def test_wae_gaussian_encoder_descends_the_log_variance_penalty_too():
+  """Rubenstein et al. (2018): ``+ lambda_lv mean_i sum_j |log sigma_ij^2|``, one joint SGD step."""
+  cfg = from_mapping(wae_mmd.Config, dict(**TINY, optimizer=SGD, encoder="gaussian",
+                                          lambda_log_variance=0.3, mmd_scales=(1.0,)))
+  state = wae_mmd.init(jax.random.key(0), cfg, X[0])
+  new, metrics = jax.jit(wae_mmd.train_step)(state, X, KEY)
+  x, z = X[0], _prior(8, 3)
+  eps = jax.random.normal(step_keys(KEY, 0, "prior", "encoder")["encoder"], (8, 3))
+  E, G = state.encoder, state.decoder
+
+  def objective(pe, pg, weight=0.3):
+    mean, log_scale = _apply(E, pe, x)
+    z_tilde = mean + jnp.exp(log_scale) * eps
+    rec = 0.05 * jnp.mean(jnp.sum((x - _apply(G, pg, z_tilde)) ** 2, axis=1))
+    n, sq = 8, lambda a, b: jnp.sum((a[:, None] - b[None]) ** 2, -1)  # noqa: E731
+    c, off = 6.0, 1.0 - jnp.eye(8)
+    mmd = (jnp.sum((c / (c + sq(z_tilde, z_tilde)) + c / (c + sq(z, z))) * off) / (n * n - n)
+           - 2.0 * jnp.sum(c / (c + sq(z_tilde, z))) / (n * n))
+    penalty = jnp.mean(jnp.sum(jnp.abs(2.0 * log_scale), axis=1))
+    return rec + 10.0 * mmd + weight * penalty, (penalty, jnp.mean(log_scale))
+
+  loss, (penalty, mean_log_scale) = objective(E.params, G.params)
+  assert float(0.3 * penalty) > 1e-2  # the comparison can tell the penalty's absence
+  np.testing.assert_allclose(metrics["loss"], loss, rtol=1e-5)
+  np.testing.assert_allclose(metrics["posterior_log_scale"], mean_log_scale, rtol=1e-5)
+  ge, gg = jax.jit(jax.grad(lambda pe, pg: objective(pe, pg)[0], argnums=(0, 1)))(
+      E.params, G.params)
+  _close(new.encoder.params, _sgd(E.params, ge))
+  _close(new.decoder.params, _sgd(G.params, gg))
+  # Without the penalty the encoder would have stepped elsewhere.
+  ge0 = jax.grad(lambda pe: objective(pe, G.params, weight=0.0)[0])(E.params)
+  assert any(not np.allclose(a, b, atol=1e-5) for a, b in zip(
+      jax.tree.leaves(_sgd(E.params, ge0)), jax.tree.leaves(new.encoder.params)))
+
+
+def test_wae_gan_reports_the_posterior_scale_of_a_gaussian_encoder_only():
+  for encoder, weight in (("gaussian", 0.1), ("deterministic", 0.0), ("universal", 0.0)):
+    cfg = from_mapping(wae_gan.Config, dict(**TINY, encoder=encoder, lambda_log_variance=weight,
+                                            latent_discriminator_hidden=(8,)))
+    state = wae_gan.init(jax.random.key(0), cfg, X[0])
+    _, metrics = wae_gan.train_step(state, X, KEY)
+    assert ("posterior_log_scale" in metrics) == (encoder == "gaussian")
+    assert {"loss", "reconstruction_loss", "adversarial_penalty"} <= set(metrics)
+
+
 # ---------------------------------------------------------------------------
 # AAE: the two phases by hand.
 
@@ -298,6 +343,10 @@ def test_the_wae_presets_share_the_auto_encoder():
     (wae_mmd, dict(cost_scale=0.0), "cost_scale=0.0 is invalid: must be > 0"),
     (wae_mmd, dict(mmd_scales=(1.0, -2.0)), "mmd_scales=\\(1.0, -2.0\\) is invalid"),
     (wae_mmd, dict(encoder="vampprior"), "encoder='vampprior' is invalid"),
+    (wae_mmd, dict(encoder="universal", lambda_log_variance=0.1),
+     "lambda_log_variance=0.1 is invalid: must be 0 unless encoder='gaussian'"),
+    (wae_gan, dict(encoder="gaussian", lambda_log_variance=-0.5),
+     "lambda_log_variance=-0.5 is invalid: must be >= 0"),
 ])
 def test_config_errors_name_the_field(module, fields, message):
   with pytest.raises(ConfigError, match=message):
