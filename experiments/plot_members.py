@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 
 
 def caption(summary: dict) -> str:
@@ -73,7 +74,7 @@ def plot(workdirs: list[str], out: str, title: str | None = None) -> list[str]:
   fig, axes = plt.subplots(1, len(members), figsize=(4 * len(members), 4.2), squeeze=False)
   for ax, (text, picture) in zip(axes[0], members):
     ax.imshow(mpimg.imread(picture))
-    ax.set_title(text, fontsize=10)
+    ax.set_title(textwrap.fill(text, 36), fontsize=10)  # long settings wrap, never overlap
     ax.axis("off")
   if title:
     fig.suptitle(title)
