@@ -156,10 +156,8 @@ def autoencoder_update(state: State, x: jax.Array, key: jax.Array,
     z_tilde, log_scale = aae.codes_and_log_scale(cfg, n["encoder"], x, key)
     rec = cost(cfg, x, n["decoder"](z_tilde)).mean()
     d_z = penalty(z_tilde)
-    loss = rec + cfg.lambda_penalty * d_z
-    if log_scale is None:  # branch on the kind, not the weight: populations may vary it
-      return loss, (rec, d_z, None)
-    return loss + aae.log_variance_penalty(cfg, log_scale), (rec, d_z, jnp.mean(log_scale))
+    loss = rec + cfg.lambda_penalty * d_z + aae.log_variance_penalty(cfg, log_scale)
+    return loss, (rec, d_z, None if log_scale is None else jnp.mean(log_scale))
 
   updated, loss, (rec, d_z, log_scale) = ts.minimize_jointly(
       {"encoder": state.encoder, "decoder": state.decoder}, loss_fn)
