@@ -20,8 +20,8 @@ TensorBoard) read each member as a run, and ``python -m
 experiments.evaluate --workdir=<population>`` evaluates every member.
 
 Non-finite steps are handled per member (:class:`.population.MemberStatus`):
-a member that is stopped is named in a warning and frozen, the others go
-on; the population stops with :class:`.nonfinite.NonFiniteError` only when
+a member that is stopped is named in a warning, frozen and scored no more,
+the others go on; the population stops with :class:`.nonfinite.NonFiniteError` only when
 every member has stopped.
 """
 
@@ -157,8 +157,13 @@ class _Books:
       self._write_metrics()
 
   def write_evaluation(self, step: int, evaluation: list[dict[str, float]]) -> None:
-    for w, e in zip(self.writers, evaluation):
-      if e:
+    """Writes the living members' scores: a stopped member is frozen at a state
+    that was already running away (alpha-GAN on the grid: its codes grew
+    1e30-fold in the 20 steps before the first NaN), so its scores would read
+    as a result of this step (its summary has none either)."""
+    alive = np.asarray(jax.device_get(self.status.alive))
+    for w, e, living in zip(self.writers, evaluation, alive):
+      if e and living:
         w.write(step, e)
 
   def close(self) -> None:

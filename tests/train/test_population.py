@@ -171,7 +171,8 @@ def test_sigterm_checkpoints_and_resumes(population_run, tmp_path):
 
 
 def test_a_nonfinite_member_stops_alone(tmp_path):
-  c = _config(steps=4, seeds=1, model={"generator_optimizer": {"learning_rate": "1e-4,1e9"}})
+  c = _config(steps=4, seeds=1, model={"generator_optimizer": {"learning_rate": "1e-4,1e9"}},
+              train=dict(plot_every=2))
   with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     summary, _ = loop.train(c, str(tmp_path))
@@ -184,6 +185,11 @@ def test_a_nonfinite_member_stops_alone(tmp_path):
   # The stopped member's checkpointed state is its last finite one.
   _, state, _ = load_run(second["workdir"])
   assert all(np.isfinite(x).all() for x in _leaves(state.networks()))
+  # Scores (at plot_every and at the end) only for the living member.
+  def scored_steps(member):
+    with open(os.path.join(member["workdir"], "metrics.jsonl")) as f:
+      return [r["step"] for r in map(json.loads, f) if "modes_covered" in r]
+  assert scored_steps(first) == [2, 4] and scored_steps(second) == []
 
 
 def test_skip_policy_stops_a_member_after_max_consecutive_skips(tmp_path):
