@@ -21,8 +21,8 @@ experiments.evaluate --workdir=<population>`` evaluates every member.
 
 Non-finite steps are handled per member (:class:`.population.MemberStatus`):
 a member that is stopped is named in a warning, frozen and scored no more,
-the others go on; the population stops with :class:`.nonfinite.NonFiniteError` only when
-every member has stopped.
+the others go on; the population stops with
+:class:`.nonfinite.NonFiniteError` only when every member has stopped.
 """
 
 from __future__ import annotations

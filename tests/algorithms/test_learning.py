@@ -65,13 +65,13 @@ gan_penalty, mmd_gan, wgan_gp; where the samples were printed, at seeds 1
 and 2 under ``--optimized``, a spread 2.4-3.5 times too wide in one
 coordinate (mmd_gan, bigan) or 2.9 times too narrow (gan_penalty), and
 ALI's mean 0.84 off), so a change that only moves keys or float order can
-fail them. XLA's
-default pipeline does: with ``--optimized`` (fusion reorders the sums; the
-checks then take about half the time) dcgan reaches 1.12 and bigan 1.16 at
-seed 0. Twice the steps, or learning rates of 5e-4 or 2e-4, did not make
-them pass at all of seeds 0-4 (dcgan 0.51-1.08, gan_penalty 0.13-2.30,
-wgan_gp 0.70-1.43, ali 0.61-1.05 at 2,000 steps): adversarial training of
-these small MLPs oscillates around the target by about the threshold.
+fail them. XLA's default pipeline does: with ``--optimized`` (fusion
+reorders the sums; the checks then take about half the time) dcgan reaches
+1.12 and bigan 1.16 at seed 0. Twice the steps, or learning rates of 5e-4 or
+2e-4, did not make them pass at all of seeds 0-4 (dcgan 0.51-1.08,
+gan_penalty 0.13-2.30, wgan_gp 0.70-1.43, ali 0.61-1.05 at 2,000 steps):
+adversarial training of these small MLPs oscillates around the target by
+about the threshold.
 
 The check is registry-driven: a newly registered algorithm runs here with
 the default settings, and its model network is ``'generator'`` unless
