@@ -38,11 +38,12 @@ def table(workdirs: list[str]) -> str:
           "|---|---|---|---|---|---|---|---|"]
   for w, s in _summaries(workdirs):
     e = s.get("evaluation") or {}
+    steps = f"{s['step']} (stopped at {s['stopped_at']})" if s.get("stopped") else s["step"]
     modes = f"{e['modes_covered']} / {e['num_modes']}" if e else "-"
     hq = f"{100 * e['high_quality_fraction']:.1f}%" if e else "-"
     kl = f"{e['reverse_kl']:.3f}" if e else "-"
     rows.append(f"| {os.path.basename(os.path.normpath(w))} | {s['algorithm']} | {s['data']} | "
-                f"{s['step']} | {modes} | {hq} | {kl} | {s['seconds_this_run']:.0f} |")
+                f"{steps} | {modes} | {hq} | {kl} | {s['seconds_this_run']:.0f} |")
   return "\n".join(rows)
 
 
@@ -63,8 +64,11 @@ def seed_table(workdirs: list[str]) -> str:
   modes covered, the high-quality share (%) and the reverse KL, and the
   number of runs."""
   runs: dict[tuple[str, str], list[dict]] = collections.defaultdict(list)
-  for _, s in _summaries(workdirs):
-    if s.get("evaluation"):
+  for w, s in _summaries(workdirs):
+    if s.get("stopped"):
+      print(f"skipping {w}: a population member stopped at step {s['stopped_at']} "
+            "(non-finite), not scored", file=sys.stderr)
+    elif s.get("evaluation"):
       runs[(s["algorithm"], s["data"])].append(s["evaluation"])
   datasets = sorted({d for _, d in runs}, key=lambda d: (d != "ring", d))
   header = ["algorithm"]

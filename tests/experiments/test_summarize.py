@@ -17,6 +17,16 @@ def _run(root, name, algorithm, data, modes, hq, kl, num_modes=8):
   return str(w)
 
 
+def _stopped_member(root, name, algorithm, data):
+  """A population member's summary after a non-finite stop: no evaluation."""
+  w = root / name
+  w.mkdir()
+  (w / "summary.json").write_text(json.dumps(dict(
+      algorithm=algorithm, data=data, step=10, seconds_this_run=1.0, evaluation={},
+      stopped=True, stopped_at=7)))
+  return str(w)
+
+
 def test_seed_table_gives_mean_and_sample_sd_per_algorithm_and_data(tmp_path):
   dirs = [_run(tmp_path, "a0", "ali", "ring", 8, 0.30, 0.4),
           _run(tmp_path, "a1", "ali", "ring", 6, 0.10, 0.8),
@@ -41,3 +51,13 @@ def test_seed_table_reports_infinite_values_apart(tmp_path):
   lines = summarize.seed_table(dirs).splitlines()
   assert f"| 0.600 ± {np.std([0.4, 0.8], ddof=1):.3f}; 1 of 3 runs inf | 3 |" in lines[2]
   assert "| inf (1 of 1 runs) | 1 |" in lines[3]
+
+
+def test_a_stopped_member_is_named_and_left_out(tmp_path, capsys):
+  dirs = [_run(tmp_path, "a0", "ali", "ring", 8, 0.30, 0.4),
+          _stopped_member(tmp_path, "a1", "ali", "ring")]
+  lines = summarize.seed_table(dirs).splitlines()
+  assert lines[2] == "| ali | 8.0 ± 0.0 / 8 | 30.0 ± 0.0 | 0.400 ± 0.000 | 1 |"
+  assert f"skipping {dirs[1]}: a population member stopped at step 7" in capsys.readouterr().err
+  row = summarize.table(dirs).splitlines()[3]
+  assert row.startswith("| a1 | ali | ring | 10 (stopped at 7) | - |"), row
