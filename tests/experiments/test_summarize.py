@@ -7,24 +7,23 @@ import numpy as np
 from experiments import summarize
 
 
-def _run(root, name, algorithm, data, modes, hq, kl, num_modes=8):
+def _summary(root, name, algorithm, data, evaluation, **extra):
   w = root / name
   w.mkdir()
   (w / "summary.json").write_text(json.dumps(dict(
-      algorithm=algorithm, data=data, step=10, seconds_this_run=1.0,
-      evaluation=dict(modes_covered=modes, num_modes=num_modes, high_quality_fraction=hq,
-                      reverse_kl=kl))))
+      algorithm=algorithm, data=data, step=10, seconds_this_run=1.0, evaluation=evaluation,
+      **extra)))
   return str(w)
+
+
+def _run(root, name, algorithm, data, modes, hq, kl, num_modes=8):
+  return _summary(root, name, algorithm, data, dict(
+      modes_covered=modes, num_modes=num_modes, high_quality_fraction=hq, reverse_kl=kl))
 
 
 def _stopped_member(root, name, algorithm, data):
   """A population member's summary after a non-finite stop: no evaluation."""
-  w = root / name
-  w.mkdir()
-  (w / "summary.json").write_text(json.dumps(dict(
-      algorithm=algorithm, data=data, step=10, seconds_this_run=1.0, evaluation={},
-      stopped=True, stopped_at=7)))
-  return str(w)
+  return _summary(root, name, algorithm, data, {}, stopped=True, stopped_at=7)
 
 
 def test_seed_table_gives_mean_and_sample_sd_per_algorithm_and_data(tmp_path):
