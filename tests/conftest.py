@@ -9,8 +9,10 @@ except those marked ``@pytest.mark.optimized``. These run with XLA's
 default pipeline, the one users run (fusion and layout passes can reorder
 float operations and change which kernels a layer uses): a small subset
 that checks bitwise resume, 1 vs 8 devices and the strided convolutions
-inside ``lax.scan``. The fixture below clears JAX's caches on the way in and
-out, because the setting is not part of their keys.
+inside ``lax.scan``, and the learning checks whose thousands of steps
+outweigh their compile (``test_learning.OPTIMIZED_CHECKS``). The fixture
+below clears JAX's caches on the way in and out, because the setting is not
+part of their keys.
 
 House rules for tests (``DESIGN.md`` has the rest):
 
