@@ -294,12 +294,12 @@ def trainer(name: str, seed: int = 0,
   run_chunk = jax.jit(lambda carry, c: jax.lax.fori_loop(c * chunk, (c + 1) * chunk, body, carry))
 
   @functools.partial(jax.jit, static_argnums=2)
-  def sample(carry, key, num):
+  def sample(carry, rng, num):
     state, average = carry
     if ema_decay:
       state = state.replace(**{field: ts.replace(params=average[field])
                                for field, ts in state.networks().items()})
-    return module.sample(state, key, num)
+    return module.sample(state, rng, num)
 
   def train(mutant: bool = False) -> list[np.ndarray]:
     state = mutants.flipped(init, network) if mutant else init
