@@ -48,10 +48,14 @@ class OptimizerConfig:
     eps: the denominator's epsilon of Adam and RMSProp, > 0.
     schedule: ``'constant'``, ``'linear'`` (to ``end_learning_rate`` over
       ``decay_steps``) or ``'cosine'`` (cosine decay to ``end_learning_rate``
-      over ``decay_steps``), after ``warmup_steps`` of linear warm-up from 0.
+      over ``decay_steps``), after ``warmup_steps`` of linear warm-up from 0
+      and then ``hold_steps`` at ``learning_rate``.
     decay_steps: length of the decay, >= 1 unless ``schedule='constant'``.
     warmup_steps: linear warm-up steps, >= 0.
     end_learning_rate: the learning rate at the end of the decay, >= 0.
+    hold_steps: steps at ``learning_rate`` between the warm-up and the decay
+      (a decay over only the end of a run), >= 0; only with a decaying
+      ``schedule``.
 
   A network's optimizer step counts its own updates (a generator updated
   twice per training step advances its schedule twice).
@@ -68,6 +72,7 @@ class OptimizerConfig:
   decay_steps: int = 0
   warmup_steps: int = 0
   end_learning_rate: float = 0.0
+  hold_steps: int = 0
 
   def __post_init__(self):
     check(self.learning_rate > 0, "learning_rate", self.learning_rate, "> 0")
@@ -81,6 +86,10 @@ class OptimizerConfig:
     check_int("warmup_steps", self.warmup_steps, 0)
     check_int("decay_steps", self.decay_steps, 0 if self.schedule == "constant" else 1)
     check(self.end_learning_rate >= 0, "end_learning_rate", self.end_learning_rate, ">= 0")
+    check_int("hold_steps", self.hold_steps, 0)
+    check(not self.hold_steps or self.schedule != "constant", "hold_steps", self.hold_steps,
+          "0 with schedule='constant' (it holds the rate before a decay: set schedule='linear' "
+          "or 'cosine')")
 
   def learning_rate_schedule(self) -> float | optax.Schedule:
     """The learning rate: a float when constant without warm-up, else a schedule."""
@@ -95,6 +104,9 @@ class OptimizerConfig:
       main = optax.cosine_decay_schedule(
           self.learning_rate, self.decay_steps,
           alpha=self.end_learning_rate / self.learning_rate)
+    if self.hold_steps:
+      main = optax.join_schedules([optax.constant_schedule(self.learning_rate), main],
+                                  [self.hold_steps])
     if not self.warmup_steps:
       return main
     warmup = optax.linear_schedule(0.0, self.learning_rate, self.warmup_steps)

@@ -59,6 +59,14 @@ def test_schedules_closed_forms():
   np.testing.assert_allclose(float(linear(warm + 50)), lr + (end - lr) * 0.5, rtol=1e-5)
   np.testing.assert_allclose(float(linear(warm + 500)), end, rtol=1e-5)
   assert OptimizerConfig(lr).learning_rate_schedule() == lr  # constant: a float
+  hold = 20
+  held = OptimizerConfig(lr, schedule="cosine", decay_steps=t_decay, end_learning_rate=end,
+                         warmup_steps=warm, hold_steps=hold).learning_rate_schedule()
+  np.testing.assert_allclose(float(held(5)), lr / 2, rtol=1e-5)
+  for t in (warm, warm + hold // 2, warm + hold):
+    np.testing.assert_allclose(float(held(t)), lr, rtol=1e-6)
+  np.testing.assert_allclose(float(held(warm + hold + 50)), end + (lr - end) * 0.5, rtol=1e-5)
+  np.testing.assert_allclose(float(held(warm + hold + 500)), end, rtol=1e-5)
 
 
 def test_a_schedule_drives_the_optimizer():
@@ -78,6 +86,8 @@ def test_a_schedule_drives_the_optimizer():
     (dict(name="adagrad"), r"name='adagrad'.*'adam', 'rmsprop', 'sgd'"),
     (dict(schedule="step"), r"schedule='step'.*'constant', 'linear', 'cosine'"),
     (dict(schedule="cosine"), r"decay_steps=0.*>= 1"),
+    (dict(hold_steps=5), r"hold_steps=5.*0 with schedule='constant'.*'linear' or 'cosine'"),
+    (dict(schedule="linear", decay_steps=5, hold_steps=-1), r"hold_steps=-1"),
     (dict(momentum=1.0), r"momentum=1.0.*\[0, 1\)"),
     (dict(learning_rate=0.0), r"learning_rate=0.0.*> 0"),
     (dict(eps=0.0), r"eps=0.0.*> 0"),
