@@ -395,7 +395,11 @@ def main(argv: list[str] | None = None) -> None:
   if args.command == "run":
     if not args.config:
       sys.exit("error: sweep run needs --config=<config file>[:variant].")
-    run(args)
+    from gengan_jax.train.cli import user_errors  # pylint: disable=g-import-not-at-top
+    try:
+      run(args)
+    except user_errors() as e:
+      sys.exit(f"error: {e}")
   else:
     print(report(args.workdir, args.out))
 

@@ -257,6 +257,19 @@ def _unraisable(hook):
   return quiet
 
 
+def user_errors() -> tuple[type[Exception], ...]:
+  """The errors a training command reports as one ``error:`` line, not a
+  traceback: a bad config, a missing file, a damaged checkpoint, a
+  non-finite run, a locked work directory, a failed write (``experiments.sweep``
+  reports them the same way)."""
+  from gengan_jax.train.checkpoint import CheckpointError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.nonfinite import NonFiniteError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.workdir_lock import WorkdirLockedError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.write_errors import WriteError  # pylint: disable=g-import-not-at-top
+  return (ConfigError, FileNotFoundError, CheckpointError, NonFiniteError, WorkdirLockedError,
+          WriteError)
+
+
 def main(argv):
   del argv
   logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
@@ -266,10 +279,6 @@ def main(argv):
   _initialize_distributed()
   import jax  # pylint: disable=g-import-not-at-top
   from gengan_jax.train import loop, preemption  # pylint: disable=g-import-not-at-top
-  from gengan_jax.train.checkpoint import CheckpointError  # pylint: disable=g-import-not-at-top
-  from gengan_jax.train.nonfinite import NonFiniteError  # pylint: disable=g-import-not-at-top
-  from gengan_jax.train.workdir_lock import WorkdirLockedError  # pylint: disable=g-import-not-at-top
-  from gengan_jax.train.write_errors import WriteError  # pylint: disable=g-import-not-at-top
   try:
     cfg = _CONFIG.value
     cfg.keys()  # raises here if the file could not be loaded
@@ -278,8 +287,7 @@ def main(argv):
   cfg = with_population(cfg, _POPULATION_ARGS)
   try:
     summary, _ = loop.train(cfg, _WORKDIR.value)
-  except (ConfigError, FileNotFoundError, CheckpointError, NonFiniteError, WorkdirLockedError,
-          WriteError) as e:
+  except user_errors() as e:
     sys.exit(f"error: {e}")
   if summary["preempted"]:
     if jax.process_index() == 0:

@@ -35,6 +35,17 @@ def test_a_setting_that_does_not_fit_the_config_is_one_line():
   assert config.model.hidden == (256, 256)
 
 
+def test_an_invalid_setting_is_one_line_not_a_traceback(tmp_path):
+  """A value the algorithm's config rejects stops ``sweep run`` with its one
+  ``error:`` line, before any run starts."""
+  with pytest.raises(SystemExit, match=r"^error: config value model.generator_optimizer."
+                                       r"hold_steps=2 is invalid: must be 0 with "
+                                       r"schedule='constant'"):
+    sweep.main(["run", "--config=alpha_gan:grid", f"--workdir={tmp_path}", "--seeds=1",
+                "--set=model.generator_optimizer.hold_steps=2"])
+  assert not os.listdir(tmp_path)
+
+
 def test_grid_and_random_settings():
   grid = sweep.settings({"a": [1, 2], "b": [3, 4, 5]})
   assert len(grid) == 6 and {"a": 2, "b": 5} in grid
