@@ -148,7 +148,7 @@ def base(algorithm: str) -> ml_collections.ConfigDict:
   c.train = ml_collections.ConfigDict(dict(
       steps=5000, log_every=100, checkpoint_every=1000, keep_checkpoints=3,
       plot_every=0, eval_samples=2500, progress=True, nonfinite="stop",
-      max_consecutive_skips=100, steps_per_call=1))
+      max_consecutive_skips=100, steps_per_call=1, ema_decay=0.0))
   return c
 
 

@@ -3,7 +3,8 @@
 * :mod:`.config`: typed config validation, :class:`ConfigError`, optimizers;
 * :mod:`.train_state`: one network's state and the one update helper;
 * :mod:`.keys`: named per-step keys and the priors;
-* :mod:`.contract`: what an algorithm is, and the base of its state.
+* :mod:`.contract`: what an algorithm is, and the base of its state;
+* :mod:`.averaging`: a moving average of the parameters, to sample from.
 
 Nothing here imports another package of the library.
 """

@@ -48,9 +48,14 @@ class TrainState(train_state.TrainState):
   weak-typed array). A state restored from a checkpoint is strongly typed,
   and ``jax.jit`` keys its cache on weak types, so with a weak ``step`` a
   resumed run would compile its step a second time.
+
+  ``average`` is an exponential moving average of ``params`` when the run
+  keeps one (``train.ema_decay``; see :mod:`gengan_jax.core.averaging`),
+  else ``None`` (no leaves).
   """
 
   collections: Any = None
+  average: Any = None
 
   @classmethod
   def create(cls, *, apply_fn, params, tx, **kwargs) -> "TrainState":

@@ -7,7 +7,7 @@ command; in the repository ``python -m experiments.evaluate`` too)::
       [--workdir=workdirs/dcgan_mnist ...] [--classifier=PATH] \
       [--num_samples=N] [--critic_steps=1000] [--inception=FILE] [--seed=0] \
       [--step=S] [--reuse] [--likelihood_samples=1000] [--likelihood_examples=N] \
-      [--divergence_critic_steps=0] [--divergence_critic_seeds=3]
+      [--divergence_critic_steps=0] [--divergence_critic_seeds=3] [--noaverage]
 
 For each work directory (written by ``gengan-train``, i.e.
 :func:`gengan_jax.train.train`) it reads ``config.json``, restores the
@@ -56,6 +56,10 @@ latest checkpoint, draws samples and computes:
   Johnson 2016 (average KL = index-code mutual information + marginal KL)
   where the encoder is Gaussian, to the model's own prior (a flow prior's
   KL by Monte Carlo) (:mod:`gengan_jax.evaluate.likelihood`).
+
+A run that kept a moving average of its parameters (``train.ema_decay``) is
+evaluated with the average, as its own evaluations during training were,
+unless ``--noaverage``; ``evaluation.json`` says which (``settings.parameters``).
 
 Errors are one ``error: ...`` line (exit 1): a ``--workdir`` that is missing,
 a file, or not written by a training run, a damaged checkpoint, a missing
@@ -134,6 +138,7 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
   flags.DEFINE_integer(
       "likelihood_examples", None, "Held-out examples for the likelihood (default: all; "
       "2,500 fresh draws for mixtures).", **fv)
+  flags.DEFINE_bool("average", True, "For a run with train.ema_decay > 0: use its parameters' moving average (the default, as its own evaluations did); --noaverage: the trained parameters.", **fv)
 
 
 def run(flag_values: flags.FlagValues) -> list[dict]:
@@ -173,7 +178,7 @@ def run(flag_values: flags.FlagValues) -> list[dict]:
           step=fv.step, inception=fv.inception, likelihood_samples=fv.likelihood_samples,
           likelihood_examples=fv.likelihood_examples,
           divergence_critic_steps=fv.divergence_critic_steps,
-          divergence_critic_seeds=fv.divergence_critic_seeds,
+          divergence_critic_seeds=fv.divergence_critic_seeds, average=fv.average,
           log=lambda s, w=workdir: print(f"[{os.path.basename(w)}] {s}", flush=True))
     except (ConfigError, FileNotFoundError, CheckpointError) as e:
       sys.exit(f"error: {e}")

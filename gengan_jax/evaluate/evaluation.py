@@ -23,13 +23,19 @@ from gengan_jax.evaluate.report import likelihood_note, write_report
 from gengan_jax.metrics import classifier as clf
 
 
+def _parameters(exp: Any, average: bool) -> str:
+  """Which parameters an evaluation scored: ``'trained'`` or the run's average."""
+  decay = exp.train_config.ema_decay
+  return f"moving average (train.ema_decay={decay})" if decay and average else "trained"
+
+
 def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | None = None,
                  critic_steps: int = 1000, ms_ssim_pairs: int = 2000, seed: int = 0,
                  step: int | None = None, write: bool = True, inception: Any = None,
                  likelihood_samples: int = DEFAULT_LIKELIHOOD_SAMPLES,
                  likelihood_examples: int | None = None,
                  divergence_critic_steps: int = 0, divergence_critic_seeds: int = 3,
-                 log: Callable[[str], None] = lambda s: None) -> dict:
+                 average: bool = True, log: Callable[[str], None] = lambda s: None) -> dict:
   """Evaluates one run; writes ``evaluation.json`` and ``report/`` when ``write``.
 
   A mixture of Gaussians gets :func:`~.mixtures.evaluate_mixture` and the
@@ -61,6 +67,10 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
     divergence_critic_steps: steps of each of Im et al.'s four divergence
       critics (:func:`~.critic.evaluate_divergence_critics`; 0: skip them).
     divergence_critic_seeds: critic seeds per divergence (mean and spread).
+    average: for a run with ``train.ema_decay`` > 0, evaluate its
+      parameters' moving average (the default) or, ``False``, the trained
+      parameters (see :func:`gengan_jax.use.load`); recorded in the
+      settings as ``parameters``.
     log: progress messages.
 
   Returns:
@@ -73,14 +83,15 @@ def evaluate_run(workdir: str, *, classifier: Any = None, num_samples: int | Non
   t0 = time.time()
   workdir = os.path.abspath(workdir)
   log(f"loading {workdir}")
-  exp, state, ckpt_step = load_run(workdir, step=step)
+  exp, state, ckpt_step = load_run(workdir, step=step, average=average)
   key = jax.random.key(seed)
   result: dict[str, Any] = {
       "workdir": workdir, "algorithm": exp.config.algorithm, "data": exp.dataset.name,
       "data_source": exp.config.data.source, "step": ckpt_step,
       "settings": {"seed": seed, "critic_steps": critic_steps, "ms_ssim_pairs": ms_ssim_pairs,
                    "divergence_critic_steps": divergence_critic_steps,
-                   "divergence_critic_seeds": divergence_critic_seeds},
+                   "divergence_critic_seeds": divergence_critic_seeds,
+                   "parameters": _parameters(exp, average)},
   }
   if isinstance(exp.dataset, data.MixtureDataset):
     result["kind"] = "mixture"

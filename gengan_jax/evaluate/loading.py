@@ -21,7 +21,8 @@ from gengan_jax.use import load
 SAMPLE_CHUNK = 500
 
 
-def load_run(workdir: str, *, step: int | None = None) -> tuple[Experiment, Any, int]:
+def load_run(workdir: str, *, step: int | None = None,
+             average: bool = True) -> tuple[Experiment, Any, int]:
   """Rebuilds a run's experiment (its data) and restores its checkpoint.
 
   The state comes from :func:`gengan_jax.use.load` (read-only: the newest
@@ -33,6 +34,8 @@ def load_run(workdir: str, *, step: int | None = None) -> tuple[Experiment, Any,
     workdir: a directory written by :func:`gengan_jax.train.train` (or a
       population member's, ``<workdir>/members/<i>``).
     step: the checkpoint to restore (default: the newest good one).
+    average: for a run that kept a moving average of its parameters, use
+      it (default) or the trained parameters (see :func:`gengan_jax.use.load`).
 
   Returns:
     ``(experiment, state, step)``.
@@ -40,7 +43,7 @@ def load_run(workdir: str, *, step: int | None = None) -> tuple[Experiment, Any,
   Raises:
     FileNotFoundError: no ``config.json`` or no checkpoint.
   """
-  model = load(workdir, step)
+  model = load(workdir, step, average=average)
   return Experiment(model.config), model.state, model.step
 
 

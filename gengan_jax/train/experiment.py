@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gengan_jax import algorithms, data, metrics
-from gengan_jax.core import ConfigError, network_names
+from gengan_jax.core import ConfigError, averaging, network_names
 from gengan_jax.train import mesh as mesh_lib
 from gengan_jax.train import multistep, nonfinite, settings
 
@@ -22,6 +22,16 @@ from gengan_jax.train import multistep, nonfinite, settings
 def _run_keys(seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
   """The keys of a run: for ``init``, for the training steps, for evaluation."""
   return tuple(jax.random.split(jax.random.key(seed), 3))
+
+
+def parameter_average(algorithm, train_config: settings.TrainConfig):
+  """``(init, train_step)`` of ``algorithm``, keeping an average of the
+  parameters when ``train.ema_decay`` > 0 (:mod:`gengan_jax.core.averaging`)."""
+  decay = train_config.ema_decay
+  if not decay:
+    return algorithm.init, algorithm.train_step
+  return (averaging.averaging_init(algorithm.init),
+          averaging.averaging_step(algorithm.train_step, decay))
 
 
 def replicate(x: np.ndarray, mesh) -> jax.Array:
@@ -46,6 +56,9 @@ class Experiment:
     algo_config: the algorithm's ``Config``, from the ``model`` section.
     dataset: the data.
     mesh: the device mesh; the batch is split over its ``'data'`` axis.
+    init_fn, train_step: the algorithm's ``init`` and ``train_step``, which
+      also start and move an average of the parameters when
+      ``train.ema_decay`` > 0 (:func:`parameter_average`).
   """
 
   def __init__(self, config, *, devices=None):
@@ -71,24 +84,28 @@ class Experiment:
     # multi-process run every process holds the same global keys.
     keys = jax.jit(_run_keys, static_argnums=0, out_shardings=rep)(self.seed)
     self._init_key, self.run_key, self.eval_key = keys
+    self.init_fn, self.train_step = parameter_average(self.algorithm, self.train_config)
     self._step = jax.jit(
-        nonfinite.guard(self.algorithm.train_step),
+        nonfinite.guard(self.train_step),
         in_shardings=(rep, mesh_lib.batch_sharding(self.mesh), rep, rep),
         out_shardings=(rep, rep, rep), donate_argnums=0)
     k = self.train_config.steps_per_call
     self._multi_step = None if k == 1 else jax.jit(
-        multistep.guarded_multi_step(self.algorithm.train_step, k),
+        multistep.guarded_multi_step(self.train_step, k),
         in_shardings=(rep, multistep.batches_sharding(self.mesh), rep, rep),
         out_shardings=(rep, rep, rep), donate_argnums=0)
-    self._sample = jax.jit(self.algorithm.sample, static_argnums=2, out_shardings=rep)
-    self._reconstruct = (jax.jit(self.algorithm.reconstruct, out_shardings=rep)
+    # Samples and reconstructions use the parameters' average where the run keeps one.
+    self._sample = jax.jit(averaging.on_average(self.algorithm.sample), static_argnums=2,
+                           out_shardings=rep)
+    self._reconstruct = (jax.jit(averaging.on_average(self.algorithm.reconstruct),
+                                 out_shardings=rep)
                          if self.algorithm.reconstruct is not None else None)
 
   def init_state(self):
     """The initial state, replicated over the mesh."""
     example = self.dataset.batch(0, self.batch_size, 1, seed=self.seed)[0]
     rep = mesh_lib.replicated(self.mesh)
-    init = jax.jit(self.algorithm.init, static_argnums=1, out_shardings=rep)
+    init = jax.jit(self.init_fn, static_argnums=1, out_shardings=rep)
     return init(self._init_key, self.algo_config, replicate(example, self.mesh))
 
   def _local_batch(self, step: int) -> np.ndarray:
@@ -142,7 +159,7 @@ class Experiment:
 
   def nonfinite_message(self, step: int, health, state) -> str:
     """The diagnostic for a non-finite ``health`` (``state``: any state of this run)."""
-    shapes = jax.eval_shape(self.algorithm.train_step, state,
+    shapes = jax.eval_shape(self.train_step, state,
                             jax.ShapeDtypeStruct((self.num_batches, self.batch_size)
                                                  + tuple(self.dataset.element_shape),
                                                  jnp.float32),

@@ -52,7 +52,7 @@ import numpy as np
 from flax import struct
 
 from gengan_jax import algorithms, data, metrics
-from gengan_jax.core import ConfigError, network_names
+from gengan_jax.core import ConfigError, averaging, network_names
 from gengan_jax.train import mesh as mesh_lib
 from gengan_jax.train import nonfinite, population_spec, settings
 from gengan_jax.train.experiment import Experiment, _run_keys
@@ -173,6 +173,11 @@ class PopulationExperiment:
     self._reconstruct = jax.jit(self._reconstruct_all, out_shardings=rep)
     self._sample_one = jax.jit(self._sample_one_of_all, static_argnums=4, out_shardings=rep)
     self._reconstruct_one = jax.jit(self._reconstruct_one_of_all, out_shardings=rep)
+    # One program for the whole slice: slicing leaf by leaf launched one small
+    # program with a collective per leaf, and on a busy CPU those interleaved
+    # into XLA's rendezvous timeout (an abort).
+    self._pick_member = jax.jit(lambda tree, i: jax.tree.map(lambda x: x[i], tree),
+                                out_shardings=rep)
     self._check_traceable()
 
   def _over_members(self, fn):
@@ -187,12 +192,12 @@ class PopulationExperiment:
     return with_values(self.algo_config, values)
 
   def _init_member(self, key, values, example):
-    state = self.algorithm.init(key, self._member_config(values), example)
+    state = self.base.init_fn(key, self._member_config(values), example)
     return state.replace(config=self.algo_config)
 
   def _member_step(self, state, batch, key_and_values):
     key, values = key_and_values
-    new, step_metrics = self.algorithm.train_step(
+    new, step_metrics = self.base.train_step(
         state.replace(config=self._member_config(values)), batch, key)
     return new.replace(config=self.algo_config), step_metrics
 
@@ -226,9 +231,11 @@ class PopulationExperiment:
     return state, jax.tree.map(lambda v: v[-1], step_metrics), status
 
   def _sample_member(self, state, key, values, num: int):
+    state = averaging.averaged(state)  # the parameters' average where the run keeps one
     return self.algorithm.sample(state.replace(config=self._member_config(values)), key, num)
 
   def _reconstruct_member(self, state, values, x):
+    state = averaging.averaged(state)
     return self.algorithm.reconstruct(state.replace(config=self._member_config(values)), x)
 
   def _sample_all(self, state, num: int, keys, values):
@@ -360,7 +367,7 @@ class PopulationExperiment:
     """Member ``index``'s state alone (its slice, with its own concrete config)."""
     member = self.population.member_config(self.config, index)
     cfg = algorithms.from_mapping(self.algorithm.Config, member.model, prefix="model.")
-    return jax.tree.map(lambda x: x[index], state).replace(config=cfg)
+    return self._pick_member(state, jnp.int32(index)).replace(config=cfg)
 
   @functools.cached_property
   def _member_shapes(self):

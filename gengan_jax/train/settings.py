@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gengan_jax import algorithms, data
-from gengan_jax.core import ConfigError, check_choice, check_int, check_keys, from_mapping
+from gengan_jax.core import ConfigError, check, check_choice, check_int, check_keys, from_mapping
 from gengan_jax.train import nonfinite
 
 TOP_LEVEL_KEYS = ("algorithm", "seed", "model", "data", "train")
@@ -53,6 +53,12 @@ class TrainConfig:
       :mod:`.multistep`), >= 1; ``log_every``, ``checkpoint_every`` and
       ``plot_every`` must be multiples of it (checked by
       :func:`train_config`, which names them in the config).
+    ema_decay: ``beta`` of an exponential moving average of every network's
+      parameters (Yazici et al. 2019), in ``[0, 1)``; when above 0, samples,
+      evaluations, pictures and ``gengan_jax.use.load`` use the average,
+      training the parameters themselves (see
+      :mod:`gengan_jax.core.averaging`). 0: no average (the default). A run
+      resumes only with the same choice (on or off).
   """
 
   steps: int = 5000
@@ -65,6 +71,7 @@ class TrainConfig:
   nonfinite: str = "stop"
   max_consecutive_skips: int = 100
   steps_per_call: int = 1
+  ema_decay: float = 0.0
 
   def __post_init__(self):
     for name in ("steps", "log_every", "checkpoint_every", "keep_checkpoints", "eval_samples",
@@ -72,6 +79,8 @@ class TrainConfig:
       check_int(name, getattr(self, name), 1)
     check_int("plot_every", self.plot_every, 0)
     check_choice("nonfinite", self.nonfinite, nonfinite.POLICIES)
+    check(0.0 <= self.ema_decay < 1.0, "ema_decay", self.ema_decay,
+          "a number in [0, 1) (0: no average of the parameters)")
 
 
 @dataclasses.dataclass(frozen=True)

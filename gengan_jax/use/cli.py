@@ -7,11 +7,13 @@ Usage (``gengan-use`` and ``python -m gengan_jax.use`` are the same command)::
   gengan-use reconstruct --workdir=W [--split=test] [--num=N] [--out=FILE.npz]
   gengan-use export --workdir=W [--network=generator] [--out=FILE.msgpack]
 
-  common flags: [--step=S] [--batch_size=500] [--data=KEY=VALUE ...]
+  common flags: [--step=S] [--batch_size=500] [--data=KEY=VALUE ...] [--noaverage]
 
 ``--workdir`` is a run directory of ``gengan-train`` (a population member's
 is ``<workdir>/members/<i>``); the newest good checkpoint is used unless
-``--step`` names one (:func:`gengan_jax.use.load`).
+``--step`` names one (:func:`gengan_jax.use.load`); a run that kept a
+moving average of its parameters (``train.ema_decay``) is used with the
+average unless ``--noaverage``.
 
 * ``sample``: ``--num`` samples (default 10,000) into ``samples`` of the
   ``.npz``, and a picture beside it (``.png``: a grid of the first 64 images,
@@ -69,6 +71,7 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
   flags.DEFINE_string("network", None, "export: the network (default: the generator, "
                       "decoder or flow).", **fv)
   flags.DEFINE_bool("progress", True, "Show a progress bar (on stderr).", **fv)
+  flags.DEFINE_bool("average", True, "For a run with train.ema_decay > 0: use its parameters' moving average (the default, as its own evaluations did); --noaverage: the trained parameters.", **fv)
 
 
 def _progress(total: int, desc: str, enabled: bool):
@@ -132,7 +135,7 @@ def run(command: str, fv: flags.FlagValues) -> list[str]:
   from gengan_jax.use.loading import load  # pylint: disable=g-import-not-at-top
   if not fv.workdir:
     raise ValueError("pass --workdir=<run directory of gengan-train>.")
-  model = load(fv.workdir, fv.step)
+  model = load(fv.workdir, fv.step, average=fv.average)
   out = os.path.abspath(fv.out or _default_out(model, command, fv))
   os.makedirs(os.path.dirname(out), exist_ok=True)
   written = [out]

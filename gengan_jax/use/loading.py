@@ -31,11 +31,12 @@ import ml_collections
 import numpy as np
 
 from gengan_jax import algorithms
-from gengan_jax.core import Algorithm
+from gengan_jax.core import Algorithm, averaging
 from gengan_jax.train import mesh as mesh_lib
 from gengan_jax.train import population_spec, settings
 from gengan_jax.train.population import with_values
 from gengan_jax.train.checkpoint import Checkpointer
+from gengan_jax.train.experiment import parameter_average
 
 #: Examples per compiled call of :class:`TrainedModel`'s methods (their
 #: default ``batch_size``): device memory holds one such batch at a time.
@@ -92,7 +93,7 @@ def _data_shape(config: ml_collections.ConfigDict, meta: dict[str, Any]) -> tupl
 
 
 def abstract_state(algorithm: Algorithm, algo_config: Any, batch_size: int,
-                   data_shape: tuple[int, ...], sharding) -> Any:
+                   data_shape: tuple[int, ...], sharding, *, average: bool = False) -> Any:
   """An algorithm's state as ``jax.ShapeDtypeStruct`` leaves (no values computed).
 
   Args:
@@ -101,12 +102,15 @@ def abstract_state(algorithm: Algorithm, algo_config: Any, batch_size: int,
     batch_size: the example batch's size ``init`` sees.
     data_shape: one example's shape.
     sharding: where each leaf is to be placed.
+    average: whether the networks carry an average of their parameters
+      (a run with ``train.ema_decay`` > 0).
 
   Returns:
     The state's pytree (networks' ``apply_fn`` and the config included).
   """
+  init = averaging.averaging_init(algorithm.init) if average else algorithm.init
   example = jax.ShapeDtypeStruct((batch_size,) + data_shape, jnp.float32)
-  shapes = jax.eval_shape(lambda k, x: algorithm.init(k, algo_config, x),
+  shapes = jax.eval_shape(lambda k, x: init(k, algo_config, x),
                           jax.random.key(0), example)
   return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding),
                       shapes)
@@ -127,9 +131,10 @@ def _abstract_population_state(algorithm: Algorithm, config: ml_collections.Conf
                                      prefix=f"population member {m.index}: model.")
              for m in spec.members]
   varying = population_spec.varying_floats(members)
+  init, _ = parameter_average(algorithm, settings.train_config(config.train))
 
   def init_member(key, values, example):
-    state = algorithm.init(key, with_values(members[0], values), example)
+    state = init(key, with_values(members[0], values), example)
     return state.replace(config=members[0])
 
   size = spec.size
@@ -152,7 +157,7 @@ def _newest_meta(ckpt: Checkpointer, step: int | None) -> dict[str, Any]:
 
 
 def load(workdir: str, step: int | None = None, *,
-         devices: Sequence[jax.Device] | None = None) -> "TrainedModel":
+         devices: Sequence[jax.Device] | None = None, average: bool = True) -> "TrainedModel":
   """Loads a trained run: its algorithm, config and restored state.
 
   Args:
@@ -161,6 +166,10 @@ def load(workdir: str, step: int | None = None, *,
     step: the checkpoint to restore (default: the newest good one).
     devices: where the state goes, replicated (default: the first local
       device).
+    average: for a run that kept an average of its parameters
+      (``train.ema_decay`` > 0), whether the model's networks use it (the
+      default, as the run's own evaluations did) or the trained parameters
+      themselves (``False``). Runs without an average ignore it.
 
   Returns:
     A :class:`TrainedModel`.
@@ -181,6 +190,7 @@ def load(workdir: str, step: int | None = None, *,
   algorithm = algorithms.get(config.algorithm)
   algo_config = algorithms.from_mapping(algorithm.Config, config.model, prefix="model.")
   batch_size = settings.data_config(config.data).batch_size
+  keeps_average = settings.train_config(config.train).ema_decay > 0
   devices = list(devices) if devices is not None else [jax.local_devices()[0]]
   sharding = mesh_lib.replicated(mesh_lib.make_mesh(devices))
   ckpt = Checkpointer(run.checkpoints, read_only=True)
@@ -193,7 +203,8 @@ def load(workdir: str, step: int | None = None, *,
                              f"it has steps {sorted(available)}.")
     data_shape = _data_shape(config, _newest_meta(ckpt, step))
     if run.member is None:
-      template = abstract_state(algorithm, algo_config, batch_size, data_shape, sharding)
+      template = abstract_state(algorithm, algo_config, batch_size, data_shape, sharding,
+                                average=keeps_average)
     else:
       template = _abstract_population_state(
           algorithm, _read_config(os.path.join(os.path.dirname(run.checkpoints), "config.json")),
@@ -206,6 +217,9 @@ def load(workdir: str, step: int | None = None, *,
     ckpt.close()
   if run.member is not None:
     state = jax.tree.map(lambda x: x[run.member], state).replace(config=algo_config)
+  # The chosen parameters, and no average left to be swapped in by the run's
+  # own sampling functions (gengan_jax.train.experiment).
+  state = averaging.without_average(averaging.averaged(state) if average else state)
   return TrainedModel(algorithm=algorithm, config=config, state=state, step=int(step),
                       workdir=workdir, data_shape=data_shape, devices=tuple(devices))
 
@@ -221,7 +235,9 @@ class TrainedModel:
   Attributes:
     algorithm: the registered algorithm.
     config: the run's experiment config (``config.json``).
-    state: the restored state (replicated over ``devices``).
+    state: the restored state (replicated over ``devices``); for a run that
+      kept an average of its parameters, its networks' parameters are the
+      average unless loaded with ``average=False``.
     step: the checkpoint's step.
     workdir: the run directory.
     data_shape: one example's shape (what ``encode`` and friends take).

@@ -195,7 +195,7 @@ def test_train_section_is_typed_with_defaults():
                                         r"integer >= 1\.$"):
     settings.TrainConfig(steps=0)
   with pytest.raises(ConfigError, match=r"unknown config key\(s\) train\.stepz for TrainConfig; "
-                                        r"valid keys are: checkpoint_every, eval_samples"):
+                                        r"valid keys are: checkpoint_every, ema_decay, eval_samples"):
     settings.train_config(dict(stepz=3))
 
 

@@ -1,0 +1,136 @@
+r"""An exponential moving average of every network's parameters, for sampling.
+
+The iterates of adversarial training circle around an equilibrium rather
+than settle on it; an average of them lies closer to it. Yazici et al. 2019
+("The unusual effectiveness of averaging in GAN training") keep, next to the
+trained parameters :math:`\theta_t`,
+
+.. math::
+
+  \bar\theta_0 = \theta_0, \qquad
+  \bar\theta_t = \beta\, \bar\theta_{t-1} + (1 - \beta)\, \theta_t
+
+and sample from :math:`\bar\theta` (BigGAN, StyleGAN and most image GANs
+since do the same). Training never reads the average: the step's updates
+and the metrics are those of :math:`\theta`.
+
+Here the average is one more field of each network's
+:class:`~gengan_jax.core.train_state.TrainState`, ``average`` (``None``
+when not kept, a pytree with the parameters' structure when kept), so that
+it is checkpointed, restored, sharded and stacked over a population's
+members with the rest of the state, and a state without it has exactly the
+leaves it had before. Every network is averaged (the generator's average is
+what sampling uses; an encoder's, what encoding and reconstruction use),
+once per training step (:math:`t` counts ``train_step`` calls, not a
+network's optimizer steps). Batch-norm running statistics are not averaged:
+the averaged network normalises with the trained network's.
+
+* :func:`start`: the state with every network's average set to its
+  parameters (:math:`\bar\theta_0 = \theta_0`);
+* :func:`averaging_init` and :func:`averaging_step`: an ``init`` that
+  starts the averages and a ``train_step`` that also moves them;
+* :func:`averaged`: the state with every network's parameters replaced by
+  its average, to sample, encode or score with (the same state back when
+  no average is kept), and :func:`on_average`: a function of the state
+  (``sample``, ``reconstruct``) applied to :func:`averaged` of it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from gengan_jax.core.contract import AlgorithmState
+from gengan_jax.core.train_state import TrainState
+
+
+def _replace_networks(state: AlgorithmState, fn: Callable[[TrainState], TrainState]
+                      ) -> AlgorithmState:
+  return state.replace(**{name: fn(net) for name, net in state.networks().items()})
+
+
+def has_average(state: AlgorithmState) -> bool:
+  """Whether ``state``'s networks carry an average of their parameters."""
+  return any(net.average is not None for net in state.networks().values())
+
+
+def start(state: AlgorithmState) -> AlgorithmState:
+  r"""``state`` with every network's average set to its parameters (:math:`\bar\theta_0`)."""
+  return _replace_networks(state, lambda net: net.replace(
+      average=jax.tree.map(jnp.copy, net.params)))
+
+
+def update(state: AlgorithmState, decay: float) -> AlgorithmState:
+  r"""One step of every network's average: :math:`\beta \bar\theta + (1 - \beta) \theta`.
+
+  Args:
+    state: a state after :func:`start` (its parameters :math:`\theta_t`).
+    decay: :math:`\beta \in [0, 1)`.
+  """
+  def move(net: TrainState) -> TrainState:
+    average = jax.tree.map(lambda a, p: decay * a + (1.0 - decay) * p, net.average, net.params)
+    return net.replace(average=average)
+
+  return _replace_networks(state, move)
+
+
+def averaged(state: AlgorithmState) -> AlgorithmState:
+  """``state`` with each network's parameters replaced by its average.
+
+  For sampling, encoding and scoring; a state without averages comes back
+  unchanged. (Not for training on: the optimizer state belongs to the
+  trained parameters.)
+  """
+  if not has_average(state):
+    return state
+  return _replace_networks(state, lambda net: net.replace(params=net.average))
+
+
+def without_average(state: AlgorithmState) -> AlgorithmState:
+  """``state`` with no average kept (every network's ``average`` ``None``):
+  what was trained, or with :func:`averaged` first, what was averaged, as a
+  state that samples the same through every path."""
+  return _replace_networks(state, lambda net: net.replace(average=None))
+
+
+@functools.cache
+def on_average(fn: Callable[..., Any]) -> Callable[..., Any]:
+  """``fn(state, *args)`` (``sample``, ``reconstruct``, ...) called with
+  :func:`averaged` of the state. Made once per ``fn`` (cached)."""
+
+  def call(state, *args, **kwargs):
+    return fn(averaged(state), *args, **kwargs)
+
+  return call
+
+
+@functools.cache
+def averaging_init(init: Callable[..., AlgorithmState]) -> Callable[..., AlgorithmState]:
+  """``init(key, config, example)`` followed by :func:`start`. Made once per
+  ``init`` (cached)."""
+
+  def init_with_average(key, config, example):
+    return start(init(key, config, example))
+
+  return init_with_average
+
+
+@functools.cache
+def averaging_step(train_step: Callable[..., tuple[Any, Any]], decay: float
+                   ) -> Callable[..., tuple[Any, Any]]:
+  """``train_step`` followed by :func:`update` of the averages with ``decay``.
+
+  Made once per ``(train_step, decay)`` (cached), so every ``jax.jit`` of it
+  shares one compilation cache. The state must have averages
+  (:func:`start`).
+  """
+
+  def step(state, batch, key):
+    new_state, metrics = train_step(state, batch, key)
+    return update(new_state, decay), metrics
+
+  return step
