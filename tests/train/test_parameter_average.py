@@ -130,3 +130,12 @@ def test_the_commands_use_the_average_unless_noaverage(averaged_run, tmp_path):
                                     average=average)["settings"]["parameters"]
               for average in (True, False)}
   assert settings == {True: f"moving average (train.ema_decay={DECAY})", False: "trained"}
+
+
+def test_several_steps_per_call_move_the_average_every_step(averaged_run, tmp_path):
+  c, _, _, state = averaged_run
+  scanned = c.copy_and_resolve_references()
+  scanned.train.update(steps_per_call=3, log_every=3, checkpoint_every=3)
+  _, got = loop.train(scanned, str(tmp_path))
+  for g, w in zip(_leaves(got.generator.average), _leaves(state.generator.average), strict=True):
+    np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-6)  # a scan may fuse differently
