@@ -14,19 +14,21 @@ and sample from :math:`\bar\theta` (BigGAN, StyleGAN and most image GANs
 since do the same). Training never reads the average: the step's updates
 and the metrics are those of :math:`\theta`.
 
-Here the average is one more field of each network's
-:class:`~gengan_jax.core.train_state.TrainState`, ``average`` (``None``
-when not kept, a pytree with the parameters' structure when kept), so that
-it is checkpointed, restored, sharded and stacked over a population's
-members with the rest of the state, and a state without it has exactly the
-leaves it had before. Every network is averaged (the generator's average is
+Here a network that keeps the average is an :class:`AveragedTrainState`:
+a :class:`~gengan_jax.core.train_state.TrainState` with one more field,
+``average``, a pytree with the parameters' structure, so that it is
+checkpointed, restored, sharded and stacked over a population's members
+with the rest of the state. A run without an average keeps plain
+``TrainState`` s, whose checkpoints are those of every earlier version
+(orbax restores only into the structure it saved). Every network is averaged (the generator's average is
 what sampling uses; an encoder's, what encoding and reconstruction use),
 once per training step (:math:`t` counts ``train_step`` calls, not a
 network's optimizer steps). Batch-norm running statistics are not averaged:
 the averaged network normalises with the trained network's.
 
-* :func:`start`: the state with every network's average set to its
-  parameters (:math:`\bar\theta_0 = \theta_0`);
+* :func:`start`: the state with every network an
+  :class:`AveragedTrainState` whose average is its parameters
+  (:math:`\bar\theta_0 = \theta_0`);
 * :func:`averaging_init` and :func:`averaging_step`: an ``init`` that
   starts the averages and a ``train_step`` that also moves them;
 * :func:`averaged`: the state with every network's parameters replaced by
@@ -37,6 +39,7 @@ the averaged network normalises with the trained network's.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -48,20 +51,33 @@ from gengan_jax.core.contract import AlgorithmState
 from gengan_jax.core.train_state import TrainState
 
 
+class AveragedTrainState(TrainState):
+  """A network's :class:`~gengan_jax.core.train_state.TrainState` with an
+  exponential moving average of its parameters, ``average`` (see the module
+  docstring); the optimizer updates ``params`` as before."""
+
+  average: Any = None
+
+
 def _replace_networks(state: AlgorithmState, fn: Callable[[TrainState], TrainState]
                       ) -> AlgorithmState:
   return state.replace(**{name: fn(net) for name, net in state.networks().items()})
 
 
+def _fields(net: TrainState) -> dict[str, Any]:
+  """The fields of a plain ``TrainState``, read off ``net``."""
+  return {f.name: getattr(net, f.name) for f in dataclasses.fields(TrainState)}
+
+
 def has_average(state: AlgorithmState) -> bool:
   """Whether ``state``'s networks carry an average of their parameters."""
-  return any(net.average is not None for net in state.networks().values())
+  return any(isinstance(net, AveragedTrainState) for net in state.networks().values())
 
 
 def start(state: AlgorithmState) -> AlgorithmState:
   r"""``state`` with every network's average set to its parameters (:math:`\bar\theta_0`)."""
-  return _replace_networks(state, lambda net: net.replace(
-      average=jax.tree.map(jnp.copy, net.params)))
+  return _replace_networks(state, lambda net: AveragedTrainState(
+      **_fields(net), average=jax.tree.map(jnp.copy, net.params)))
 
 
 def update(state: AlgorithmState, decay: float) -> AlgorithmState:
@@ -91,10 +107,10 @@ def averaged(state: AlgorithmState) -> AlgorithmState:
 
 
 def without_average(state: AlgorithmState) -> AlgorithmState:
-  """``state`` with no average kept (every network's ``average`` ``None``):
+  """``state`` with no average kept (every network a plain ``TrainState``):
   what was trained, or with :func:`averaged` first, what was averaged, as a
   state that samples the same through every path."""
-  return _replace_networks(state, lambda net: net.replace(average=None))
+  return _replace_networks(state, lambda net: TrainState(**_fields(net)))
 
 
 @functools.cache

@@ -49,13 +49,13 @@ class TrainState(train_state.TrainState):
   and ``jax.jit`` keys its cache on weak types, so with a weak ``step`` a
   resumed run would compile its step a second time.
 
-  ``average`` is an exponential moving average of ``params`` when the run
-  keeps one (``train.ema_decay``; see :mod:`gengan_jax.core.averaging`),
-  else ``None`` (no leaves).
+  Its fields are what every checkpoint holds; a new field, even one that is
+  ``None``, would make orbax refuse the checkpoints written before it. A
+  network that keeps more is a subclass
+  (:class:`gengan_jax.core.averaging.AveragedTrainState`).
   """
 
   collections: Any = None
-  average: Any = None
 
   @classmethod
   def create(cls, *, apply_fn, params, tx, **kwargs) -> "TrainState":

@@ -70,6 +70,8 @@ from gengan_jax.train.write_errors import WriteError, os_errno
 log = logging.getLogger(__name__)
 
 _TMP_MARKER = ".orbax-checkpoint-tmp"
+#: How orbax says that a restore target's tree differs from the saved one.
+_STRUCTURE_MISMATCH = "tree structures do not match"
 
 
 class CheckpointWarning(UserWarning):
@@ -392,6 +394,13 @@ class Checkpointer:
           state=ocp.args.StandardRestore(abstract)))
       state = restored.state
     except Exception as e:  # pylint: disable=broad-except
+      if _STRUCTURE_MISMATCH in str(e):
+        # Intact, but saved from another tree: a node without leaves (a None
+        # field, an empty collection) that the leaf check above cannot see.
+        raise CheckpointMismatchError(
+            f"checkpoint {os.path.join(self.directory, str(step))} was written with another "
+            f"state structure ({_first_line(e, 200)}); resume with the config and version "
+            "that wrote it, or use a new --workdir.") from None
       raise CheckpointError(f"its arrays cannot be read ({_first_line(e)})") from e
     if verify and "fingerprint" in meta:
       got = fingerprint(state)

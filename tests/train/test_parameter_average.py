@@ -72,7 +72,7 @@ def test_load_uses_the_average_unless_asked_not_to(averaged_run):
   for g, w in zip(_leaves(raw.state.generator.params), _leaves(state.generator.params)):
     np.testing.assert_array_equal(g, w)
   # Neither keeps the other's parameters to be swapped in by the run's own sampling.
-  assert model.state.generator.average is None and raw.state.generator.average is None
+  assert not averaging.has_average(model.state) and not averaging.has_average(raw.state)
   np.testing.assert_array_equal(raw.sample(64), raw.sample(64))
   assert np.abs(raw.sample(64) - model.sample(64)).max() > 1e-3
 
