@@ -98,7 +98,6 @@ the default settings, and its model network is ``'generator'`` unless
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable
 
 import jax
@@ -108,7 +107,7 @@ import pytest
 
 from gengan_jax import algorithms
 from gengan_jax.algorithms import alpha_gan
-from gengan_jax.core import OptimizerConfig
+from gengan_jax.core import OptimizerConfig, averaging
 from tests import mutants
 
 TARGET_MEAN = np.array([2.0, -1.0], np.float32)
@@ -247,7 +246,9 @@ def trainer(name: str, seed: int = 0,
   The run is cut into ``CHUNKS`` compiled calls of ``steps / CHUNKS`` steps;
   the model is sampled after each of the last ``SNAPSHOTS``, from an
   exponential moving average of every network's parameters (decay
-  ``ema_decay``; ``0`` samples the parameters themselves). Adversarial
+  ``ema_decay``; ``0`` samples the parameters themselves), the library's
+  own (:mod:`gengan_jax.core.averaging`, what ``train.ema_decay`` runs).
+  Adversarial
   training oscillates around its target, so one snapshot of the raw
   parameters is a noisy measurement; the average (Yazici et al. 2019, "The
   Unusual Effectiveness of Averaging in GAN Training") and the median over
@@ -278,37 +279,26 @@ def trainer(name: str, seed: int = 0,
   assert hasattr(init, network), (
       f"{name}'s state has no network {network!r}; name its model network in MODEL_NETWORK")
   init = mutants.with_objective_sign(init, network)
+  # The library's average (gengan_jax.core.averaging, what train.ema_decay runs).
+  train_step = (averaging.averaging_step(module.train_step, ema_decay) if ema_decay
+                else module.train_step)
 
-  def params(state):
-    return {field: ts.params for field, ts in state.networks().items()}
-
-  def body(i, carry):
-    state, average = carry
+  def body(i, state):
     batch = data(jax.random.fold_in(key(7), i))
-    state = module.train_step(state, batch, key(1))[0]
-    if ema_decay:
-      average = jax.tree.map(lambda a, p: ema_decay * a + (1 - ema_decay) * p, average,
-                             params(state))
-    return state, average
+    return train_step(state, batch, key(1))[0]
 
-  run_chunk = jax.jit(lambda carry, c: jax.lax.fori_loop(c * chunk, (c + 1) * chunk, body, carry))
-
-  @functools.partial(jax.jit, static_argnums=2)
-  def sample(carry, rng, num):
-    state, average = carry
-    if ema_decay:
-      state = state.replace(**{field: ts.replace(params=average[field])
-                               for field, ts in state.networks().items()})
-    return module.sample(state, rng, num)
+  run_chunk = jax.jit(lambda state, c: jax.lax.fori_loop(c * chunk, (c + 1) * chunk, body, state))
+  sample = jax.jit(averaging.on_average(module.sample), static_argnums=2)
 
   def train(mutant: bool = False) -> list[np.ndarray]:
     state = mutants.flipped(init, network) if mutant else init
-    carry = (state, params(state))
+    if ema_decay:
+      state = averaging.start(state)
     snapshots = []
     for c in range(CHUNKS):
-      carry = run_chunk(carry, c)
+      state = run_chunk(state, c)
       if c >= CHUNKS - SNAPSHOTS:
-        snapshots.append(np.asarray(sample(carry, key(3), NUM_SAMPLES)))
+        snapshots.append(np.asarray(sample(state, key(3), NUM_SAMPLES)))
     return snapshots
 
   return train
