@@ -65,7 +65,15 @@ def _replace_networks(state: AlgorithmState, fn: Callable[[TrainState], TrainSta
 
 
 def _fields(net: TrainState) -> dict[str, Any]:
-  """The fields of a plain ``TrainState``, read off ``net``."""
+  """The fields of a plain ``TrainState``, read off ``net``.
+
+  Raises:
+    TypeError: ``net`` is another subclass of ``TrainState``, whose own
+      fields the conversion would drop.
+  """
+  if type(net) not in (TrainState, AveragedTrainState):
+    raise TypeError(f"a network state of class {type(net).__name__} cannot keep an average "
+                    "of its parameters (only gengan_jax.core.TrainState can).")
   return {f.name: getattr(net, f.name) for f in dataclasses.fields(TrainState)}
 
 

@@ -93,3 +93,14 @@ def test_on_average_calls_the_function_with_the_averaged_state():
 def test_a_decay_of_zero_is_the_parameters_and_near_one_barely_moves(decay):
   state = averaging.update(_set_params(averaging.start(_state(g=0.0)), 1.0, 0.0), decay)
   np.testing.assert_allclose(state.generator.average["w"], 1.0 - decay, rtol=1e-6)
+
+
+def test_a_network_state_of_another_subclass_is_refused():
+  class Other(TrainState):
+    extra: int = 0
+
+  state = _state()
+  state = state.replace(generator=Other(**{k: getattr(state.generator, k) for k in (
+      "step", "apply_fn", "params", "tx", "opt_state", "collections")}, extra=1))
+  with pytest.raises(TypeError, match="class Other cannot keep an average"):
+    averaging.start(state)
