@@ -20,11 +20,12 @@ a :class:`~gengan_jax.core.train_state.TrainState` with one more field,
 checkpointed, restored, sharded and stacked over a population's members
 with the rest of the state. A run without an average keeps plain
 ``TrainState`` s, whose checkpoints are those of every earlier version
-(orbax restores only into the structure it saved). Every network is averaged (the generator's average is
-what sampling uses; an encoder's, what encoding and reconstruction use),
-once per training step (:math:`t` counts ``train_step`` calls, not a
-network's optimizer steps). Batch-norm running statistics are not averaged:
-the averaged network normalises with the trained network's.
+(orbax restores only into the structure it saved). Every network is
+averaged (the generator's average is what sampling uses; an encoder's,
+what encoding and reconstruction use), once per training step (:math:`t`
+counts ``train_step`` calls, not a network's optimizer steps). Batch-norm
+running statistics are not averaged: the averaged network normalises with
+the trained network's.
 
 * :func:`start`: the state with every network an
   :class:`AveragedTrainState` whose average is its parameters

@@ -138,7 +138,10 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
   flags.DEFINE_integer(
       "likelihood_examples", None, "Held-out examples for the likelihood (default: all; "
       "2,500 fresh draws for mixtures).", **fv)
-  flags.DEFINE_bool("average", True, "For a run with train.ema_decay > 0: use its parameters' moving average (the default, as its own evaluations did); --noaverage: the trained parameters.", **fv)
+  flags.DEFINE_bool(
+      "average", True, "For a run with train.ema_decay > 0: use its parameters' moving "
+      "average (the default, as its own evaluations did); --noaverage: the trained parameters.",
+      **fv)
 
 
 def run(flag_values: flags.FlagValues) -> list[dict]:

@@ -71,7 +71,10 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
   flags.DEFINE_string("network", None, "export: the network (default: the generator, "
                       "decoder or flow).", **fv)
   flags.DEFINE_bool("progress", True, "Show a progress bar (on stderr).", **fv)
-  flags.DEFINE_bool("average", True, "For a run with train.ema_decay > 0: use its parameters' moving average (the default, as its own evaluations did); --noaverage: the trained parameters.", **fv)
+  flags.DEFINE_bool(
+      "average", True, "For a run with train.ema_decay > 0: use its parameters' moving "
+      "average (the default, as its own evaluations did); --noaverage: the trained parameters.",
+      **fv)
 
 
 def _progress(total: int, desc: str, enabled: bool):
