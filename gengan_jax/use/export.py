@@ -126,7 +126,7 @@ def load_exported(path: str) -> tuple[Any, dict[str, Any]]:
   algo_config = algorithms.from_mapping(algorithm.Config, ml_collections.ConfigDict(
       record["model"]), prefix="model.")
   sharding = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-  abstract = abstract_state(algorithm, algo_config, 1, tuple(record["data_shape"]), sharding)
+  abstract = abstract_state(algorithm.init, algo_config, 1, tuple(record["data_shape"]), sharding)
   module = getattr(abstract, record["network"]).apply_fn.__self__
   with open(path, "rb") as f:
     variables = flax.serialization.msgpack_restore(f.read())

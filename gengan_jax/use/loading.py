@@ -23,7 +23,7 @@ import dataclasses
 import functools
 import json
 import os
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -92,23 +92,22 @@ def _data_shape(config: ml_collections.ConfigDict, meta: dict[str, Any]) -> tupl
   return tuple(settings.make_dataset(config.data, data_config.source).element_shape)
 
 
-def abstract_state(algorithm: Algorithm, algo_config: Any, batch_size: int,
-                   data_shape: tuple[int, ...], sharding, *, average: bool = False) -> Any:
-  """An algorithm's state as ``jax.ShapeDtypeStruct`` leaves (no values computed).
+def abstract_state(init: Callable[..., Any], algo_config: Any, batch_size: int,
+                   data_shape: tuple[int, ...], sharding) -> Any:
+  """A state as ``jax.ShapeDtypeStruct`` leaves (no values computed).
 
   Args:
-    algorithm: the registered algorithm.
-    algo_config: its ``Config``.
+    init: the function that makes it, ``init(key, algo_config, batch)``: an
+      algorithm's ``init``, or the one :func:`~gengan_jax.train.experiment.parameter_average`
+      returns for a run that keeps an average of its parameters.
+    algo_config: the algorithm's ``Config``.
     batch_size: the example batch's size ``init`` sees.
     data_shape: one example's shape.
     sharding: where each leaf is to be placed.
-    average: whether the networks carry an average of their parameters
-      (a run with ``train.ema_decay`` > 0).
 
   Returns:
     The state's pytree (networks' ``apply_fn`` and the config included).
   """
-  init = averaging.averaging_init(algorithm.init) if average else algorithm.init
   example = jax.ShapeDtypeStruct((batch_size,) + data_shape, jnp.float32)
   shapes = jax.eval_shape(lambda k, x: init(k, algo_config, x),
                           jax.random.key(0), example)
@@ -190,7 +189,6 @@ def load(workdir: str, step: int | None = None, *,
   algorithm = algorithms.get(config.algorithm)
   algo_config = algorithms.from_mapping(algorithm.Config, config.model, prefix="model.")
   batch_size = settings.data_config(config.data).batch_size
-  keeps_average = settings.train_config(config.train).ema_decay > 0
   devices = list(devices) if devices is not None else [jax.local_devices()[0]]
   sharding = mesh_lib.replicated(mesh_lib.make_mesh(devices))
   ckpt = Checkpointer(run.checkpoints, read_only=True)
@@ -203,8 +201,8 @@ def load(workdir: str, step: int | None = None, *,
                              f"it has steps {sorted(available)}.")
     data_shape = _data_shape(config, _newest_meta(ckpt, step))
     if run.member is None:
-      template = abstract_state(algorithm, algo_config, batch_size, data_shape, sharding,
-                                average=keeps_average)
+      init, _ = parameter_average(algorithm, settings.train_config(config.train))
+      template = abstract_state(init, algo_config, batch_size, data_shape, sharding)
     else:
       template = _abstract_population_state(
           algorithm, _read_config(os.path.join(os.path.dirname(run.checkpoints), "config.json")),
