@@ -352,9 +352,6 @@ class Checkpointer:
     else:
       extra = sorted(set(saved_d) - set(want_d))
       diff = f"the checkpoint has {extra[0]} but the state does not" if extra else "order differs"
-    if "/average/" in diff:  # see gengan_jax.core.averaging
-      diff += ("; train.ema_decay decides whether a run keeps an average of its parameters, "
-               "from its first step or not at all")
     raise CheckpointMismatchError(
         f"checkpoint {os.path.join(self.directory, str(step))} was written by a "
         f"different config ({diff}); resume with the config that wrote it, or "

@@ -145,6 +145,20 @@ def _check_resume(exp: Experiment, meta: dict[str, Any], directory: str, step: i
           "--workdir.")
 
 
+def restore_latest_good(ckpt: Checkpointer, state: Any, ema_decay: float):
+  """``ckpt.restore_latest_good(state)``; a structure that differs in the
+  parameters' average (:mod:`gengan_jax.core.averaging`) names the setting
+  that decides it, ``train.ema_decay``."""
+  try:
+    return ckpt.restore_latest_good(state)
+  except CheckpointMismatchError as e:
+    if "/average/" not in str(e):
+      raise
+    raise CheckpointMismatchError(
+        f"{e} train.ema_decay decides whether a run keeps an average of its parameters "
+        f"(it is {ema_decay:g} here), from its first step or not at all.") from None
+
+
 def _restore_or_init(exp: Experiment, ckpt: Checkpointer) -> tuple[Any, int, int, int | None]:
   """The state of the newest good checkpoint, else the initial state.
 
@@ -154,7 +168,7 @@ def _restore_or_init(exp: Experiment, ckpt: Checkpointer) -> tuple[Any, int, int
     (``None`` for the initial state).
   """
   state = exp.init_state()
-  restored = ckpt.restore_latest_good(state)
+  restored = restore_latest_good(ckpt, state, exp.train_config.ema_decay)
   if restored is None:
     return state, 0, 0, None
   state, meta, saved = restored

@@ -173,7 +173,7 @@ class _Books:
 
 def _restore_or_init(exp: PopulationExperiment, ckpt: Checkpointer):
   state = exp.init_state()
-  restored = ckpt.restore_latest_good(state)
+  restored = loop.restore_latest_good(ckpt, state, exp.train_config.ema_decay)
   if restored is None:
     return state, 0, exp.initial_status(), None
   state, meta, saved = restored
