@@ -128,6 +128,18 @@ def leaves(state) -> list[np.ndarray]:
   return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
 
 
+def assert_resumes_bitwise(c, workdir, state, *, stop_at=4) -> None:
+  """A run of ``c`` stopped after ``stop_at`` steps and resumed in ``workdir``
+  ends bitwise at ``state`` (the same run's state, trained without a stop)."""
+  first = c.copy_and_resolve_references()
+  first.train.steps = stop_at
+  loop.train(first, workdir)
+  summary, resumed = loop.train(c, workdir)
+  assert summary["step"] == c.train.steps
+  for g, w in zip(leaves(resumed), leaves(state), strict=True):
+    np.testing.assert_array_equal(g, w)
+
+
 def checkpoint_leaves(c, workdir, step=None, devices=None) -> list[np.ndarray]:
   """The state saved by a run in ``workdir`` (default: its latest checkpoint)."""
   exp = loop.Experiment(c, devices=devices)

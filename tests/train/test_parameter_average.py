@@ -15,12 +15,9 @@ from gengan_jax.train.experiment import Experiment
 from gengan_jax.train.population import PopulationExperiment
 from gengan_jax.use import cli as use_cli
 from tests.train import _runs
+from tests.train._runs import leaves
 
 DECAY = 0.75  # far from 1, so that six steps move the average well away from the parameters
-
-
-def _leaves(tree):
-  return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
 @pytest.fixture(scope="module")
@@ -37,18 +34,18 @@ def test_training_ignores_the_average_and_the_average_follows_the_recursion(aver
   exp = Experiment(plain)
   s = exp.init_state()
   skipped = jax.numpy.zeros((), jax.numpy.int32)
-  want = _leaves(s.generator.params)
+  want = leaves(s.generator.params)
   for step in range(6):
     s, _, _, _ = exp.run_steps(s, step, skipped)
-    want = [DECAY * a + (1 - DECAY) * p for a, p in zip(want, _leaves(s.generator.params))]
+    want = [DECAY * a + (1 - DECAY) * p for a, p in zip(want, leaves(s.generator.params))]
   # Bitwise the parameters of the run without an average.
   for name, net in state.networks().items():
-    for g, w in zip(_leaves(net.params), _leaves(s.networks()[name].params), strict=True):
+    for g, w in zip(leaves(net.params), leaves(s.networks()[name].params), strict=True):
       np.testing.assert_array_equal(g, w)
-  for g, w in zip(_leaves(state.generator.average), want, strict=True):
+  for g, w in zip(leaves(state.generator.average), want, strict=True):
     np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
   moved = max(np.abs(g - p).max() for g, p in zip(
-      _leaves(state.generator.average), _leaves(state.generator.params)))
+      leaves(state.generator.average), leaves(state.generator.params)))
   assert moved > 1e-4
 
 
@@ -66,10 +63,10 @@ def test_samples_and_the_evaluation_use_the_average(averaged_run):
 def test_load_uses_the_average_unless_asked_not_to(averaged_run):
   _, workdir, _, state = averaged_run
   model = use.load(workdir)
-  for g, w in zip(_leaves(model.state.generator.params), _leaves(state.generator.average)):
+  for g, w in zip(leaves(model.state.generator.params), leaves(state.generator.average)):
     np.testing.assert_array_equal(g, w)
   raw = use.load(workdir, average=False)
-  for g, w in zip(_leaves(raw.state.generator.params), _leaves(state.generator.params)):
+  for g, w in zip(leaves(raw.state.generator.params), leaves(state.generator.params)):
     np.testing.assert_array_equal(g, w)
   # Neither keeps the other's parameters to be swapped in by the run's own sampling.
   assert not averaging.has_average(model.state) and not averaging.has_average(raw.state)
@@ -79,13 +76,7 @@ def test_load_uses_the_average_unless_asked_not_to(averaged_run):
 
 def test_resume_is_bitwise_with_the_average(averaged_run, tmp_path):
   c, _, _, state = averaged_run
-  first = c.copy_and_resolve_references()
-  first.train.steps = 4
-  loop.train(first, str(tmp_path))
-  summary, resumed = loop.train(c, str(tmp_path))
-  assert summary["step"] == 6
-  for g, w in zip(_leaves(resumed), _leaves(state), strict=True):
-    np.testing.assert_array_equal(g, w)
+  _runs.assert_resumes_bitwise(c, str(tmp_path), state)
 
 
 def test_turning_the_average_on_or_off_on_resume_is_one_line(averaged_run, tmp_path):
@@ -102,15 +93,20 @@ def test_a_population_member_keeps_its_single_runs_average(averaged_run, tmp_pat
   p.population = {"seeds": 2}  # seeds 3 and 4: member 0 is the single run
   _, state = loop.train(p, str(tmp_path / "population"))
   member = PopulationExperiment(p).member_state(state, 0)
-  for g, w in zip(_leaves(member.generator.average), _leaves(single.generator.average),
+  for g, w in zip(leaves(member.generator.average), leaves(single.generator.average),
                   strict=True):
     np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
   exp = PopulationExperiment(p)
   np.testing.assert_allclose(exp.sample(state, 64)[0], Experiment(c).sample(single, 64),
                              rtol=1e-5, atol=1e-5)
   model = use.load(str(tmp_path / "population" / "members" / "000"))
-  for g, w in zip(_leaves(model.state.generator.params), _leaves(member.generator.average)):
+  for g, w in zip(leaves(model.state.generator.params), leaves(member.generator.average)):
     np.testing.assert_array_equal(g, w)
+  without = p.copy_and_resolve_references()
+  without.train.ema_decay = 0.0
+  with pytest.raises(CheckpointMismatchError,
+                     match=r"train\.ema_decay decides .*\(it is 0 here\)"):
+    loop.train(without, str(tmp_path / "population"))
 
 
 def test_the_commands_use_the_average_unless_noaverage(averaged_run, tmp_path):
@@ -137,5 +133,5 @@ def test_several_steps_per_call_move_the_average_every_step(averaged_run, tmp_pa
   scanned = c.copy_and_resolve_references()
   scanned.train.update(steps_per_call=3, log_every=3, checkpoint_every=3)
   _, got = loop.train(scanned, str(tmp_path))
-  for g, w in zip(_leaves(got.generator.average), _leaves(state.generator.average), strict=True):
+  for g, w in zip(leaves(got.generator.average), leaves(state.generator.average), strict=True):
     np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-6)  # a scan may fuse differently

@@ -26,6 +26,7 @@ from gengan_jax.train.population import PopulationExperiment
 from gengan_jax.train.population_loop import MemberStoppedWarning
 from gengan_jax.train.preemption import Preemption
 from tests.train import _runs
+from tests.train._runs import leaves
 
 LR = "generator_optimizer.learning_rate"
 
@@ -34,10 +35,6 @@ def _config(algorithm="gan", steps=6, train=None, **population):
   c = _runs.config(algorithm, steps, **(train or {}))
   c.population = ml_collections.ConfigDict(population)
   return c
-
-
-def _leaves(tree):
-  return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
 def _gan(**kw):
@@ -99,14 +96,14 @@ def test_member_equals_its_single_run(population_run, tmp_path, index):
   _, single_state = loop.train(single, str(tmp_path))
   member = exp.member_state(state, index)
   for name in ("generator", "discriminator"):
-    got, want = _leaves(member.networks()[name].params), _leaves(single_state.networks()[name].params)
+    got, want = leaves(member.networks()[name].params), leaves(single_state.networks()[name].params)
     for g, w in zip(got, want, strict=True):
       np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
   assert int(member.step) == int(single_state.step) == 6
   # Not a vacuous comparison: the other learning rate's member is elsewhere.
   other = exp.member_state(state, 3 - index)
   assert max(np.abs(a - b).max() for a, b in zip(
-      _leaves(other.generator.params), _leaves(member.generator.params))) > 1e-4
+      leaves(other.generator.params), leaves(member.generator.params))) > 1e-4
 
 
 def test_a_member_directory_is_a_run_directory(population_run):
@@ -140,19 +137,13 @@ def test_evaluation_loads_each_member(population_run):
   exp, member_state, step = load_run(members[2])
   assert step == 6 and exp.seed == 3
   want = PopulationExperiment(c).member_state(state, 2)
-  for g, w in zip(_leaves(member_state.generator.params), _leaves(want.generator.params)):
+  for g, w in zip(leaves(member_state.generator.params), leaves(want.generator.params)):
     np.testing.assert_array_equal(g, w)
 
 
 def test_resume_is_bitwise(population_run, tmp_path):
   c, _, _, state = population_run
-  first = c.copy_and_resolve_references()
-  first.train.steps = 4
-  loop.train(first, str(tmp_path))
-  summary, resumed = loop.train(c, str(tmp_path))
-  assert summary["step"] == 6
-  for g, w in zip(_leaves(resumed), _leaves(state), strict=True):
-    np.testing.assert_array_equal(g, w)
+  _runs.assert_resumes_bitwise(c, str(tmp_path), state)
 
 
 def test_sigterm_checkpoints_and_resumes(population_run, tmp_path):
@@ -166,7 +157,7 @@ def test_sigterm_checkpoints_and_resumes(population_run, tmp_path):
   assert summary["preempted"] and summary["step"] == 3
   summary, resumed = loop.train(c, str(tmp_path))
   assert not summary["preempted"] and summary["step"] == 6
-  for g, w in zip(_leaves(resumed), _leaves(state), strict=True):
+  for g, w in zip(leaves(resumed), leaves(state), strict=True):
     np.testing.assert_array_equal(g, w)
 
 
@@ -184,7 +175,7 @@ def test_a_nonfinite_member_stops_alone(tmp_path):
   assert second["stopped"] and second["stopped_at"] >= 1 and not second["evaluation"]
   # The stopped member's checkpointed state is its last finite one.
   _, state, _ = load_run(second["workdir"])
-  assert all(np.isfinite(x).all() for x in _leaves(state.networks()))
+  assert all(np.isfinite(x).all() for x in leaves(state.networks()))
   # Scores (at plot_every and at the end) only for the living member.
   def scored_steps(member):
     with open(os.path.join(member["workdir"], "metrics.jsonl")) as f:
@@ -247,8 +238,8 @@ def test_batchings_on_one_device_equal_single_runs(population_run, tmp_path, bat
   assert exp.batching == batching
   _, single = loop.train(exp.population.member_config(c, 2), str(tmp_path / "one"), devices=one)
   member = exp.member_state(state, 2)
-  got = _leaves([(n.params, n.collections) for n in member.networks().values()])
-  want = _leaves([(n.params, n.collections) for n in single.networks().values()])
+  got = leaves([(n.params, n.collections) for n in member.networks().values()])
+  want = leaves([(n.params, n.collections) for n in single.networks().values()])
   for g, w in zip(got, want, strict=True):
     if batching == "map":  # each member runs the single run's own program: here bitwise
       np.testing.assert_array_equal(g, w)
