@@ -160,7 +160,8 @@ def _set(config, path: str, value) -> None:
                      f"--set={path}=(8,8) or --values={path}=(8,8),(16,16).") from None
 
 
-def plan(config, values: dict[str, list], *, seeds: int, random: int = 0) -> list[tuple[str, object]]:
+def plan(config, values: dict[str, list], *, seeds: int,
+         random: int = 0) -> list[tuple[str, object]]:
   """``[(run name, experiment config with a population), ...]`` of a sweep."""
   import ml_collections  # pylint: disable=g-import-not-at-top
   chosen = settings(values, random=random, seed=int(config.seed))
@@ -206,7 +207,7 @@ def _load_config(spec: str):
 
 
 def run(args) -> None:
-  from gengan_jax.train import loop  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train import loop, preemption  # pylint: disable=g-import-not-at-top
   config = _load_config(args.config)
   for item in args.set or []:
     path, _, raw = item.partition("=")
@@ -219,10 +220,16 @@ def run(args) -> None:
   values = dict(parse_values(v) for v in args.values or [])
   runs = plan(config, values, seeds=args.seeds, random=args.random)
   os.makedirs(args.workdir[0], exist_ok=True)
-  for name, c in runs:
+  for n, (name, c) in enumerate(runs):
     workdir = os.path.join(args.workdir[0], name)
     print(f"{name}: {len(c.population.seeds.split(','))} members", flush=True)
-    loop.train(c, workdir)
+    summary, _ = loop.train(c, workdir)
+    if summary["preempted"]:
+      print(f"Preempted by {summary['preempted_by']}: {name} stopped after step "
+            f"{summary['step']} and saved a checkpoint in {summary['checkpoints']}; "
+            f"{len(runs) - n - 1} of {len(runs)} run(s) not started. Run the same command "
+            "to resume.", flush=True)
+      sys.exit(preemption.EXIT_CODE)
   print(f"\nDone: {len(runs)} run(s) in {args.workdir[0]}; report with\n  python -m "
         f"experiments.sweep report --workdir={args.workdir[0]} --out=<folder>")
 

@@ -9,7 +9,7 @@ import pytest
 
 from experiments import sweep
 from gengan_jax import algorithms
-from gengan_jax.train import population_spec
+from gengan_jax.train import population_loop, population_spec, preemption
 from tests.train import _runs
 
 
@@ -105,3 +105,31 @@ def test_report_quartiles_best_jobs_and_best_setting(tmp_path):
   assert "| alpha_gan (grid) | lr=3 | 2 | 24.5 ± 0.707" in text
   for m in ("modes_covered", "high_quality_fraction", "reverse_kl"):
     assert os.path.getsize(os.path.join(out, m + ".png")) > 1000
+
+
+def test_a_preempted_sweep_says_so_and_resumes(tmp_path, monkeypatch, capsys):
+  """SIGTERM stops ``sweep run`` inside its first run: it says where and how
+  to resume, exits with the preemption code and starts no further run; the
+  same command then finishes both."""
+  class AtStep2(preemption.Preemption):
+    def reached(self, step):
+      return step == 2 or super().reached(step)
+
+  argv = ["run", "--config=gan", f"--workdir={tmp_path}", "--seeds=1",
+          "--values=model.hidden=(8,8)|(16,16)"]
+  argv += [f"--set={k}={v}".replace(" ", "") for k, v in _runs.changes("gan", 4).items()
+           if k != "model.hidden"]
+  monkeypatch.setattr(population_loop, "Preemption", AtStep2)
+  with pytest.raises(SystemExit) as stopped:
+    sweep.main(argv)
+  assert stopped.value.code == preemption.EXIT_CODE
+  out = capsys.readouterr().out
+  assert "Done" not in out
+  assert "stopped after step 2 and saved a checkpoint" in out
+  assert "1 of 2 run(s) not started. Run the same command to resume." in out
+  first, = os.listdir(tmp_path)
+  monkeypatch.undo()
+  sweep.main(argv)
+  out = capsys.readouterr().out
+  assert "Resuming the population from step 2" in out and "Done: 2 run(s)" in out
+  assert sorted(os.listdir(tmp_path))[0] == first and len(os.listdir(tmp_path)) == 2
