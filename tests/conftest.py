@@ -14,6 +14,13 @@ outweigh their compile (``test_learning.OPTIMIZED_CHECKS``). The fixture
 below clears JAX's caches on the way in and out, because the setting is not
 part of their keys.
 
+``XLA_FLAGS`` (unless set already) come from :mod:`tests.xla_flags`: the 8
+devices and XLA's older CPU fusion emitters, which compile the suite's
+programs in about half the time. They apply to the ``optimized`` tests too:
+their HLO passes are the users', only the code emitted for each fusion is
+not (floats differ in their last bits, so the recorded reference numbers
+name the flags that made them).
+
 House rules for tests (``DESIGN.md`` has the rest):
 
 * Every loss and estimator is checked against a closed form or an
@@ -32,7 +39,10 @@ import os
 import shutil
 import tempfile
 
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+from tests.xla_flags import xla_flags  # before JAX starts its backend
+
+if "XLA_FLAGS" not in os.environ:
+  os.environ["XLA_FLAGS"] = xla_flags(8)
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

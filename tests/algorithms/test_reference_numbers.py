@@ -32,9 +32,17 @@ why. Arrays are compared by position in the state (``jax.tree.leaves``
 order), so renaming a field keeps the check; the recorded leaf paths are
 printed on a mismatch to help a reader map old names to new ones.
 
-The comparison is exact when the installed jax/jaxlib is the one that
-recorded the file; another XLA may fuse or reorder float operations, so then
-it allows float32 rounding (rtol 1e-5) and says so.
+The comparison is exact when the installed jax/jaxlib and the ``XLA_FLAGS``
+are those that recorded the file (``versions`` in it). Another XLA may fuse
+or reorder float operations, so then it allows their rounding, grown through
+three optimizer steps (``rtol = atol = 1e-4``), and says so: the two CPU
+fusion emitters (:mod:`tests.xla_flags`) differ here by at most 2e-5 (an
+Adam moment of age/mlp; a critic bias of mmd_gan/dcgan near 5e-6 changes
+sign).
+
+Re-recorded on 2026-12-05 (code unchanged) when the tests' ``XLA_FLAGS``
+gained ``--xla_cpu_use_fusion_emitters=false``: the previous file, recorded
+with the default emitters, was matched bit for bit by the parent commit.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ import numpy as np
 import pytest
 
 from gengan_jax import algorithms
+from gengan_jax.train import mesh as mesh_lib
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_numbers.npz")
 RECORDED = ("age", "alpha_gan", "dcgan", "fgan", "gan_penalty", "gmmn", "mmd_gan", "wgan_gp")
@@ -89,18 +98,26 @@ def compute(name: str, arch: str) -> dict[str, np.ndarray]:
     fields["code_discriminator_hidden"] = (16, 16, 16)
   cfg = algorithms.from_mapping(module.Config, fields)
   data = _data(arch, module.num_batches(cfg))
-  init = jax.jit(module.init, static_argnums=1)(jax.random.key(0), cfg, data[0])
-  step = jax.jit(module.train_step)
+  # On a 1-device mesh, as the loop and the smoke test run it (with the older
+  # CPU fusion emitters, a plain jit of the step fuses differently).
+  mesh = mesh_lib.make_mesh(jax.devices()[:1])
+  init = jax.jit(module.init, static_argnums=1, out_shardings=mesh_lib.replicated(mesh))(
+      jax.random.key(0), cfg, data[0])
+  step = mesh_lib.shard_step(module.train_step, mesh)
+  batch = jax.device_put(data, mesh_lib.batch_sharding(mesh))
   state, history = init, []
+  init = jax.device_get(init)  # the step donates its state's buffers
   for _ in range(STEPS):
-    state, metrics = step(state, data, jax.random.key(1))
-    history.append(metrics)
+    state, metrics = step(state, batch, jax.random.key(1))
+    history.append(jax.device_get(metrics))
   samples = jax.jit(module.sample, static_argnums=2)(state, jax.random.key(2), 5)
   return arrays(init, history, state, samples)
 
 
 def _versions() -> str:
-  return f"jax {jax.__version__}, jaxlib {jax.lib.__version__}"
+  """What decides the numbers besides the code: the versions and the XLA flags."""
+  return (f"jax {jax.__version__}, jaxlib {jax.lib.__version__}, "
+          f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')}")
 
 
 @functools.cache
@@ -144,7 +161,7 @@ def assert_same_as_recorded(name: str, arch: str, now: dict[str, np.ndarray]) ->
       if exact:
         np.testing.assert_array_equal(vb, va, err_msg=msg)
       else:
-        np.testing.assert_allclose(vb, va, rtol=1e-5, atol=1e-7,
+        np.testing.assert_allclose(vb, va, rtol=1e-4, atol=1e-4,
                                    err_msg=msg + f" (recorded with {rec['versions']}, "
                                    f"running {_versions()}: float rounding allowed)")
 
@@ -168,7 +185,9 @@ def main(entries: list[str]):
 
 if __name__ == "__main__":
   # The test suite's platform and compile flags (tests/conftest.py).
-  os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+  if "XLA_FLAGS" not in os.environ:
+    from tests.xla_flags import xla_flags  # pylint: disable=g-import-not-at-top
+    os.environ["XLA_FLAGS"] = xla_flags(8)
   jax.config.update("jax_num_cpu_devices", 8)
   jax.config.update("jax_disable_most_optimizations", True)
   main(sys.argv[1:])

@@ -18,6 +18,7 @@ import numpy as np
 
 from gengan_jax.train import loop
 from gengan_jax.train.checkpoint import Checkpointer
+from tests.xla_flags import xla_flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The ring variant (each file's default, see experiments/configs/common.py).
@@ -74,7 +75,7 @@ def env(devices: int = 8) -> dict[str, str]:
   e["JAX_COMPILATION_CACHE_DIR"] = _CACHE
   e["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
   e["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
-  e["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+  e["XLA_FLAGS"] = xla_flags(devices)
   e["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "true"
   e["JAX_PLATFORMS"] = "cpu"
   e["PYTHONPATH"] = ROOT + os.pathsep + e.get("PYTHONPATH", "")
