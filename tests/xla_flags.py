@@ -26,7 +26,8 @@ FUSION_FLAG = "--xla_cpu_use_fusion_emitters=false"
 _KNOWN = "GENGAN_JAX_TESTS_FUSION_FLAG"
 
 
-def _xla_accepts(flag: str) -> bool:
+def xla_accepts(flag: str) -> bool:
+  """Whether JAX's CPU backend starts with ``XLA_FLAGS=flag`` (in a child process)."""
   env = dict(os.environ, XLA_FLAGS=flag, JAX_PLATFORMS="cpu")
   try:
     probe = subprocess.run([sys.executable, "-c", "import jax; jax.devices()"], env=env,
@@ -39,7 +40,7 @@ def _xla_accepts(flag: str) -> bool:
 def fast_compile_flags() -> list[str]:
   """The flags that speed up compiling, where the installed XLA has them."""
   if _KNOWN not in os.environ:
-    os.environ[_KNOWN] = "1" if _xla_accepts(FUSION_FLAG) else "0"
+    os.environ[_KNOWN] = "1" if xla_accepts(FUSION_FLAG) else "0"
   return [FUSION_FLAG] if os.environ[_KNOWN] == "1" else []
 
 
