@@ -248,9 +248,8 @@ def trainer(name: str, seed: int = 0,
   exponential moving average of every network's parameters (decay
   ``ema_decay``; ``0`` samples the parameters themselves), the library's
   own (:mod:`gengan_jax.core.averaging`, what ``train.ema_decay`` runs).
-  Adversarial
-  training oscillates around its target, so one snapshot of the raw
-  parameters is a noisy measurement; the average (Yazici et al. 2019, "The
+  Adversarial training oscillates around its target, so one snapshot of the
+  raw parameters is a noisy measurement; the average (Yazici et al. 2019, "The
   Unusual Effectiveness of Averaging in GAN Training") and the median over
   five snapshots are not. The algorithm and its mutant (``mutant=True``: the
   model network ascends its loss) run the same compiled program: the model
