@@ -94,6 +94,10 @@ class Config(ArchitectureConfig):
     noise_dim: entries of ``eta`` per position of the data's last axis fed to
       the ``'universal'`` encoder (features of a vector, channels of an
       image); unused by the other kinds.
+    log_scale_bound: ``b > 0`` keeps the ``'gaussian'`` encoder's ``log sigma``
+      in ``(-b, b)`` by ``b * tanh(log sigma / b)``
+      (:func:`gengan_jax.losses.bounded_log_scale`); None (the default):
+      unbounded.
     code_discriminator_hidden: hidden widths of ``C`` (two layers of 1000
       ReLU units, Appendix A).
     encoder_optimizer: the encoder's optimizer, used in both phases.
@@ -104,6 +108,7 @@ class Config(ArchitectureConfig):
   latent_dim: int = 8
   encoder: str = "deterministic"
   noise_dim: int = 8
+  log_scale_bound: float | None = None
   code_discriminator_hidden: tuple[int, ...] = (1000, 1000)
   encoder_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
   decoder_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
@@ -124,9 +129,13 @@ class State(AlgorithmState):
 
 
 def check_encoder_settings(config: Any) -> None:
-  """Raises ``ConfigError`` naming ``encoder`` or ``noise_dim`` when invalid."""
+  """Raises ``ConfigError`` naming ``encoder``, ``noise_dim`` or ``log_scale_bound``
+  when invalid."""
   check_choice("encoder", config.encoder, ENCODERS)
   check_int("noise_dim", config.noise_dim, 1)
+  bound = config.log_scale_bound
+  check(bound is None or (bound > 0 and config.encoder == "gaussian"), "log_scale_bound", bound,
+        "None, or > 0 with encoder='gaussian' (only it has a scale)")
 
 
 def _noise(key: jax.Array, x: jax.Array, noise_dim: int) -> jax.Array:
@@ -169,9 +178,12 @@ def codes(config: Any, encoder: Callable[[jax.Array], Any], x: jax.Array,
 def codes_and_log_scale(config: Any, encoder: Callable[[jax.Array], Any], x: jax.Array,
                         key: jax.Array) -> tuple[jax.Array, jax.Array | None]:
   """:func:`codes`, and the ``'gaussian'`` encoder's ``log sigma(x)`` ``[B, latent_dim]``
-  (``None`` for the other kinds, which have no variance to penalise)."""
+  (``None`` for the other kinds, which have no variance to penalise); bounded
+  by ``config.log_scale_bound`` when it is set."""
   if config.encoder == "gaussian":
     mean, log_scale = encoder(x)
+    if config.log_scale_bound is not None:
+      log_scale = losses.bounded_log_scale(log_scale, config.log_scale_bound)
     return losses.gaussian_sample(key, mean, log_scale), log_scale
   if config.encoder == "universal":
     return encoder(_with_noise(x, _noise(key, x, config.noise_dim))), None

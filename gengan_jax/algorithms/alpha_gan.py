@@ -84,6 +84,10 @@ class Config(ArchitectureConfig):
       ``'universal'`` (:data:`gengan_jax.algorithms.aae.ENCODERS`).
     noise_dim: entries of ``eta`` per position of the data's last axis fed to
       the ``'universal'`` encoder (:mod:`.aae`); unused by the other kinds.
+    log_scale_bound: ``b > 0`` keeps the ``'gaussian'`` encoder's ``log sigma``
+      in ``(-b, b)`` by ``b * tanh(log sigma / b)``
+      (:func:`gengan_jax.losses.bounded_log_scale`); None (the default):
+      unbounded.
     lambda_log_variance: weight of the L1 penalty on the ``'gaussian'``
       encoder's log-variances in its loss (0: none).
     generator_updates: encoder and generator updates per discriminator update.
@@ -99,6 +103,7 @@ class Config(ArchitectureConfig):
   code_discriminator_hidden: tuple[int, ...] = (750, 750, 750)
   encoder: str = "deterministic"
   noise_dim: int = 8
+  log_scale_bound: float | None = None
   lambda_log_variance: float = 0.0
   generator_updates: int = 2
   generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)

@@ -80,6 +80,10 @@ class BaseConfig(ArchitectureConfig):
       ``'universal'`` (:data:`gengan_jax.algorithms.aae.ENCODERS`).
     noise_dim: the ``'universal'`` encoder's noise entries per position of
       the data's last axis (:mod:`.aae`).
+    log_scale_bound: ``b > 0`` keeps the ``'gaussian'`` encoder's ``log sigma``
+      in ``(-b, b)`` by ``b * tanh(log sigma / b)``
+      (:func:`gengan_jax.losses.bounded_log_scale`); None (the default):
+      unbounded.
     lambda_log_variance: weight of the L1 penalty on the ``'gaussian'``
       encoder's log-variances (Rubenstein et al. 2018), added to the
       objective; 0 (none) by default.
@@ -94,6 +98,7 @@ class BaseConfig(ArchitectureConfig):
   latent_dim: int = 8
   encoder: str = "deterministic"
   noise_dim: int = 8
+  log_scale_bound: float | None = None
   lambda_log_variance: float = 0.0
   lambda_penalty: float = 1.0
   cost_scale: float = COST_SCALE

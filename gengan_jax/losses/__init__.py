@@ -68,6 +68,7 @@ from gengan_jax.losses.likelihood import OBSERVATION_MODELS
 from gengan_jax.losses.likelihood import ObservationModel
 from gengan_jax.losses.likelihood import bernoulli_log_likelihood
 from gengan_jax.losses.likelihood import binarize
+from gengan_jax.losses.likelihood import bounded_log_scale
 from gengan_jax.losses.likelihood import concrete_log_density
 from gengan_jax.losses.likelihood import discretized_logistic_log_likelihood
 from gengan_jax.losses.likelihood import ema_codebook_update
@@ -140,6 +141,7 @@ __all__ = [
     "bregman_ratio_loss",
     "bernoulli_log_likelihood",
     "binarize",
+    "bounded_log_scale",
     "concrete_log_density",
     "discretized_logistic_log_likelihood",
     "ema_codebook_update",

@@ -105,6 +105,28 @@ def test_log_variance_weight_can_vary_in_a_population():
                              alpha_gan.train_step(state, X, KEY)[1]["encoder_loss"], rtol=1e-6)
 
 
+def test_log_scale_bound_applies_to_the_codes_the_penalty_and_the_metric():
+  bound = 0.05
+  state = _state(encoder="gaussian", lambda_log_variance=0.3, log_scale_bound=bound)
+  mean, raw = ts.forward(state.encoder, X[0])
+  assert float(jnp.max(jnp.abs(raw))) > 2 * bound  # the bound binds on this batch
+  log_scale = bound * jnp.tanh(raw / bound)
+  codes = losses.gaussian_sample(_first_posterior_key(), mean, log_scale)
+  _, metrics = alpha_gan.train_step(state, X, KEY)
+  penalty = 0.3 * jnp.mean(2 * jnp.abs(log_scale).sum(1))
+  np.testing.assert_allclose(metrics["encoder_loss"],
+                             _encoder_loss_by_hand(state, codes) + penalty, rtol=1e-5)
+  np.testing.assert_allclose(metrics["posterior_log_scale"], jnp.mean(log_scale), rtol=1e-5)
+  assert float(jnp.max(jnp.abs(log_scale))) < bound
+
+  def step_at(b):  # A population can vary the bound: the step branches only on None.
+    config = population.with_values(state.config, {"log_scale_bound": b})
+    return alpha_gan.train_step(state.replace(config=config), X, KEY)[1]["encoder_loss"]
+
+  np.testing.assert_allclose(jax.jit(step_at)(jnp.float32(bound)), metrics["encoder_loss"],
+                             rtol=1e-6)
+
+
 @pytest.mark.parametrize("fields, message", [
     (dict(encoder="universal", lambda_log_variance=0.1),
      "lambda_log_variance=0.1 is invalid: must be 0 unless encoder='gaussian'"),
@@ -113,6 +135,10 @@ def test_log_variance_weight_can_vary_in_a_population():
     (dict(encoder="implicit"),
      "encoder='implicit' is invalid: valid choices are 'deterministic', 'gaussian', 'universal'"),
     (dict(noise_dim=0), "noise_dim=0 is invalid: must be an integer >= 1"),
+    (dict(encoder="gaussian", log_scale_bound=0.0),
+     "log_scale_bound=0.0 is invalid: must be None, or > 0 with encoder='gaussian'"),
+    (dict(log_scale_bound=3.0),
+     "log_scale_bound=3.0 is invalid: must be None, or > 0 with encoder='gaussian'"),
 ])
 def test_bad_encoder_settings_are_one_line(fields, message):
   with pytest.raises(ConfigError, match=message):

@@ -66,6 +66,20 @@ def test_gaussian_sample_is_reparameterised():
   np.testing.assert_allclose(grad[0], [[1.0, 1.0]])  # d z / d mean = 1
 
 
+def test_bounded_log_scale_is_near_the_identity_inside_and_never_leaves_the_bound():
+  bound = 5.0
+  # Closed form: b * tanh(b * atanh(1/2) / b) = b / 2; odd; slope 1 at 0, 1 - t^2 elsewhere.
+  s = jnp.array([0.0, bound * math.atanh(0.5), -bound * math.atanh(0.5), -60.0, 1e4])
+  np.testing.assert_allclose(lik.bounded_log_scale(s, bound),
+                             [0.0, 2.5, -2.5, -bound * math.tanh(12.0), bound], rtol=1e-6)
+  slope = jax.vmap(jax.grad(lambda v: lik.bounded_log_scale(v, bound)))(s[:3])
+  np.testing.assert_allclose(slope, [1.0, 0.75, 0.75], rtol=1e-6)
+  # The usual range moves by about (s / b)^2 / 3: 5% at log sigma = -2 ...
+  assert float(lik.bounded_log_scale(-2.0, bound)) == pytest.approx(-2.0 * (1 - 0.4**2 / 3),
+                                                                     rel=5e-3)
+  # ... and a run-away output stays inside, with sigma >= e^-5.
+  assert float(jnp.min(lik.bounded_log_scale(jnp.array([-60.0, -1e6]), bound))) >= -bound
+
 
 def test_log_variance_l1_is_zero_at_unit_variance_and_sums_abs_log_variances():
   log_scale = jnp.array([[0.0, math.log(2.0)], [math.log(0.1), 0.0]])
@@ -75,6 +89,7 @@ def test_log_variance_l1_is_zero_at_unit_variance_and_sums_abs_log_variances():
   grad = jax.grad(lambda s: lik.log_variance_l1(s).sum())(jnp.array([[-3.0, 2.0]]))
   np.testing.assert_allclose(grad, [[-2.0, 2.0]])
   assert lik.log_variance_l1(jnp.zeros((3, 2, 2))).shape == (3,)
+
 
 def test_gumbel_softmax_class_frequencies_and_straight_through():
   probs = np.array([0.1, 0.2, 0.7], np.float32)
