@@ -347,6 +347,10 @@ def test_the_wae_presets_share_the_auto_encoder():
      "lambda_log_variance=0.1 is invalid: must be 0 unless encoder='gaussian'"),
     (wae_gan, dict(encoder="gaussian", lambda_log_variance=-0.5),
      "lambda_log_variance=-0.5 is invalid: must be >= 0"),
+    (aae, dict(encoder="gaussian", log_scale_bound=-1.0),
+     "log_scale_bound=-1.0 is invalid: must be None, or > 0 with encoder='gaussian'"),
+    (wae_mmd, dict(encoder="universal", log_scale_bound=5.0),
+     "log_scale_bound=5.0 is invalid: must be None, or > 0 with encoder='gaussian'"),
 ])
 def test_config_errors_name_the_field(module, fields, message):
   with pytest.raises(ConfigError, match=message):
