@@ -2,9 +2,9 @@
 
 The build is the one the README gives,
 ``sphinx-build -W --keep-going -b html docs/api <out>``, run once per session
-in a subprocess: a broken docstring (bad reStructuredText, a bad indentation,
-a reference to a name that is not documented) fails it, and the failure shows
-Sphinx's warnings. The built pages must then hold every public name of every
+in a subprocess (one build shared by the xdist workers): a broken docstring
+(bad reStructuredText, a bad indentation, a reference to a name that is not
+documented) fails it, and the failure shows Sphinx's warnings. The built pages must then hold every public name of every
 package, and render the maths of the docstrings. Sphinx comes with the
 ``test`` extra (it pulls in ``docs``), so a missing Sphinx is an error here.
 """
@@ -12,12 +12,14 @@ package, and render the maths of the docstrings. Sphinx comes with the
 import html
 import importlib
 import inspect
+import json
 import os
 import pkgutil
 import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -42,10 +44,55 @@ def sphinx_build(source, out, *extra):
                         timeout=BUILD_TIMEOUT_S)
 
 
+def build_once(out):
+  """Builds the reference into ``out`` once for all the processes that ask.
+
+  The first process to create ``out`` builds into ``out/html`` and then writes
+  the build's result to ``out/result.json`` (by an atomic rename, so it is
+  whole or absent); any other process waits for that file and reads it. An
+  error in the builder (Sphinx missing, a timeout) is written as the result
+  too, so a waiter fails with the builder's message instead of waiting out
+  its clock.
+  """
+  html_dir = os.path.join(out, "html")
+  result_file = os.path.join(out, "result.json")
+  try:
+    os.mkdir(out)
+  except FileExistsError:
+    deadline = time.monotonic() + BUILD_TIMEOUT_S + 60
+    while not os.path.exists(result_file):
+      if time.monotonic() > deadline:
+        pytest.fail(f"no result of the shared Sphinx build in {result_file} after "
+                    f"{BUILD_TIMEOUT_S + 60} s: the process building it died")
+      time.sleep(0.2)
+    with open(result_file, encoding="utf-8") as f:
+      return subprocess.CompletedProcess(**json.load(f)), html_dir
+  try:
+    result = sphinx_build(SOURCE, html_dir)
+  except BaseException as e:  # pytest.fail is a BaseException; the waiters must hear of it too
+    result = subprocess.CompletedProcess(args=[], returncode=-1, stdout="",
+                                         stderr=f"the shared Sphinx build raised: {e}")
+    raise
+  finally:
+    with open(result_file + ".tmp", "w", encoding="utf-8") as f:
+      json.dump({"args": result.args, "returncode": result.returncode,
+                 "stdout": result.stdout, "stderr": result.stderr}, f)
+    os.replace(result_file + ".tmp", result_file)
+  return result, html_dir
+
+
 @pytest.fixture(scope="module")
 def build(tmp_path_factory):
   """The build's result and its directory of pages (written whatever the warnings:
-  ``--keep-going``; only the first test below fails on a warning)."""
+  ``--keep-going``; only the first test below fails on a warning).
+
+  Built once per session: xdist's ``load`` scheduling spreads this module's
+  tests over the workers, and each would build for itself (~25 s each), so
+  the workers share one build in the session's common temporary directory
+  (the parent of each worker's own).
+  """
+  if "PYTEST_XDIST_WORKER" in os.environ:
+    return build_once(str(tmp_path_factory.getbasetemp().parent / "api_html"))
   out = str(tmp_path_factory.mktemp("api_html"))
   return sphinx_build(SOURCE, out), out
 
