@@ -4,9 +4,10 @@ The build is the one the README gives,
 ``sphinx-build -W --keep-going -b html docs/api <out>``, run once per session
 in a subprocess (one build shared by the xdist workers): a broken docstring
 (bad reStructuredText, a bad indentation, a reference to a name that is not
-documented) fails it, and the failure shows Sphinx's warnings. The built pages must then hold every public name of every
-package, and render the maths of the docstrings. Sphinx comes with the
-``test`` extra (it pulls in ``docs``), so a missing Sphinx is an error here.
+documented) fails it, and the failure shows Sphinx's warnings. The built
+pages must then hold every public name of every package, and render the
+maths of the docstrings. Sphinx comes with the ``test`` extra (it pulls in
+``docs``), so a missing Sphinx is an error here.
 """
 
 import html
