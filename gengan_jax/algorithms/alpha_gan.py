@@ -44,8 +44,9 @@ Nothing above rewards a random encoder's noise, so its ``sigma`` shrinks to
 penalty ``lambda sum_j |log sigma_j^2|`` (:func:`gengan_jax.losses.log_variance_l1`).
 That pull is constant, and Adam's normalised steps need not let it win: in
 one 100,000-step run on the grid the mean ``log sigma`` ran from -2 to -60
-(-133 to +38 across the data) and the encoder's Adam moments overflowed. ``log_scale_bound`` keeps it in
-``(-b, b)`` (:func:`gengan_jax.losses.bounded_log_scale`).
+(-133 to +38 across the data) and the encoder's Adam moments overflowed.
+``log_scale_bound`` keeps it in ``(-b, b)``
+(:func:`gengan_jax.losses.bounded_log_scale`).
 
 One ``train_step``: ``generator_updates`` (default 2) rounds of an encoder
 update followed by a generator update, then one data-discriminator update and
