@@ -32,9 +32,10 @@ why. Arrays are compared by position in the state (``jax.tree.leaves``
 order), so renaming a field keeps the check; the recorded leaf paths are
 printed on a mismatch to help a reader map old names to new ones.
 
-The comparison is exact when the installed jax/jaxlib and the ``XLA_FLAGS``
-are those that recorded the file (``versions`` in it). Another XLA may fuse
-or reorder float operations, so then it allows their rounding, grown through
+The comparison is exact when the installed jax/jaxlib, the ``XLA_FLAGS``
+and the CPU (:func:`_host`) are those that recorded the file (``versions`` in
+it). Another XLA may fuse or reorder float operations, and XLA compiles for
+the host's vector extensions, so then it allows their rounding, grown through
 three optimizer steps (``rtol = atol = 1e-4``), and says so: the two CPU
 fusion emitters (:mod:`tests.xla_flags`) differ here by at most 2e-5 (an
 Adam moment of age/mlp; a critic bias of mmd_gan/dcgan near 5e-6 changes
@@ -43,6 +44,10 @@ sign).
 Re-recorded on 2026-12-05 (code unchanged) when the tests' ``XLA_FLAGS``
 gained ``--xla_cpu_use_fusion_emitters=false``: the previous file, recorded
 with the default emitters, was matched bit for bit by the parent commit.
+Re-recorded the same day (code unchanged) on an AMD family 23 (AVX2) machine,
+when the key gained the CPU: the file from the previous machine differed
+there by at most 1.6e-4 (676 of 1,866 arrays, every entry), within the
+tolerance above, and the check had failed on all sixteen entries.
 """
 
 from __future__ import annotations
@@ -114,10 +119,45 @@ def compute(name: str, arch: str) -> dict[str, np.ndarray]:
   return arrays(init, history, state, samples)
 
 
+# The instruction-set extensions that decide XLA's CPU code for float
+# arithmetic: the vector width its reductions are split over, and whether a
+# multiply and an add fuse into one rounding.
+_ISA = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl",
+        "avx512_bf16", "avx512_fp16", "amx_bf16", "asimd", "sve", "sve2")
+
+
+def _host() -> str:
+  """The CPU that XLA compiles for: vendor, family and model, and its vector extensions.
+
+  XLA targets the host it runs on (LLVM's host CPU name and features), so the
+  same program can round differently on another CPU: the file recorded on
+  one machine differed on another (an AMD family 23 with AVX2, same jax,
+  jaxlib and flags) in the last bits of all sixteen entries (an AGE encoder
+  loss by ``1.9e-6``). Read from ``/proc/cpuinfo``; the platform's name
+  where there is none.
+  """
+  fields, flags = {}, set()
+  try:
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+      for line in f:
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key in ("vendor_id", "cpu family", "model", "CPU implementer", "CPU part"):
+          fields.setdefault(key, value.strip())
+        elif key in ("flags", "Features") and not flags:
+          flags = set(value.split())
+  except OSError:
+    import platform  # pylint: disable=g-import-not-at-top
+    return f"cpu {platform.machine()} {platform.processor()}"
+  ident = " ".join(f"{k}={v}" for k, v in fields.items())
+  return f"cpu {ident} ({' '.join(f for f in _ISA if f in flags)})"
+
+
 def _versions() -> str:
-  """What decides the numbers besides the code: the versions and the XLA flags."""
+  """What decides the numbers besides the code: the versions, the XLA flags
+  and the CPU (:func:`_host`)."""
   return (f"jax {jax.__version__}, jaxlib {jax.lib.__version__}, "
-          f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')}")
+          f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')}, {_host()}")
 
 
 @functools.cache
