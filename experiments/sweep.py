@@ -151,13 +151,18 @@ def _set(config, path: str, value) -> None:
   try:
     for h in heads:
       node = node[h]
+    if isinstance(node.get(last), bool) and str(value).lower() in ("true", "false"):
+      value = str(value).lower() == "true"  # as the --config.<path>=false flags take it
     node[last] = value
   except KeyError:
     raise SystemExit(f"error: the config has no {path!r} (no section {h!r}).") from None
   except TypeError:
+    hint = (f"a bool is --set={path}=true or --values={path}=false,true"
+            if isinstance(node[last], bool) else
+            f"a tuple is --set={path}=(8,8) or --values={path}=(8,8),(16,16)")
     raise SystemExit(f"error: {path}={value!r} ({type(value).__name__}) does not fit the "
-                     f"config's {path}={node[last]!r} ({type(node[last]).__name__}); a tuple is "
-                     f"--set={path}=(8,8) or --values={path}=(8,8),(16,16).") from None
+                     f"config's {path}={node[last]!r} ({type(node[last]).__name__}); "
+                     f"{hint}.") from None
 
 
 def plan(config, values: dict[str, list], *, seeds: int,

@@ -35,6 +35,17 @@ def test_a_setting_that_does_not_fit_the_config_is_one_line():
   assert config.model.hidden == (256, 256)
 
 
+def test_a_bool_takes_true_and_false_in_any_case_and_nothing_else():
+  config = sweep._load_config("vq_vae:grid")
+  for text, expected in (("false", False), ("TRUE", True), (False, False), ("True", True)):
+    sweep._set(config, "model.ema", text)
+    assert config.model.ema is expected
+  with pytest.raises(SystemExit, match=r"^error: model.ema='yes' \(str\) does not fit the "
+                                       r"config's model.ema=True \(bool\); a bool is "
+                                       r"--set=model.ema=true or --values=model.ema=false,true\.$"):
+    sweep._set(config, "model.ema", "yes")
+
+
 def test_an_invalid_setting_is_one_line_not_a_traceback(tmp_path):
   """A value the algorithm's config rejects stops ``sweep run`` with its one
   ``error:`` line, before any run starts."""
