@@ -11,12 +11,17 @@ describes them (``--config=experiments/configs/vq_vae.py:grid``, or
   64, Adam 1e-3 (the paper: 2e-4 on larger runs), 5,000 steps.
   ``--config.model.ema=true`` updates the codebook by moving averages
   (decay 0.99, the paper's App. A.1). Samples decode codes drawn uniformly
-  from the codebook: there is no learned prior yet.
+  from the codebook (``--config.model.prior=marginal`` draws each of the 16
+  positions from its own code frequencies, independently: a factorised
+  stand-in for the paper's PixelCNN prior).
 * ``ring`` / ``grid``: MLPs of 3 x 128, one code vector of width 2 per
   point and 16 codes (with a uniform prior over codes, a single code
   vector is what makes the samples a quantised copy of the data; several
   independent uniform codes would combine unseen pairs), a Gaussian
-  decoder with a learned scale, batch 256, Adam 1e-3, 20,000 steps.
+  decoder with a learned scale, batch 256, Adam 1e-3, 20,000 steps. Samples
+  decode codes drawn from their training frequencies (``prior='marginal'``:
+  with one code vector, the paper's fitted prior exactly); the uniform prior
+  of training would also decode codes no point uses.
 """
 
 from ml_collections import config_dict
@@ -51,5 +56,7 @@ def get_config(arg=None):
   c.model.beta = 0.25
   c.model.ema = False
   c.model.decay = 0.99
+  c.model.prior = "uniform" if v == "mnist" else "marginal"
+  c.model.prior_decay = 0.99
   c.model.optimizer = common.adam(1e-3, 0.9, 0.999)
   return c

@@ -36,13 +36,26 @@ output reshaped (a set of code vectors, not the paper's spatial grid; see
 :mod:`gengan_jax.nets.vq`), each one of ``K = num_codes`` codes: ``M log2 K``
 bits per example.
 
-**Prior and samples.** The paper fits an autoregressive prior (PixelCNN) over
-the codes after training; here :func:`sample` draws every code uniformly and
-independently from the ``K`` codebook vectors, the prior VQ-VAE is trained
-with (its KL term ``M log K`` is a constant, Sec. 3.2). Such samples show
-what the decoder makes of arbitrary code combinations, not the data
-distribution: a learned prior over the codes is a later issue. For the same
-reason there is no ``log_likelihood``.
+**Prior and samples.** VQ-VAE trains with a uniform prior over the codes
+(its KL term ``M log K`` is a constant, Sec. 3.2), and the paper fits an
+autoregressive prior (PixelCNN) over the codes after training. :func:`sample`
+decodes codes drawn from one of two priors (``prior``):
+
+* ``'uniform'`` (default): every code uniformly and independently from the
+  ``K`` codebook vectors, the prior of training. Such samples show what the
+  decoder makes of arbitrary code combinations, unused codes included, not
+  the data distribution.
+* ``'marginal'``: each of the ``M`` positions independently from its code
+  frequencies ``pi_m`` (``code_frequencies``, ``[M, K]``), a moving average
+  of the training batches' assignment shares (decay ``prior_decay``; the
+  maximum-likelihood categorical fitted to recent codes). With ``M = 1``
+  (the mixtures' configs) this is the paper's fitted prior, exactly: one
+  categorical over one code has nothing to be autoregressive over; with
+  ``M > 1`` it is a factorised stand-in for the PixelCNN (no dependence
+  between positions).
+
+The frequencies are kept in the state under either prior (they start
+uniform, ``1 / K``). There is no ``log_likelihood``.
 
 Metrics: ``loss``, ``reconstruction`` (``-mean log p(x | z_q)``, nats),
 ``squared_error`` (the mean reconstruction's squared error per data
@@ -65,11 +78,13 @@ from gengan_jax import losses, nets
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms import observation as observation_settings
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, single_batch
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
 from gengan_jax.nets.vq import EMA_COLLECTION
 
+
+PRIORS = ("uniform", "marginal")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +110,10 @@ class Config(ArchitectureConfig):
       ``'none'`` with the other models.
     optimizer: Adam settings of the encoder (with the codebook) and the
       decoder (the paper: learning rate 2e-4).
+    prior: what :func:`sample` draws codes from: ``'uniform'`` (the prior of
+      training) or ``'marginal'`` (the code frequencies of training).
+    prior_decay: the decay of the code frequencies' moving average, in
+      ``[0, 1)`` (0.99: about the last hundred batches).
   """
 
   latent_dim: int = 16
@@ -108,6 +127,8 @@ class Config(ArchitectureConfig):
   fixed_log_scale: float | None = 0.0
   binarization: str = "none"
   optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.9, 0.999)
+  prior: str = "uniform"
+  prior_decay: float = 0.99
 
   def __post_init__(self):
     super().__post_init__()
@@ -116,6 +137,8 @@ class Config(ArchitectureConfig):
     check(self.beta >= 0, "beta", self.beta, ">= 0")
     check(0.0 <= self.decay < 1.0, "decay", self.decay, "in [0, 1)")
     check(self.ema_eps > 0, "ema_eps", self.ema_eps, "> 0")
+    check_choice("prior", self.prior, PRIORS)
+    check(0.0 <= self.prior_decay < 1.0, "prior_decay", self.prior_decay, "in [0, 1)")
     observation_settings.check_settings(self)
 
   @property
@@ -126,10 +149,13 @@ class Config(ArchitectureConfig):
 
 class State(AlgorithmState):
   """The encoder with its codebook (and, with ``ema``, the codebook's running
-  statistics in ``encoder.collections['vq_ema']``), the decoder, the step."""
+  statistics in ``encoder.collections['vq_ema']``), the decoder, the step,
+  and ``code_frequencies`` ``[M, K]``, the moving average of each position's
+  code assignment shares (rows sum to 1)."""
 
   encoder: ts.TrainState
   decoder: ts.TrainState
+  code_frequencies: jax.Array
 
 
 def observation(config: Config) -> losses.ObservationModel:
@@ -152,6 +178,8 @@ def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
       encoder=ts.create(encoder, e_key, example_batch, config.optimizer),
       decoder=networks.decoder(code, d_key, example_batch, config.optimizer,
                                num_params=observation(config).num_params),
+      code_frequencies=jnp.full((config.latent_dim, config.num_codes), 1.0 / config.num_codes,
+                                jnp.float32),
       config=config,
   )
 
@@ -173,6 +201,19 @@ def perplexity(codes: jax.Array, num_codes: int) -> jax.Array:
   """
   p = jnp.mean(jax.nn.one_hot(codes.reshape(-1), num_codes), axis=0)
   return jnp.exp(-jnp.sum(jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0)))
+
+
+def updated_frequencies(frequencies: jax.Array, codes: jax.Array, decay: float) -> jax.Array:
+  """``decay * pi + (1 - decay) * share``: the moving average of each position's
+  code shares, ``share[m, k]`` the fraction of the batch's ``codes[:, m]`` equal to ``k``.
+
+  Args:
+    frequencies: ``pi``, ``[M, K]``.
+    codes: int codes ``[B, M]``.
+    decay: in ``[0, 1)``.
+  """
+  share = jnp.mean(jax.nn.one_hot(codes, frequencies.shape[-1], dtype=frequencies.dtype), axis=0)
+  return decay * frequencies + (1.0 - decay) * share
 
 
 def loss_terms(nets_: dict, x: jax.Array, config: Config) -> tuple[jax.Array, dict]:
@@ -230,7 +271,8 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
              "codebook_loss": jnp.mean(aux["codebook"]),
              "commitment_loss": jnp.mean(aux["commitment"]),
              "perplexity": perplexity(aux["codes"], cfg.num_codes)}
-  return state.replace(step=state.step + 1, **new), metrics
+  frequencies = updated_frequencies(state.code_frequencies, aux["codes"], cfg.prior_decay)
+  return state.replace(step=state.step + 1, code_frequencies=frequencies, **new), metrics
 
 
 def codebook(state: State) -> jax.Array:
@@ -247,10 +289,18 @@ def decode(state: State, codes: jax.Array) -> jax.Array:
   return observation(state.config).mean(params)
 
 
-def sample(state: State, key: jax.Array, num: int) -> jax.Array:
-  """``num`` decoder means at codes drawn uniformly and independently (no learned prior)."""
+def sample_codes(state: State, key: jax.Array, num: int) -> jax.Array:
+  """``num`` code sets ``[num, M]`` from the config's ``prior`` (the module's docstring)."""
   cfg = state.config
-  return decode(state, jax.random.randint(key, (num, cfg.latent_dim), 0, cfg.num_codes))
+  if cfg.prior == "marginal":
+    return jax.random.categorical(key, jnp.log(state.code_frequencies), axis=-1,
+                                  shape=(num, cfg.latent_dim)).astype(jnp.int32)
+  return jax.random.randint(key, (num, cfg.latent_dim), 0, cfg.num_codes)
+
+
+def sample(state: State, key: jax.Array, num: int) -> jax.Array:
+  """``num`` decoder means at codes drawn from the prior (:func:`sample_codes`)."""
+  return decode(state, sample_codes(state, key, num))
 
 
 def encode(state: State, x: jax.Array) -> jax.Array:

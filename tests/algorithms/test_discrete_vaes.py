@@ -244,6 +244,41 @@ def test_vq_sample_and_reconstruct_decode_codebook_vectors():
                                 np.asarray(vq_vae.decode(state, drawn)))
 
 
+def test_code_frequencies_are_the_moving_average_of_the_step_codes():
+  module, state, data = _vq_state(prior_decay=0.9)
+  np.testing.assert_array_equal(np.asarray(state.code_frequencies), np.full((4, 5), 0.2, np.float32))
+  new, _ = jax.jit(module.train_step)(state, data, jax.random.key(1))
+  codes = np.asarray(module.encode(state, jnp.asarray(data[0])))  # the step's codes
+  share = np.stack([np.bincount(codes[:, m], minlength=5) / codes.shape[0] for m in range(4)])
+  np.testing.assert_allclose(np.asarray(new.code_frequencies), 0.9 * 0.2 + 0.1 * share,
+                             rtol=1e-6)
+  np.testing.assert_allclose(np.asarray(new.code_frequencies).sum(-1), 1.0, rtol=1e-6)
+
+
+def test_marginal_prior_draws_each_position_from_its_frequencies():
+  module, state, _ = _vq_state(prior="marginal")
+  # Position m uses only code m (and position 3 codes 3 and 4, equally often).
+  pi = np.zeros((4, 5), np.float32)
+  pi[[0, 1, 2], [0, 1, 2]] = 1.0
+  pi[3, 3:] = 0.5
+  state = state.replace(code_frequencies=jnp.asarray(pi))
+  codes = np.asarray(vq_vae.sample_codes(state, jax.random.key(4), 4000))
+  assert codes.shape == (4000, 4) and codes.dtype == np.int32
+  np.testing.assert_array_equal(codes[:, :3], np.broadcast_to([0, 1, 2], (4000, 3)))
+  assert set(np.unique(codes[:, 3])) == {3, 4}
+  assert abs(np.mean(codes[:, 3] == 4) - 0.5) < 0.03  # 4 sd of a fair coin over 4,000 draws
+  np.testing.assert_array_equal(np.asarray(module.sample(state, jax.random.key(4), 6)),
+                                np.asarray(vq_vae.decode(state, jnp.asarray(codes[:6]))))
+
+
+def test_prior_settings_are_checked():
+  with pytest.raises(ConfigError, match="prior='pixelcnn' is invalid: valid choices are "
+                                        "'uniform', 'marginal'"):
+    vq_vae.Config(prior="pixelcnn")
+  with pytest.raises(ConfigError, match=r"prior_decay=1.0 is invalid: must be in \[0, 1\)"):
+    vq_vae.Config(prior_decay=1.0)
+
+
 def test_registered():
   assert algorithms.get("gumbel_vae").module is gumbel_vae
   assert algorithms.get("vq_vae").module is vq_vae
