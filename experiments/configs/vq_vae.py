@@ -15,9 +15,9 @@ describes them (``--config=experiments/configs/vq_vae.py:grid``, or
   positions from its own code frequencies, independently: a factorised
   stand-in for the paper's PixelCNN prior).
 * ``ring`` / ``grid``: MLPs of 3 x 128, one code vector of width 2 per
-  point and 16 codes (with a uniform prior over codes, a single code
-  vector is what makes the samples a quantised copy of the data; several
-  independent uniform codes would combine unseen pairs), a Gaussian
+  point (a single code vector is what makes the samples a quantised copy of
+  the data; several independent codes would combine unseen pairs), 16 codes
+  on the ring and 64 on the grid (16 cannot cover its 25 modes), a Gaussian
   decoder with a learned scale, batch 256, Adam 1e-3, 20,000 steps. Samples
   decode codes drawn from their training frequencies (``prior='marginal'``:
   with one code vector, the paper's fitted prior exactly); the uniform prior
@@ -47,7 +47,7 @@ def get_config(arg=None):
     c.data.batch_size = 256
     c.model.latent_dim = 1
     c.model.embedding_dim = 2
-    c.model.num_codes = 16
+    c.model.num_codes = 64 if v == "grid" else 16  # 16 cannot cover the grid's 25 modes
     c.model.observation = "gaussian"
     c.model.fixed_log_scale = config_dict.placeholder(float)  # None: learned
     c.train.steps = 20000
