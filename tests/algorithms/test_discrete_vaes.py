@@ -246,7 +246,8 @@ def test_vq_sample_and_reconstruct_decode_codebook_vectors():
 
 def test_code_frequencies_are_the_moving_average_of_the_step_codes():
   module, state, data = _vq_state(prior_decay=0.9)
-  np.testing.assert_array_equal(np.asarray(state.code_frequencies), np.full((4, 5), 0.2, np.float32))
+  np.testing.assert_array_equal(np.asarray(state.code_frequencies),
+                                np.full((4, 5), 0.2, np.float32))
   new, _ = jax.jit(module.train_step)(state, data, jax.random.key(1))
   codes = np.asarray(module.encode(state, jnp.asarray(data[0])))  # the step's codes
   share = np.stack([np.bincount(codes[:, m], minlength=5) / codes.shape[0] for m in range(4)])

@@ -163,7 +163,8 @@ def _versions() -> str:
 @functools.cache
 def recorded() -> dict[str, np.ndarray]:
   if not os.path.exists(PATH):
-    pytest.fail(f"{PATH} is missing; record it with python -m tests.algorithms.test_reference_numbers")
+    pytest.fail(f"{PATH} is missing; record it with "
+                "python -m tests.algorithms.test_reference_numbers")
   with np.load(PATH) as f:
     return {k: f[k] for k in f.files}
 
@@ -177,7 +178,8 @@ def test_every_recorded_entry_is_in_the_file():
   keys = recorded()
   for name in RECORDED:
     for arch in ARCHS:
-      assert any(k.startswith(f"{name}/{arch}/") for k in keys), f"nothing recorded for {name}/{arch}"
+      assert any(k.startswith(f"{name}/{arch}/") for k in keys), (
+          f"nothing recorded for {name}/{arch}")
 
 
 def _group(arrays_: dict[str, np.ndarray], prefix: str) -> list[tuple[str, np.ndarray]]:
