@@ -199,20 +199,23 @@ def perplexity(codes: jax.Array, num_codes: int) -> jax.Array:
   Returns:
     A scalar in ``[1, K]``.
   """
-  p = jnp.mean(jax.nn.one_hot(codes.reshape(-1), num_codes), axis=0)
+  return _perplexity(jnp.mean(jax.nn.one_hot(codes.reshape(-1), num_codes), axis=0))
+
+
+def _perplexity(p: jax.Array) -> jax.Array:
+  """``exp(-sum_j p_j log p_j)`` of the shares ``p`` ``[K]``."""
   return jnp.exp(-jnp.sum(jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0)))
 
 
-def updated_frequencies(frequencies: jax.Array, codes: jax.Array, decay: float) -> jax.Array:
-  """``decay * pi + (1 - decay) * share``: the moving average of each position's
-  code shares, ``share[m, k]`` the fraction of the batch's ``codes[:, m]`` equal to ``k``.
+def code_shares(codes: jax.Array, num_codes: int) -> jax.Array:
+  """``share[m, k]``, the fraction of ``codes[:, m]`` equal to ``k``: ``[M, K]`` for
+  int codes ``[B, M]``."""
+  return jnp.mean(jax.nn.one_hot(codes, num_codes), axis=0)
 
-  Args:
-    frequencies: ``pi``, ``[M, K]``.
-    codes: int codes ``[B, M]``.
-    decay: in ``[0, 1)``.
-  """
-  share = jnp.mean(jax.nn.one_hot(codes, frequencies.shape[-1], dtype=frequencies.dtype), axis=0)
+
+def updated_frequencies(frequencies: jax.Array, share: jax.Array, decay: float) -> jax.Array:
+  """``decay * pi + (1 - decay) * share``: the moving average of each position's
+  code shares (:func:`code_shares`), both ``[M, K]``; ``decay`` in ``[0, 1)``."""
   return decay * frequencies + (1.0 - decay) * share
 
 
@@ -266,12 +269,14 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
                                        lambda n: loss_terms(n, x, cfg))
   if cfg.ema:
     new["encoder"] = ema_update(new["encoder"], aux["z_e"], aux["codes"], cfg)
+  share = code_shares(aux["codes"], cfg.num_codes)
   metrics = {"loss": loss, "reconstruction": -jnp.mean(aux["log_px"]),
              "squared_error": aux["squared_error"],
              "codebook_loss": jnp.mean(aux["codebook"]),
              "commitment_loss": jnp.mean(aux["commitment"]),
-             "perplexity": perplexity(aux["codes"], cfg.num_codes)}
-  frequencies = updated_frequencies(state.code_frequencies, aux["codes"], cfg.prior_decay)
+             # Every position has B codes: the batch's shares are the positions' mean.
+             "perplexity": _perplexity(jnp.mean(share, axis=0))}
+  frequencies = updated_frequencies(state.code_frequencies, share, cfg.prior_decay)
   return state.replace(step=state.step + 1, code_frequencies=frequencies, **new), metrics
 
 

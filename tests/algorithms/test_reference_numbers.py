@@ -126,6 +126,7 @@ _ISA = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx5
         "avx512_bf16", "avx512_fp16", "amx_bf16", "asimd", "sve", "sve2")
 
 
+@functools.cache
 def _host() -> str:
   """The CPU that XLA compiles for: vendor, family and model, and its vector extensions.
 
