@@ -64,7 +64,16 @@ dimension, in the ``[-1, 1]`` data space), ``codebook_loss`` and
 stop-gradients differ only in what they train), and ``perplexity``, the
 codebook usage ``exp(-sum_j p_j log p_j)`` of the batch's code assignments
 (``p_j`` the share of the ``B M`` vectors assigned to code ``j``; ``K`` when
-every code is used equally, 1 when one code takes all).
+every code is used equally, 1 when one code takes all); with
+``revive_threshold``, ``revived_codes``, the number of codes restarted in
+the step.
+
+**Dead codes.** Codes that start far from every encoder output win no
+points, and neither the codebook term nor the moving averages move a code
+without points: they stay dead, and the data is served by fewer codes than
+the codebook has. ``revive_threshold > 0`` restarts them at encoder outputs
+of the batch (:func:`revive`), an addition of later VQ-VAE work (Jukebox's
+random restarts), not of the paper.
 """
 
 from __future__ import annotations
@@ -114,6 +123,10 @@ class Config(ArchitectureConfig):
       training) or ``'marginal'`` (the code frequencies of training).
     prior_decay: the decay of the code frequencies' moving average, in
       ``[0, 1)`` (0.99: about the last hundred batches).
+    revive_threshold: restart the codes used less than this many times per
+      batch (by the code frequencies) at random encoder outputs of the batch
+      (:func:`revive`; Jukebox's random restarts, threshold 1 there); 0
+      (default): never, as the paper.
   """
 
   latent_dim: int = 16
@@ -129,6 +142,7 @@ class Config(ArchitectureConfig):
   optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.9, 0.999)
   prior: str = "uniform"
   prior_decay: float = 0.99
+  revive_threshold: float = 0.0
 
   def __post_init__(self):
     super().__post_init__()
@@ -139,6 +153,7 @@ class Config(ArchitectureConfig):
     check(self.ema_eps > 0, "ema_eps", self.ema_eps, "> 0")
     check_choice("prior", self.prior, PRIORS)
     check(0.0 <= self.prior_decay < 1.0, "prior_decay", self.prior_decay, "in [0, 1)")
+    check(self.revive_threshold >= 0, "revive_threshold", self.revive_threshold, ">= 0")
     observation_settings.check_settings(self)
 
   @property
@@ -254,8 +269,51 @@ def ema_update(encoder: ts.TrainState, z_e: jax.Array, codes: jax.Array,
       "cluster_size": cluster_size, "embed_sum": embed_sum, "embedding": embedding}}})
 
 
+def revive(encoder: ts.TrainState, frequencies: jax.Array, z_e: jax.Array, key: jax.Array,
+           config: Config) -> tuple[ts.TrainState, jax.Array, jax.Array]:
+  """Restarts the dead codes at random encoder outputs of the batch.
+
+  A code's use is its expected number of assignments per batch by the code
+  frequencies, ``B sum_m pi[m, k]`` (``z_e`` is ``[B, M, D]``); those below
+  ``config.revive_threshold`` are moved to encoder outputs
+  (:func:`gengan_jax.losses.revive_dead_codes`) and restart at the
+  threshold's use, as vector-quantize-pytorch's quantiser restarts its own:
+  their frequency (then the rows renormalised) and, with ``ema``, their
+  moving averages (``cluster_size`` the threshold, ``embed_sum`` the new
+  vector times it, so the next average starts from the new vector). A
+  restarted code stays alive while it wins at least the threshold's points
+  per batch. The learned codebook's Adam moments are left as they are (a
+  dead code's are near zero).
+
+  Returns:
+    ``(encoder, frequencies, dead)``: the encoder with its codebook, the
+    frequencies after the restarts, and the ``[K]`` mask of the restarted codes.
+  """
+  batch = z_e.shape[0]
+  counts = batch * jnp.sum(frequencies, axis=0)
+  stats = encoder.collections[EMA_COLLECTION]["codebook"] if config.ema else None
+  old = stats["embedding"] if config.ema else encoder.params["codebook"]["embedding"]
+  new, dead = losses.revive_dead_codes(old, counts, z_e, key,
+                                       threshold=config.revive_threshold)
+  frequencies = jnp.where(dead, config.revive_threshold / (batch * config.latent_dim),
+                          frequencies)
+  frequencies = frequencies / jnp.sum(frequencies, axis=-1, keepdims=True)
+  if config.ema:
+    cluster_size = jnp.where(dead, config.revive_threshold, stats["cluster_size"])
+    embed_sum = jnp.where(dead[:, None], new * config.revive_threshold, stats["embed_sum"])
+    encoder = encoder.replace(collections={**encoder.collections, EMA_COLLECTION: {"codebook": {
+        "cluster_size": cluster_size, "embed_sum": embed_sum, "embedding": new}}})
+  else:
+    params = encoder.params
+    encoder = encoder.replace(params={**params, "codebook": {**params["codebook"],
+                                                            "embedding": new}})
+  return encoder, frequencies, dead
+
+
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
-  """One joint step of encoder, codebook and decoder on eq. 3 (then the EMA update).
+  """One joint step of encoder, codebook and decoder on eq. 3 (then the EMA
+  update, the code frequencies' update and, with ``revive_threshold``, the
+  dead codes' restarts: :func:`revive`).
 
   Args:
     state: the current state.
@@ -263,7 +321,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  keys = step_keys(key, state.step, "binarize")
+  keys = step_keys(key, state.step, "binarize", *(("revive",) if cfg.revive_threshold else ()))
   x = _data(cfg, single_batch(batch, "vq_vae"), keys["binarize"])
   new, loss, aux = ts.minimize_jointly({"encoder": state.encoder, "decoder": state.decoder},
                                        lambda n: loss_terms(n, x, cfg))
@@ -277,6 +335,10 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
              # Every position has B codes: the batch's shares are the positions' mean.
              "perplexity": _perplexity(jnp.mean(share, axis=0))}
   frequencies = updated_frequencies(state.code_frequencies, share, cfg.prior_decay)
+  if cfg.revive_threshold:
+    new["encoder"], frequencies, dead = revive(new["encoder"], frequencies, aux["z_e"],
+                                               keys["revive"], cfg)
+    metrics["revived_codes"] = jnp.sum(dead.astype(jnp.float32))
   return state.replace(step=state.step + 1, code_frequencies=frequencies, **new), metrics
 
 

@@ -77,6 +77,7 @@ from gengan_jax.losses.likelihood import gaussian_sample
 from gengan_jax.losses.likelihood import gumbel_softmax_sample
 from gengan_jax.losses.likelihood import log_variance_l1
 from gengan_jax.losses.likelihood import observation_model
+from gengan_jax.losses.likelihood import revive_dead_codes
 from gengan_jax.losses.likelihood import vector_quantize
 from gengan_jax.losses.likelihood import vq_losses
 from gengan_jax.losses.kl import empirical_kl_per_dimension
@@ -150,6 +151,7 @@ __all__ = [
     "gumbel_softmax_sample",
     "log_variance_l1",
     "observation_model",
+    "revive_dead_codes",
     "vector_quantize",
     "vq_losses",
     "categorical_entropy",

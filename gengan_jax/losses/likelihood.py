@@ -441,6 +441,47 @@ def ema_codebook_update(cluster_size: jax.Array, embed_sum: jax.Array, z_e: jax.
   return cluster_size, embed_sum, embed_sum / smoothed[:, None]
 
 
+def revive_dead_codes(codebook: jax.typing.ArrayLike, counts: jax.typing.ArrayLike,
+                      z_e: jax.typing.ArrayLike, key: jax.Array, *,
+                      threshold: float) -> tuple[jax.Array, jax.Array]:
+  r"""Random restarts of a codebook's dead codes (Dhariwal et al. 2020, Jukebox).
+
+  A code whose running count of assignments per batch ``counts[j]`` is below
+  ``threshold`` is *dead*: no encoder output is near it, no gradient or
+  moving average moves it, and the codebook serves the data with fewer codes
+  than it has. Each dead code is replaced by an encoder output of the batch
+  drawn at random (distinct outputs while the batch has at least ``K``),
+  where it is sure to win the points around it; live codes are returned
+  unchanged. This is Jukebox's "random restarts for embeddings" (threshold
+  1 there); AudioCraft's EnCodec quantiser likewise expires codes whose
+  moving-average count falls below 2.
+
+  Args:
+    codebook: ``[K, D]`` the embedding vectors.
+    counts: ``[K]`` each code's running count of assignments per batch.
+    z_e: ``[..., D]`` the batch's encoder outputs (used as values: no gradient
+      flows to them).
+    key: the draw of the outputs.
+    threshold: codes with ``counts < threshold`` are restarted (0: none).
+
+  Returns:
+    ``(codebook, dead)``: the codebook after the restarts, and the ``[K]``
+    bool mask of the codes restarted.
+  """
+  codebook = _checks.as_float_array(codebook, "codebook")
+  counts = _checks.as_float_array(counts, "counts")
+  z_e = _checks.as_float_array(z_e, "z_e")
+  if (codebook.ndim != 2 or counts.shape != codebook.shape[:1]
+      or z_e.shape[-1] != codebook.shape[1]):
+    raise ValueError(f"`codebook` [K, D], `counts` [K] and `z_e` [..., D] must agree; got shapes "
+                     f"{codebook.shape}, {counts.shape} and {z_e.shape}.")
+  k = codebook.shape[0]
+  flat = jax.lax.stop_gradient(z_e.reshape(-1, z_e.shape[-1]))
+  rows = jax.random.choice(key, flat.shape[0], (k,), replace=flat.shape[0] < k)
+  dead = counts < threshold
+  return jnp.where(dead[:, None], flat[rows], codebook), dead
+
+
 OBSERVATION_MODELS = ("bernoulli", "gaussian", "logistic")
 
 

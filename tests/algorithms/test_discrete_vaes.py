@@ -1,6 +1,7 @@
 """The discrete-latent VAEs: gumbel_vae's temperature schedule, relaxation and KL
 choice, its bound on the discrete model; vq_vae's gradients (straight through
-to the encoder, the codebook term to the codebook) and its EMA codebook.
+to the encoder, the codebook term to the codebook), its EMA codebook, its
+code frequencies and prior, and the dead codes' restarts.
 
 The registry-driven smoke, sharding and learning checks run them too
 (test_smoke.py, test_sharding.py, test_learning.py)."""
@@ -278,6 +279,45 @@ def test_prior_settings_are_checked():
     vq_vae.Config(prior="pixelcnn")
   with pytest.raises(ConfigError, match=r"prior_decay=1.0 is invalid: must be in \[0, 1\)"):
     vq_vae.Config(prior_decay=1.0)
+
+
+@pytest.mark.parametrize("ema", [False, True], ids=["learned", "ema"])
+def test_revive_restarts_the_dead_codes_at_encoder_outputs(ema):
+  module, state, data = _vq_state(ema=ema, revive_threshold=1.0)
+  # Codes 0-3 in use (8 * 4 * 0.25 = 8 points a batch), code 4 dead (none).
+  pi = np.zeros((4, 5), np.float32)
+  pi[:, :4] = 0.25
+  state = state.replace(code_frequencies=jnp.asarray(pi))
+  new, metrics = jax.jit(module.train_step)(state, data, jax.random.key(1))
+  kept, kept_metrics = jax.jit(module.train_step)(
+      state.replace(config=dataclasses.replace(state.config, revive_threshold=0.0)), data,
+      jax.random.key(1))
+  assert "revived_codes" not in kept_metrics
+  assert float(metrics["revived_codes"]) == 1.0
+  codebook, without = np.asarray(vq_vae.codebook(new)), np.asarray(vq_vae.codebook(kept))
+  np.testing.assert_allclose(codebook[:4], without[:4], rtol=1e-6)  # the live codes: as if off
+  # The dead code is now one of the step's encoder outputs.
+  z_e = np.asarray(ts.forward(state.encoder, jnp.asarray(data[0])).z_e).reshape(-1, 3)
+  assert np.min(np.linalg.norm(z_e - codebook[4], axis=-1)) < 1e-5
+  assert np.min(np.linalg.norm(z_e - without[4], axis=-1)) > 1e-3
+  # It restarts at the threshold's use: 1 point a batch of 8 x 4 vectors, then
+  # every position's frequencies renormalised.
+  restarted = np.asarray(kept.code_frequencies).copy()
+  restarted[:, 4] = 1.0 / (8 * 4)
+  np.testing.assert_allclose(np.asarray(new.code_frequencies),
+                             restarted / restarted.sum(-1, keepdims=True), rtol=1e-6)
+  if ema:  # its moving averages restart from the new vector
+    stats = new.encoder.collections[EMA_COLLECTION]["codebook"]
+    assert float(stats["cluster_size"][4]) == 1.0
+    np.testing.assert_array_equal(np.asarray(stats["embed_sum"][4]), codebook[4])
+    np.testing.assert_allclose(np.asarray(stats["cluster_size"][:4]),
+                               np.asarray(kept.encoder.collections[EMA_COLLECTION]["codebook"][
+                                   "cluster_size"][:4]), rtol=1e-6)
+
+
+def test_revive_threshold_is_checked():
+  with pytest.raises(ConfigError, match=r"revive_threshold=-1.0 is invalid: must be >= 0"):
+    vq_vae.Config(revive_threshold=-1.0)
 
 
 def test_registered():

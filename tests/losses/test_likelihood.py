@@ -170,6 +170,33 @@ def test_ema_codebook_update_moves_used_codes_to_their_means():
     lik.ema_codebook_update(size, total, z_e, codes, decay=1.0)
 
 
+def test_revive_dead_codes_moves_only_the_dead_ones_onto_encoder_outputs():
+  codebook = jnp.array([[9.0, 9.0], [8.0, 8.0], [7.0, 7.0]])
+  z_e = jnp.arange(12.0).reshape(2, 3, 2)  # six distinct outputs
+  rows = np.asarray(z_e).reshape(-1, 2)
+  new, dead = lik.revive_dead_codes(codebook, jnp.array([5.0, 0.5, 1.0]), z_e,
+                                    jax.random.key(0), threshold=1.0)
+  np.testing.assert_array_equal(dead, [False, True, False])  # below, not at, the threshold
+  np.testing.assert_array_equal(np.asarray(new)[[0, 2]], np.asarray(codebook)[[0, 2]])
+  assert any(np.array_equal(np.asarray(new)[1], r) for r in rows)
+  # Every code dead: three distinct outputs of the six.
+  new, dead = lik.revive_dead_codes(codebook, jnp.zeros(3), z_e, jax.random.key(1),
+                                    threshold=1.0)
+  assert dead.all()
+  picked = {tuple(r) for r in np.asarray(new)}
+  assert len(picked) == 3 and picked <= {tuple(r) for r in rows}
+  # More codes than outputs: outputs repeat; threshold 0 restarts none.
+  new, _ = lik.revive_dead_codes(jnp.zeros((8, 2)), jnp.zeros(8), z_e[:1, :2],
+                                 jax.random.key(2), threshold=1.0)
+  assert {tuple(r) for r in np.asarray(new)} <= {tuple(r) for r in rows[:2]}
+  new, dead = lik.revive_dead_codes(codebook, jnp.zeros(3), z_e, jax.random.key(3),
+                                    threshold=0.0)
+  assert not dead.any()
+  np.testing.assert_array_equal(new, codebook)
+  with pytest.raises(ValueError, match=r"must agree; got shapes \(3, 2\), \(2,\) and"):
+    lik.revive_dead_codes(codebook, jnp.zeros(2), z_e, jax.random.key(0), threshold=1.0)
+
+
 def test_observation_models_in_the_minus_one_one_range():
   key = jax.random.key(0)
   x = lik.binarize(jax.random.uniform(key, (3, 4), minval=-1, maxval=1))
