@@ -157,9 +157,13 @@ def _set(config, path: str, value) -> None:
   except KeyError:
     raise SystemExit(f"error: the config has no {path!r} (no section {h!r}).") from None
   except TypeError:
-    hint = (f"a bool is --set={path}=true or --values={path}=false,true"
-            if isinstance(node[last], bool) else
-            f"a tuple is --set={path}=(8,8) or --values={path}=(8,8),(16,16)")
+    current = node[last]
+    if isinstance(current, bool):
+      hint = f"a bool is --set={path}=true or --values={path}=false,true"
+    elif isinstance(current, tuple):
+      hint = f"a tuple is --set={path}=(8,8) or --values={path}=(8,8),(16,16)"
+    else:
+      hint = f"give a {type(current).__name__} (or None), e.g. --set={path}={current!r}"
     raise SystemExit(f"error: {path}={value!r} ({type(value).__name__}) does not fit the "
                      f"config's {path}={node[last]!r} ({type(node[last]).__name__}); "
                      f"{hint}.") from None

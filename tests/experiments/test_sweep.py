@@ -35,6 +35,18 @@ def test_a_setting_that_does_not_fit_the_config_is_one_line():
   assert config.model.hidden == (256, 256)
 
 
+def test_a_number_takes_a_number_or_none():
+  """``--set=model.fixed_log_scale=None`` (parsed to ``None``) learns the scale again."""
+  config = sweep._load_config("vq_vae:grid")
+  with pytest.raises(SystemExit, match=r"^error: model.beta='high' \(str\) does not fit the "
+                                       r"config's model.beta=0.25 \(float\); give a float \(or "
+                                       r"None\), e.g. --set=model.beta=0.25\.$"):
+    sweep._set(config, "model.beta", "high")
+  assert config.model.fixed_log_scale == 0.0
+  sweep._set(config, "model.fixed_log_scale", None)
+  assert config.model.fixed_log_scale is None
+
+
 def test_a_bool_takes_true_and_false_in_any_case_and_nothing_else():
   config = sweep._load_config("vq_vae:grid")
   for text, expected in (("false", False), ("TRUE", True), (False, False), ("True", True)):
