@@ -262,11 +262,23 @@ def ema_update(encoder: ts.TrainState, z_e: jax.Array, codes: jax.Array,
                config: Config) -> ts.TrainState:
   """The encoder with its codebook replaced by the moving averages after this batch (App. A.1)."""
   stats = encoder.collections[EMA_COLLECTION]["codebook"]
-  cluster_size, embed_sum, embedding = losses.ema_codebook_update(
+  return _with_ema_codebook(encoder, *losses.ema_codebook_update(
       stats["cluster_size"], stats["embed_sum"], z_e, codes, decay=config.decay,
-      eps=config.ema_eps)
+      eps=config.ema_eps))
+
+
+def _with_ema_codebook(encoder: ts.TrainState, cluster_size: jax.Array, embed_sum: jax.Array,
+                       embedding: jax.Array) -> ts.TrainState:
+  """The encoder with its EMA codebook and statistics replaced."""
   return encoder.replace(collections={**encoder.collections, EMA_COLLECTION: {"codebook": {
       "cluster_size": cluster_size, "embed_sum": embed_sum, "embedding": embedding}}})
+
+
+def _codebook_of(encoder: ts.TrainState, config: Config) -> jax.Array:
+  """The encoder's codebook ``[K, D]``: its EMA variable or its parameter."""
+  if config.ema:
+    return encoder.collections[EMA_COLLECTION]["codebook"]["embedding"]
+  return encoder.params["codebook"]["embedding"]
 
 
 def revive(encoder: ts.TrainState, frequencies: jax.Array, z_e: jax.Array, key: jax.Array,
@@ -291,18 +303,16 @@ def revive(encoder: ts.TrainState, frequencies: jax.Array, z_e: jax.Array, key: 
   """
   batch = z_e.shape[0]
   counts = batch * jnp.sum(frequencies, axis=0)
-  stats = encoder.collections[EMA_COLLECTION]["codebook"] if config.ema else None
-  old = stats["embedding"] if config.ema else encoder.params["codebook"]["embedding"]
-  new, dead = losses.revive_dead_codes(old, counts, z_e, key,
+  new, dead = losses.revive_dead_codes(_codebook_of(encoder, config), counts, z_e, key,
                                        threshold=config.revive_threshold)
   frequencies = jnp.where(dead, config.revive_threshold / (batch * config.latent_dim),
                           frequencies)
   frequencies = frequencies / jnp.sum(frequencies, axis=-1, keepdims=True)
   if config.ema:
-    cluster_size = jnp.where(dead, config.revive_threshold, stats["cluster_size"])
-    embed_sum = jnp.where(dead[:, None], new * config.revive_threshold, stats["embed_sum"])
-    encoder = encoder.replace(collections={**encoder.collections, EMA_COLLECTION: {"codebook": {
-        "cluster_size": cluster_size, "embed_sum": embed_sum, "embedding": new}}})
+    stats = encoder.collections[EMA_COLLECTION]["codebook"]
+    encoder = _with_ema_codebook(
+        encoder, jnp.where(dead, config.revive_threshold, stats["cluster_size"]),
+        jnp.where(dead[:, None], new * config.revive_threshold, stats["embed_sum"]), new)
   else:
     params = encoder.params
     encoder = encoder.replace(params={**params, "codebook": {**params["codebook"],
@@ -344,9 +354,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
 def codebook(state: State) -> jax.Array:
   """The current codebook ``[K, D]``."""
-  if state.config.ema:
-    return state.encoder.collections[EMA_COLLECTION]["codebook"]["embedding"]
-  return state.encoder.params["codebook"]["embedding"]
+  return _codebook_of(state.encoder, state.config)
 
 
 def decode(state: State, codes: jax.Array) -> jax.Array:
