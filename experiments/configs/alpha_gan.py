@@ -36,6 +36,7 @@ def get_config(arg=None):
     # The paper's 3 x 750 code discriminator is sized for images; 2-D codes
     # need far less, and this keeps the default run to a few CPU minutes.
     c.model.code_discriminator_hidden = (128, 128, 128)
+  c.model.pack = 1  # PacGAN's m for the data discriminator: --config.model.pack=2
   for net in ("generator", "encoder", "discriminator", "code_discriminator"):
     c.model[net + "_optimizer"] = common.adam(2e-4, 0.5, 0.9)
   return c

@@ -48,6 +48,15 @@ one 100,000-step run on the grid the mean ``log sigma`` ran from -2 to -60
 ``log_scale_bound`` keeps it in ``(-b, b)``
 (:func:`gengan_jax.losses.bounded_log_scale`).
 
+``pack = m > 1`` packs the data discriminator's inputs as PacGAN does
+(Lin et al. 2018; :mod:`.packing`, as the two-player family's ``pack``): the
+step takes ``m`` data batches, ``x`` above is all ``m B`` of their points (the
+encoder, the generator's reconstructions and the code discriminator see them
+one by one), and ``D`` judges ``m`` data points, ``m`` reconstructions or
+``m`` prior samples at once, concatenated feature-wise: ``B`` decisions per
+kind. PacGAN's paper packs only GANs; packing alpha-GAN's data discriminator
+is this library's extension (``m = 1``, the default, is Algorithm 1).
+
 One ``train_step``: ``generator_updates`` (default 2) rounds of an encoder
 update followed by a generator update, then one data-discriminator update and
 one code-discriminator update.
@@ -61,7 +70,7 @@ import jax
 import jax.numpy as jnp
 
 from gengan_jax import losses, nets
-from gengan_jax.algorithms import aae, networks
+from gengan_jax.algorithms import aae, networks, packing
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
 from gengan_jax.core import train_state as ts
@@ -96,6 +105,8 @@ class Config(ArchitectureConfig):
     lambda_log_variance: weight of the L1 penalty on the ``'gaussian'``
       encoder's log-variances in its loss (0: none).
     generator_updates: encoder and generator updates per discriminator update.
+    pack: PacGAN's ``m``: data points, reconstructions or samples per input of
+      the data discriminator (1: no packing); a step takes ``m`` data batches.
     generator_optimizer, encoder_optimizer, discriminator_optimizer,
     code_discriminator_optimizer: Adam settings, one per network.
   """
@@ -111,6 +122,7 @@ class Config(ArchitectureConfig):
   log_scale_bound: float | None = None
   lambda_log_variance: float = 0.0
   generator_updates: int = 2
+  pack: int = 1
   generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
   encoder_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
   discriminator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.9)
@@ -126,6 +138,7 @@ class Config(ArchitectureConfig):
     aae.check_log_variance_weight(self)
     check(self.generator_updates >= 1, "generator_updates",
           self.generator_updates, "a positive integer")
+    check(self.pack >= 1, "pack", self.pack, "a positive integer (1: no packing)")
 
 
 class State(AlgorithmState):
@@ -141,6 +154,11 @@ class State(AlgorithmState):
   code_discriminator: ts.TrainState
 
 
+def num_batches(config: Config) -> int:
+  """Data batches consumed by one ``train_step``: ``pack`` (one without packing)."""
+  return config.pack
+
+
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises G, E, D and C for data shaped like ``example_batch[0]``."""
   g_key, e_key, d_key, c_key = jax.random.split(key, 4)
@@ -150,7 +168,8 @@ def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
       step=jnp.zeros((), jnp.int32),
       generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
       encoder=aae.init_encoder(config, e_key, example_batch, config.encoder_optimizer),
-      discriminator=networks.discriminator(config, d_key, example_batch,
+      discriminator=networks.discriminator(config, d_key,
+                                           packing.packed_example(example_batch, config.pack),
                                            config.discriminator_optimizer),
       code_discriminator=ts.create(code_discriminator, c_key, z,
                                    config.code_discriminator_optimizer),
@@ -163,16 +182,20 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
   Args:
     state: the current state.
-    batch: data of shape ``[1, B, *data_shape]``.
+    batch: data of shape ``[pack, B, *data_shape]``.
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = single_batch(batch, "alpha_gan")
+  x = _data_points(batch, cfg.pack)
   n = x.shape[0]
   keys = step_keys(key, state.step, "generator", "discriminator", "code")
   G, E, D, C = (state.generator, state.encoder, state.discriminator,
                 state.code_discriminator)
   adversarial = ADVERSARIAL_LOSSES[cfg.adversarial_loss]
+
+  def packed(v):  # m * B points as the B inputs of D (as they are without packing)
+    return packing.pack_samples(v, cfg.pack)
+
   # The random encoders' noise, one draw per use of E(x), split off the code
   # key so that the deterministic encoder's draws keep their keys.
   posterior_keys = jax.random.split(jax.random.fold_in(keys["code"], 1),
@@ -204,7 +227,8 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     def g_loss_fn(g):
       x_rec, x_gen = g(z_hat), g(z)
       rec = losses.l1_reconstruction(x, x_rec).mean()
-      adv = adversarial(ts.forward(D, x_rec)).mean() + adversarial(ts.forward(D, x_gen)).mean()
+      adv = (adversarial(ts.forward(D, packed(x_rec))).mean()
+             + adversarial(ts.forward(D, packed(x_gen))).mean())
       return cfg.lambda_generator * rec + adv, rec
 
     G, g_loss, g_rec = ts.minimize(G, g_loss_fn)
@@ -216,7 +240,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   x_gen = jax.lax.stop_gradient(ts.forward(G, z))
 
   def d_loss_fn(d):
-    real_logits, rec_logits, gen_logits = d(x), d(x_rec), d(x_gen)
+    real_logits, rec_logits, gen_logits = d(packed(x)), d(packed(x_rec)), d(packed(x_gen))
     loss = (losses.discriminator_real_loss(real_logits).mean()
             + losses.discriminator_fake_loss(rec_logits).mean()
             + losses.discriminator_fake_loss(gen_logits).mean())
@@ -250,6 +274,16 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   new_state = state.replace(step=state.step + 1, generator=G, encoder=E,
                             discriminator=D, code_discriminator=C)
   return new_state, metrics
+
+
+def _data_points(batch: jax.Array, m: int) -> jax.Array:
+  """The step's data points: ``[m, B, ...]`` as ``[m * B, ...]``, batch 0 first."""
+  if m == 1:
+    return single_batch(batch, "alpha_gan")
+  if batch.shape[0] != m:
+    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
+                     f"alpha_gan with pack={m} takes {m}: [{m}, B, *data_shape].")
+  return batch.reshape((m * batch.shape[1],) + batch.shape[2:])
 
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:

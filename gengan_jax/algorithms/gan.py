@@ -228,10 +228,8 @@ def num_batches(config: Config) -> int:
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
   """Initialises G and D for data shaped like ``example_batch[0]``."""
   g_key, d_key = jax.random.split(key)
-  packed_example = example_batch
-  if config.pack > 1:
-    packed_example = packing.pack(jnp.stack([example_batch] * config.pack))
-  discriminator = networks.discriminator(config, d_key, packed_example,
+  discriminator = networks.discriminator(config, d_key,
+                                         packing.packed_example(example_batch, config.pack),
                                          config.discriminator_optimizer,
                                          use_batch_norm=config.uses_batch_norm)
   if config.constraint == "clip":
@@ -288,13 +286,6 @@ def _discriminator_metrics(pair: losses.LossPair, loss, adversarial, penalty, re
   return metrics
 
 
-def _packed(samples: jax.Array, m: int) -> jax.Array:
-  """``[m * B, ...]`` samples as ``B`` packed discriminator inputs (``m = 1``: as they are)."""
-  if m == 1:
-    return samples
-  return packing.pack(samples.reshape((m, -1) + samples.shape[1:]))
-
-
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
   """``discriminator_updates`` discriminator updates, then ``generator_updates`` G updates.
 
@@ -322,7 +313,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
   def fake(g, z_key):
     """``B`` packed inputs of ``G``'s samples (``m * B`` of them), through ``g``."""
-    return _packed(g(prior(z_key, m * n, cfg.latent_dim)), m)
+    return packing.pack_samples(g(prior(z_key, m * n, cfg.latent_dim)), m)
 
   # 1. Discriminator, `discriminator_updates` times: data against fresh samples.
   def d_update(D, inputs):

@@ -49,3 +49,22 @@ def pack(batches: jax.typing.ArrayLike) -> jax.Array:
 def packed_shape(shape: tuple[int, ...], m: int) -> tuple[int, ...]:
   """The shape of a packed example (or batch) of ``m`` samples of ``shape``."""
   return tuple(shape[:-1]) + (m * shape[-1],)
+
+
+def pack_samples(samples: jax.Array, m: int) -> jax.Array:
+  """``[m * B, *shape]`` samples as ``B`` packed discriminator inputs.
+
+  Sample ``i`` of batch ``j`` is ``samples[j * B + i]``: the first ``B``
+  samples are batch 0. ``m = 1`` returns ``samples`` as they are.
+  """
+  if m == 1:
+    return samples
+  return pack(samples.reshape((m, -1) + samples.shape[1:]))
+
+
+def packed_example(example_batch: jax.Array, m: int) -> jax.Array:
+  """A batch shaped like a packed discriminator input, to initialise the
+  discriminator with: ``m`` copies of ``example_batch`` packed (``m = 1``: the batch)."""
+  if m == 1:
+    return example_batch
+  return pack(jnp.stack([example_batch] * m))

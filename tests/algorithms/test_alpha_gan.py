@@ -20,6 +20,8 @@ from gengan_jax.core import ConfigError, from_mapping
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
 from gengan_jax.train import population
+from tests.algorithms.helpers import (assert_one_device_equals_eight, run_sharded, tiny_config,
+                                      tiny_data)
 
 TINY = dict(arch="mlp", latent_dim=3, hidden=(8,), discriminator_hidden=(8,),
             code_discriminator_hidden=(8,), generator_updates=1,
@@ -143,3 +145,48 @@ def test_log_scale_bound_applies_to_the_codes_the_penalty_and_the_metric():
 def test_bad_encoder_settings_are_one_line(fields, message):
   with pytest.raises(ConfigError, match=message):
     from_mapping(alpha_gan.Config, dict(**TINY, **fields))
+
+
+def test_packed_data_discriminator_judges_m_points_at_once():
+  """With ``pack=3`` the step takes 3 data batches; D's loss is its loss on the
+  3 batches concatenated feature-wise, and on the reconstructions and prior
+  samples of all their points packed the same way (recomputed by hand)."""
+  cfg = from_mapping(alpha_gan.Config, dict(**TINY, pack=3))
+  assert alpha_gan.num_batches(cfg) == 3
+  batch = np.tanh(np.random.default_rng(1).normal(size=(3, 16, 2))).astype(np.float32)
+  state = alpha_gan.init(jax.random.key(0), cfg, batch[0])
+  assert any(leaf.shape == (6, 8) for leaf in jax.tree.leaves(state.discriminator.params))
+  new, metrics = jax.jit(alpha_gan.train_step)(state, batch, KEY)
+  x = batch.reshape(48, 2)
+  z = jax.random.normal(step_keys(KEY, 0, "generator", "discriminator", "code")["discriminator"],
+                        (48, 3))
+  x_rec = ts.forward(new.generator, ts.forward(new.encoder, x))
+  x_gen = ts.forward(new.generator, z)
+
+  def packed(v):  # [48, 2] -> [16, 6]: point i of each of the 3 batches side by side
+    return np.concatenate(np.split(np.asarray(v), 3), axis=-1)
+
+  np.testing.assert_array_equal(packed(x)[5], np.concatenate(batch[:, 5]))
+  d = lambda v: ts.forward(state.discriminator, v)
+  want = (losses.discriminator_real_loss(d(packed(x))).mean()
+          + losses.discriminator_fake_loss(d(packed(x_rec))).mean()
+          + losses.discriminator_fake_loss(d(packed(x_gen))).mean())
+  np.testing.assert_allclose(metrics["discriminator_loss"], want, rtol=1e-5)
+  # The encoder and the generator reconstruct all 48 points.
+  np.testing.assert_allclose(
+      metrics["reconstruction_l1"],
+      losses.l1_reconstruction(x, ts.forward(state.generator,
+                                             ts.forward(new.encoder, x))).mean(), rtol=1e-5)
+  with pytest.raises(ValueError, match=r"alpha_gan with pack=3 takes 3: \[3, B"):
+    alpha_gan.train_step(state, batch[:1], KEY)
+  with pytest.raises(ConfigError, match="pack"):
+    from_mapping(alpha_gan.Config, dict(**TINY, pack=0))
+
+
+def test_a_packed_step_on_8_devices_is_the_step_on_1():
+  """(``pack=1``, the default, is pinned by the recorded reference numbers.)"""
+  module, cfg = tiny_config("alpha_gan", pack=2)
+  data = tiny_data("mlp", module.num_batches(cfg), batch_size=16)
+  s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps=1)
+  s8, m8 = run_sharded(module, cfg, data, jax.devices()[:8], steps=1)
+  assert_one_device_equals_eight(s1, m1[0], s8, m8[0])
