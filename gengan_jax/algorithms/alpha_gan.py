@@ -72,7 +72,8 @@ import jax.numpy as jnp
 from gengan_jax import losses, nets
 from gengan_jax.algorithms import aae, networks, packing
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
+from gengan_jax.core import (AlgorithmState, OptimizerConfig, check, check_choice, expect_batches,
+                             single_batch)
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -280,9 +281,7 @@ def _data_points(batch: jax.Array, m: int) -> jax.Array:
   """The step's data points: ``[m, B, ...]`` as ``[m * B, ...]``, batch 0 first."""
   if m == 1:
     return single_batch(batch, "alpha_gan")
-  if batch.shape[0] != m:
-    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
-                     f"alpha_gan with pack={m} takes {m}: [{m}, B, *data_shape].")
+  expect_batches(batch, m, f"alpha_gan with pack={m}")
   return batch.reshape((m * batch.shape[1],) + batch.shape[2:])
 
 

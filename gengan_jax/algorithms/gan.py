@@ -64,7 +64,8 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import networks, packing, schedules
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, ConfigError, OptimizerConfig, check, check_choice
+from gengan_jax.core import (AlgorithmState, ConfigError, OptimizerConfig, check, check_choice,
+                             expect_batches)
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import PRIORS, step_keys
 
@@ -296,9 +297,8 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   """
   cfg = state.config
   num_d, m = cfg.discriminator_updates, cfg.pack
-  if batch.shape[0] != num_d * m:
-    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
-                     f"discriminator_updates={num_d} with pack={m} needs {num_d * m}.")
+  name = type(cfg).__module__.rsplit(".", 1)[-1]  # gan, or the zoo's module (wgan_gp, ...)
+  expect_batches(batch, num_d * m, f"{name} with discriminator_updates={num_d} and pack={m}")
   pair = loss_pair(cfg)
   penalised = cfg.penalty != "none"
   n = batch.shape[1]

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import networks
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, expect_batches
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 from gengan_jax.ratio import moment_matching
@@ -115,9 +115,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  if batch.shape[0] != cfg.n_critic:
-    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading "
-                     f"axis; mmd_gan with n_critic={cfg.n_critic} needs {cfg.n_critic}.")
+  expect_batches(batch, cfg.n_critic, f"mmd_gan with n_critic={cfg.n_critic}")
   n = batch.shape[1]
   keys = step_keys(key, state.step, "critic", "generator")
   G = state.generator

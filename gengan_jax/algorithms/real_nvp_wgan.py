@@ -39,7 +39,7 @@ from flax import struct
 
 from gengan_jax import losses
 from gengan_jax.algorithms import flow_data, networks
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, expect_batches
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
 
@@ -104,10 +104,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  if batch.shape[0] != cfg.n_critic:
-    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
-                     f"real_nvp_wgan with n_critic={cfg.n_critic} needs {cfg.n_critic}: "
-                     "[n_critic, B, *data_shape].")
+  expect_batches(batch, cfg.n_critic, f"real_nvp_wgan with n_critic={cfg.n_critic}")
   n = batch.shape[1]
   keys = step_keys(key, state.step, "critic", "penalty", "dequantize", "generator")
   F = state.flow

@@ -11,13 +11,13 @@ Nothing here imports another package of the library.
 
 from gengan_jax.core.config import (ConfigError, OptimizerConfig, check, check_choice,
                                     check_int, check_keys, check_widths, from_mapping)
-from gengan_jax.core.contract import (Algorithm, AlgorithmState, from_module, network_names,
-                                      single_batch)
+from gengan_jax.core.contract import (Algorithm, AlgorithmState, expect_batches, from_module,
+                                      network_names, single_batch)
 from gengan_jax.core.keys import gaussian_prior, sphere_prior, step_keys, uniform_prior
 from gengan_jax.core.train_state import Net, TrainState, create, forward, minimize, minimize_jointly
 
-__all__ = ["Algorithm", "AlgorithmState", "ConfigError", "Net", "OptimizerConfig",
-           "TrainState", "check", "check_choice", "check_int", "check_keys", "check_widths",
-           "create", "forward", "from_mapping", "from_module", "gaussian_prior", "minimize",
-           "minimize_jointly", "network_names", "single_batch", "sphere_prior", "step_keys",
-           "uniform_prior"]
+__all__ = ["Algorithm", "AlgorithmState", "ConfigError", "Net", "OptimizerConfig", "TrainState",
+           "check", "check_choice", "check_int", "check_keys", "check_widths", "create",
+           "expect_batches", "forward", "from_mapping", "from_module", "gaussian_prior",
+           "minimize", "minimize_jointly", "network_names", "single_batch", "sphere_prior",
+           "step_keys", "uniform_prior"]

@@ -63,6 +63,26 @@ def network_names(state: Any) -> tuple[str, ...]:
                if isinstance(getattr(state, f.name), TrainState))
 
 
+def expect_batches(batch: jax.Array, num: int, who: str) -> jax.Array:
+  """``batch`` itself, after checking it holds ``num`` data batches ``[num, B, ...]``.
+
+  Args:
+    batch: a step's data, data batches on its leading axis.
+    num: the number of data batches the step takes (``num_batches(config)``).
+    who: the algorithm and the settings that fix ``num``, for the message (for
+      example ``"mmd_gan with n_critic=5"``).
+
+  Raises:
+    ValueError: ``batch`` has another number of data batches on its leading
+      axis (the message names ``who`` and the shape it takes).
+  """
+  if batch.shape[0] != num:
+    count = "one" if num == 1 else str(num)
+    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
+                     f"{who} takes {count} per step: [{num}, B, *data_shape].")
+  return batch
+
+
 def single_batch(batch: jax.Array, algorithm: str) -> jax.Array:
   """The one data batch ``[B, ...]`` of a step that takes ``[1, B, ...]``.
 
@@ -70,10 +90,7 @@ def single_batch(batch: jax.Array, algorithm: str) -> jax.Array:
     ValueError: ``batch`` has another number of data batches on its leading
       axis (the message names ``algorithm`` and the shape it takes).
   """
-  if batch.shape[0] != 1:
-    raise ValueError(f"batch has {batch.shape[0]} data batches on its leading axis; "
-                     f"{algorithm} takes one per step: [1, B, *data_shape].")
-  return batch[0]
+  return expect_batches(batch, 1, algorithm)[0]
 
 
 def _one_batch(config: Any) -> int:

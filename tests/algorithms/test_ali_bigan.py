@@ -186,12 +186,3 @@ def test_config_errors_name_the_field(field, value, message):
   for module in (ali, bigan):
     with pytest.raises(ConfigError, match=message):
       module.Config(**{field: value})
-
-
-def test_step_names_the_algorithm_when_given_several_batches():
-  for name in ("ali", "bigan"):
-    module, cfg = tiny_config(name)
-    data = tiny_data("mlp", 2)
-    state = jax.eval_shape(lambda key, c=cfg: module.init(key, c, data[0]), jax.random.key(0))
-    with pytest.raises(ValueError, match=f"2 data batches .* {name} takes one per step"):
-      jax.eval_shape(module.train_step, state, data, KEY)

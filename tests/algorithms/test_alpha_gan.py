@@ -177,7 +177,7 @@ def test_packed_data_discriminator_judges_m_points_at_once():
       metrics["reconstruction_l1"],
       losses.l1_reconstruction(x, ts.forward(state.generator,
                                              ts.forward(new.encoder, x))).mean(), rtol=1e-5)
-  with pytest.raises(ValueError, match=r"alpha_gan with pack=3 takes 3: \[3, B"):
+  with pytest.raises(ValueError, match=r"alpha_gan with pack=3 takes 3 per step: \[3, B"):
     alpha_gan.train_step(state, batch[:1], KEY)
   with pytest.raises(ConfigError, match="pack"):
     from_mapping(alpha_gan.Config, dict(**TINY, pack=0))

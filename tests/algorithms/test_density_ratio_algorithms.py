@@ -189,7 +189,7 @@ def test_mmd_gan_rejects_wrong_number_of_batches():
   module, cfg = tiny_config("mmd_gan", n_critic=3)
   data = tiny_data("mlp", 3)
   state = module.init(jax.random.key(0), cfg, data[0])
-  with pytest.raises(ValueError, match="n_critic=3 needs 3"):
+  with pytest.raises(ValueError, match="n_critic=3 takes 3 per step"):
     module.train_step(state, data[:2], jax.random.key(1))
 
 

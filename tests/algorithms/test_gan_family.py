@@ -123,7 +123,8 @@ def test_each_discriminator_update_has_its_own_batch():
   other, _ = step(state, data[[0, 1, 0]], jax.random.key(1))
   assert not np.array_equal(jax.tree.leaves(new.discriminator.params)[0],
                             jax.tree.leaves(other.discriminator.params)[0])
-  with pytest.raises(ValueError, match="discriminator_updates=3 with pack=1 needs 3"):
+  with pytest.raises(ValueError,
+                     match="gan with discriminator_updates=3 and pack=1 takes 3 per step"):
     module.train_step(state, data[:2], jax.random.key(1))
 
 

@@ -112,7 +112,7 @@ def test_wgan_step_updates_flow_and_critic_on_n_critic_batches():
     assert any(not np.array_equal(a, b) for a, b in zip(old_p, new_p)), name
   assert set(metrics) == {"critic_loss", "gradient_penalty", "wasserstein_estimate",
                           "generator_loss", "nll"}
-  with pytest.raises(ValueError, match="n_critic=3 needs 3"):
+  with pytest.raises(ValueError, match="n_critic=3 takes 3 per step"):
     module.train_step(state, data[:2], jax.random.key(1))
 
 

@@ -127,15 +127,6 @@ def test_wgan_gp_rejects_wrong_number_of_batches():
   module, cfg = tiny_config("wgan_gp", n_critic=3)
   data = tiny_data("mlp", 3)
   state = jax.eval_shape(lambda key: module.init(key, cfg, data[0]), jax.random.key(0))
-  with pytest.raises(ValueError, match="discriminator_updates=3 with pack=1 needs 3"):
+  with pytest.raises(ValueError,
+                     match="wgan_gp with discriminator_updates=3 and pack=1 takes 3 per step"):
     jax.eval_shape(module.train_step, state, data[:2], jax.random.key(1))
-
-
-
-@pytest.mark.parametrize("name", ["age", "alpha_gan", "began", "ebgan", "gmmn", "infogan"])
-def test_single_batch_steps_reject_several_batches(name):
-  module, cfg = tiny_config(name)
-  data = tiny_data("mlp", 2)
-  state = jax.eval_shape(lambda key: module.init(key, cfg, data[0]), jax.random.key(0))
-  with pytest.raises(ValueError, match=f"2 data batches .* {name} takes one per step"):
-    jax.eval_shape(module.train_step, state, data, jax.random.key(1))

@@ -279,11 +279,3 @@ def test_image_likelihood_bits_per_dim_follow_the_observation_model(tmp_path, mo
     offset = 7.0 if bits == "+7 bits" else 0.0
     np.testing.assert_allclose(h["bits_per_dim"]["iwae"],
                                -h["iwae"]["mean"] / (784 * np.log(2)) + offset, rtol=1e-6)
-
-
-@pytest.mark.parametrize("module, name", [(vae, "vae"), (beta_vae, "beta_vae"), (iwae, "iwae")])
-def test_steps_reject_several_batches_naming_the_algorithm(module, name):
-  data = _data(steps=1)[0]
-  state = module.init(jax.random.key(0), _config(module), data[0])
-  with pytest.raises(ValueError, match=f"2 data batches .* {name} takes one per step"):
-    module.train_step(state, np.concatenate([data, data]), jax.random.key(1))

@@ -57,3 +57,26 @@ def test_num_batches_defaults_to_one():
   module.init = module.train_step = module.sample = lambda *a: None
   algo = contract.from_module("m", module)
   assert algo.num_batches(None) == 1 and algo.encode is None and algo.log_likelihood is None
+
+
+@pytest.mark.parametrize("name", sorted(algorithms.REGISTRY))
+def test_every_step_names_the_number_of_batches_it_takes(name):
+  """A step given one data batch too many says how many it takes, in one line."""
+  algo = algorithms.get(name)
+  _, cfg = tiny_config(name)
+  num = algo.num_batches(cfg)
+  data = tiny_data("mlp", num + 1)
+  state = jax.eval_shape(lambda key: algo.init(key, cfg, data[0]), jax.random.key(0))
+  count = "one" if num == 1 else str(num)
+  with pytest.raises(ValueError, match=(rf"batch has {num + 1} data batches on its leading "
+                                        rf"axis; .* takes {count} per step: \[{num}, B")):
+    jax.eval_shape(algo.train_step, state, data, jax.random.key(1))
+
+
+def test_expect_batches_returns_the_batch_and_names_who_in_the_error():
+  batch = jax.numpy.zeros((3, 2, 1))
+  assert contract.expect_batches(batch, 3, "x") is batch
+  with pytest.raises(ValueError, match=r"^batch has 3 data batches on its leading axis; "
+                                       r"mmd_gan with n_critic=2 takes 2 per step: "
+                                       r"\[2, B, \*data_shape\]\.$"):
+    contract.expect_batches(batch, 2, "mmd_gan with n_critic=2")
