@@ -61,7 +61,7 @@ def test_num_batches_defaults_to_one():
 
 @pytest.mark.parametrize("name", sorted(algorithms.REGISTRY))
 def test_every_step_names_the_number_of_batches_it_takes(name):
-  """A step given one data batch too many says how many it takes, in one line."""
+  """A step given one data batch too many names itself and how many it takes, in one line."""
   algo = algorithms.get(name)
   _, cfg = tiny_config(name)
   num = algo.num_batches(cfg)
@@ -69,7 +69,7 @@ def test_every_step_names_the_number_of_batches_it_takes(name):
   state = jax.eval_shape(lambda key: algo.init(key, cfg, data[0]), jax.random.key(0))
   count = "one" if num == 1 else str(num)
   with pytest.raises(ValueError, match=(rf"batch has {num + 1} data batches on its leading "
-                                        rf"axis; .* takes {count} per step: \[{num}, B")):
+                                        rf"axis; {name}\b.* takes {count} per step: \[{num}, B")):
     jax.eval_shape(algo.train_step, state, data, jax.random.key(1))
 
 
