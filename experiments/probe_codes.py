@@ -32,7 +32,11 @@ encoder, on the ring or the grid, it prints one table row:
 
 Usage::
 
-  python -m experiments.probe_codes <run> [<run> ...] [--num=2000] [--seed=0]
+  python -m experiments.probe_codes <run> [<run> ...] [--num=2000] [--seed=0] [--step=S]
+
+``--step`` reads each run at the checkpoint of step ``S`` (default: its
+newest good one), to compare a run with itself earlier in training; the
+run column names the step read.
 """
 
 from __future__ import annotations
@@ -48,9 +52,10 @@ from gengan_jax.algorithms import aae
 from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
 from gengan_jax.use.export import sampling_network
-from gengan_jax.use.loading import load
+from gengan_jax.use.loading import RunNotFoundError, load
 
-USAGE = "usage: python -m experiments.probe_codes <run> [<run> ...] [--num=N] [--seed=S]"
+USAGE = ("usage: python -m experiments.probe_codes <run> [<run> ...] [--num=N] [--seed=S] "
+         "[--step=STEP]")
 HEADER = ("| run | latent | encoder | code noise | code spread | 1-NN purity "
           "| prior to code / code to code | x linear in its code | G(z) linear in z "
           "| high quality |\n|---|---|---|---|---|---|---|---|---|---|")
@@ -85,9 +90,10 @@ def code_noise(state, means: np.ndarray, draws: int, key: jax.Array) -> float:
   return float(np.asarray(z).reshape(len(means), draws, -1).std(axis=1).mean())
 
 
-def probe(run: str, num: int = 2000, seed: int = 0) -> dict:
-  """The row of one run (see the module docstring)."""
-  model = load(run)
+def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> dict:
+  """The row of one run (see the module docstring), at its checkpoint of ``step``
+  (default: the newest good one)."""
+  model = load(run, step)
   alg, state = model.algorithm, model.state
   if alg.encode is None:
     raise SystemExit(f"probe_codes: {run} is a {alg.name} run, which has no encoder.")
@@ -110,6 +116,7 @@ def probe(run: str, num: int = 2000, seed: int = 0) -> dict:
   to_mode, _ = _nearest_distances(samples, means, exclude_self=False)
   return {
       "run": run,
+      "step": model.step,
       "latent": codes.shape[1],
       "encoder": getattr(state.config, "encoder", "deterministic"),
       "code_noise": code_noise(state, means, 200, key_noise),
@@ -124,7 +131,7 @@ def probe(run: str, num: int = 2000, seed: int = 0) -> dict:
 
 
 def row(r: dict) -> str:
-  return (f"| {r['run']} | {r['latent']} | {r['encoder']} | {r['code_noise']:.3g} "
+  return (f"| {r['run']} @ {r['step']} | {r['latent']} | {r['encoder']} | {r['code_noise']:.3g} "
           f"| {r['code_spread']:.3g} | {r['purity']:.2f} "
           f"| {r['prior_to_code']:.3g} / {r['code_to_code']:.3g} | {r['x_linear_in_code']:.3f} "
           f"| {r['g_linear_in_z']:.2f} | {100 * r['high_quality']:.1f}% |")
@@ -135,12 +142,16 @@ def main(argv: list[str]) -> None:
   parser.add_argument("runs", nargs="*")
   parser.add_argument("--num", type=int, default=2000)
   parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--step", type=int, default=None)
   args, unknown = parser.parse_known_args(argv)
   if unknown or not args.runs or args.num < 2:
     raise SystemExit(USAGE)
   print(HEADER)
   for run in args.runs:
-    print(row(probe(run, args.num, args.seed)), flush=True)
+    try:
+      print(row(probe(run, args.num, args.seed, args.step)), flush=True)
+    except RunNotFoundError as e:  # a missing run or step: one line, not a traceback
+      raise SystemExit(f"probe_codes: {e}") from None
 
 
 if __name__ == "__main__":

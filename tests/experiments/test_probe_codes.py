@@ -16,7 +16,7 @@ from tests.train import _runs
 def runs(tmp_path_factory):
   out = {}
   for encoder in ("deterministic", "gaussian"):
-    c = _runs.config("alpha_gan", 2)
+    c = _runs.config("alpha_gan", 4)  # checkpoints at steps 2 and 4
     c.model.latent_dim = 3
     c.model.encoder = encoder
     out[encoder] = str(tmp_path_factory.mktemp(encoder))
@@ -34,6 +34,21 @@ def test_row_of_a_deterministic_encoder(runs):
   assert r["prior_to_code"] > 0 and r["code_to_code"] >= 0
   assert r["x_linear_in_code"] <= 1 and r["g_linear_in_z"] <= 1
   assert probe_codes.row(r).count("|") == 11
+
+
+def test_step_reads_an_earlier_checkpoint(runs, capsys):
+  newest, earlier = (probe_codes.probe(runs["deterministic"], num=50, seed=1, step=s)
+                     for s in (None, 2))
+  assert (newest["step"], earlier["step"]) == (4, 2)
+  assert newest["code_spread"] != earlier["code_spread"]  # two updates of the encoder apart
+  np.testing.assert_allclose(
+      earlier["code_spread"],
+      load(runs["deterministic"], 2).encode(toy_mixture("ring").means.astype(np.float32))
+      .std(0).mean(), rtol=1e-5)
+  probe_codes.main([runs["deterministic"], "--num=50", "--step=2"])
+  assert f"| {runs['deterministic']} @ 2 |" in capsys.readouterr().out
+  with pytest.raises(SystemExit, match=r"^probe_codes: load: no checkpoint of step 3 .* steps \[2, 4\]"):
+    probe_codes.main([runs["deterministic"], "--step=3"])
 
 
 def test_code_noise_of_a_gaussian_encoder_is_its_sigma(runs):
