@@ -19,6 +19,16 @@ encoder, on the ring or the grid, it prints one table row:
   ``z ~ N(0, I)`` to its nearest code, and from a code to its nearest other
   code. The generator learns to reconstruct only near codes; a prior draw
   far from all of them is decoded where reconstruction never taught it;
+* **code width**: the standard deviation of one mode's codes, averaged over
+  the code's dimensions and the modes: set against *prior to code*, how much
+  of the code space the modes' codes fill (the nearest other code alone
+  cannot tell a point from a cluster: ``--num`` codes in ``K`` dimensions lie
+  closer together the more there are);
+* **gain at codes / at prior draws**: the median spectral norm of the
+  decoder's Jacobian ``dG/dz`` at codes and at prior draws (the first
+  ``GAIN_POINTS`` of each): how far a step in the code space moves the
+  sample. A prior draw at distance ``d`` from the nearest code lands about
+  ``gain * d`` from where that code decodes;
 * **x linear in its code**: the R^2 of the least-squares affine fit of the
   data from their codes (per coordinate of ``x``, the smaller one): 1 when a
   linear map decodes every code exactly. Telling only while the code has
@@ -57,8 +67,10 @@ from gengan_jax.use.loading import RunNotFoundError, load
 USAGE = ("usage: python -m experiments.probe_codes <run> [<run> ...] [--num=N] [--seed=S] "
          "[--step=STEP]")
 HEADER = ("| run | latent | encoder | code noise | code spread | 1-NN purity "
-          "| prior to code / code to code | x linear in its code | G(z) linear in z "
-          "| high quality |\n|---|---|---|---|---|---|---|---|---|---|")
+          "| prior to code / code to code | code width | gain at codes / at prior draws "
+          "| x linear in its code | G(z) linear in z "
+          "| high quality |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+GAIN_POINTS = 500
 
 
 def _nearest_distances(a: np.ndarray, b: np.ndarray, *, exclude_self: bool) -> tuple:
@@ -78,6 +90,21 @@ def linear_r2(inputs: np.ndarray, outputs: np.ndarray) -> float:
   coef, *_ = np.linalg.lstsq(design, outputs, rcond=None)
   residual = ((outputs - design @ coef) ** 2).sum(0)
   return float((1 - residual / ((outputs - outputs.mean(0)) ** 2).sum(0)).min())
+
+
+def code_width(codes: np.ndarray, modes: np.ndarray) -> float:
+  """The standard deviation of each mode's codes, averaged over the code's
+  dimensions and the modes that have at least two points."""
+  labels, counts = np.unique(modes, return_counts=True)
+  return float(np.mean([codes[modes == k].std(axis=0).mean() for k in labels[counts > 1]]))
+
+
+def decoder_gain(decode, z: np.ndarray) -> float:
+  """The median over the rows of ``z`` of the spectral norm of the Jacobian
+  of ``decode`` (``[N, K] -> [N, D]``, each row decoded on its own) there."""
+  jacobian = jax.jit(jax.vmap(jax.jacfwd(lambda v: decode(v[None])[0])))
+  return float(np.median(np.linalg.norm(np.asarray(jacobian(jnp.asarray(z))), ord=2,
+                                         axis=(1, 2))))
 
 
 def code_noise(state, means: np.ndarray, draws: int, key: jax.Array) -> float:
@@ -112,7 +139,11 @@ def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> 
   from_prior, _ = _nearest_distances(prior, codes, exclude_self=False)
   samples = model.sample(num, seed=seed)
   decoder = getattr(state, sampling_network(state))  # an AAE's 'decoder', a GAN's 'generator'
-  generated = np.asarray(ts.forward(decoder, jnp.asarray(prior), train=False))
+
+  def decode(z):
+    return ts.forward(decoder, z, train=False)
+
+  generated = np.asarray(decode(jnp.asarray(prior)))
   to_mode, _ = _nearest_distances(samples, means, exclude_self=False)
   return {
       "run": run,
@@ -124,6 +155,9 @@ def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> 
       "purity": float((modes[nearest] == modes).mean()),
       "prior_to_code": float(np.median(from_prior)),
       "code_to_code": float(np.median(own)),
+      "code_width": code_width(codes, modes),
+      "gain_at_codes": decoder_gain(decode, codes[:GAIN_POINTS]),
+      "gain_at_prior": decoder_gain(decode, prior[:GAIN_POINTS]),
       "x_linear_in_code": linear_r2(codes, x),
       "g_linear_in_z": linear_r2(prior, generated),
       "high_quality": float((to_mode <= 3 * mixture.std).mean()),
@@ -133,7 +167,8 @@ def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> 
 def row(r: dict) -> str:
   return (f"| {r['run']} @ {r['step']} | {r['latent']} | {r['encoder']} | {r['code_noise']:.3g} "
           f"| {r['code_spread']:.3g} | {r['purity']:.2f} "
-          f"| {r['prior_to_code']:.3g} / {r['code_to_code']:.3g} | {r['x_linear_in_code']:.3f} "
+          f"| {r['prior_to_code']:.3g} / {r['code_to_code']:.3g} | {r['code_width']:.3g} "
+          f"| {r['gain_at_codes']:.2g} / {r['gain_at_prior']:.2g} | {r['x_linear_in_code']:.3f} "
           f"| {r['g_linear_in_z']:.2f} | {100 * r['high_quality']:.1f}% |")
 
 

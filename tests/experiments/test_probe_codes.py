@@ -2,6 +2,7 @@
 trained alpha-GAN, and one-line refusals."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -33,7 +34,8 @@ def test_row_of_a_deterministic_encoder(runs):
   assert 0 <= r["purity"] <= 1 and 0 <= r["high_quality"] <= 1
   assert r["prior_to_code"] > 0 and r["code_to_code"] >= 0
   assert r["x_linear_in_code"] <= 1 and r["g_linear_in_z"] <= 1
-  assert probe_codes.row(r).count("|") == 11
+  assert r["code_width"] > 0 and r["gain_at_codes"] > 0 and r["gain_at_prior"] > 0
+  assert probe_codes.row(r).count("|") == 13
 
 
 def test_step_reads_an_earlier_checkpoint(runs, capsys):
@@ -82,6 +84,22 @@ def test_nearest_distances_by_hand():
   np.testing.assert_array_equal(i, [2, 1])
   d, i = probe_codes._nearest_distances(a, a, exclude_self=True)
   np.testing.assert_allclose(d, [5.0, 5.0])
+
+
+def test_code_width_by_hand():
+  codes = np.array([[0.0, 0.0], [2.0, 4.0], [10.0, 10.0], [10.0, 10.0], [5.0, 5.0]])
+  modes = np.array([0, 0, 1, 1, 2])  # mode 2 has one point: no width, left out
+  # mode 0: std (1, 2) -> 1.5; mode 1: 0.
+  assert probe_codes.code_width(codes, modes) == pytest.approx(0.75)
+
+
+def test_decoder_gain_is_the_jacobians_spectral_norm():
+  a = np.array([[3.0, 0.0], [0.0, -1.0], [4.0, 0.0]], np.float32)  # x = a z: singular values 5, 1
+  z = np.random.default_rng(0).normal(size=(7, 2)).astype(np.float32)
+  assert probe_codes.decoder_gain(lambda v: v @ a.T, z) == pytest.approx(5.0, rel=1e-5)
+  # tanh(z_0) per row: gain 1 - tanh(z_0)^2 at each row, the median over the rows.
+  gain = probe_codes.decoder_gain(lambda v: jnp.tanh(v[:, :1]), z)
+  assert gain == pytest.approx(np.median(1 - np.tanh(z[:, 0]) ** 2), rel=1e-5)
 
 
 def test_linear_r2_by_hand():
