@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from experiments import probe_codes
+from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
 from gengan_jax.train import loop
 from gengan_jax.use.loading import load
@@ -35,6 +36,14 @@ def test_row_of_a_deterministic_encoder(runs):
   assert r["prior_to_code"] > 0 and r["code_to_code"] >= 0
   assert r["x_linear_in_code"] <= 1 and r["g_linear_in_z"] <= 1
   assert r["code_width"] > 0 and r["gain_at_codes"] > 0 and r["gain_at_prior"] > 0
+  # The gain at the codes, recomputed from the probe's own points (seed 1: its data draws).
+  rng = np.random.default_rng(1)
+  modes = rng.integers(mixture.num_modes, size=50)
+  x = (mixture.means[modes] + mixture.std * rng.standard_normal((50, 2))).astype(np.float32)
+  decoder = model.state.generator
+  gains = probe_codes.decoder_gains(lambda z: ts.forward(decoder, z, train=False),
+                                   np.asarray(model.encode(x)))
+  np.testing.assert_allclose(r["gain_at_codes"], np.median(gains), rtol=1e-4)
   assert probe_codes.row(r).count("|") == 13
 
 
@@ -49,7 +58,8 @@ def test_step_reads_an_earlier_checkpoint(runs, capsys):
       .std(0).mean(), rtol=1e-5)
   probe_codes.main([runs["deterministic"], "--num=50", "--step=2"])
   assert f"| {runs['deterministic']} @ 2 |" in capsys.readouterr().out
-  with pytest.raises(SystemExit, match=r"^probe_codes: load: no checkpoint of step 3 .* steps \[2, 4\]"):
+  with pytest.raises(SystemExit,
+                     match=r"^probe_codes: load: no checkpoint of step 3 .* steps \[2, 4\]"):
     probe_codes.main([runs["deterministic"], "--step=3"])
 
 
@@ -93,13 +103,13 @@ def test_code_width_by_hand():
   assert probe_codes.code_width(codes, modes) == pytest.approx(0.75)
 
 
-def test_decoder_gain_is_the_jacobians_spectral_norm():
+def test_decoder_gains_are_the_jacobians_spectral_norms():
   a = np.array([[3.0, 0.0], [0.0, -1.0], [4.0, 0.0]], np.float32)  # x = a z: singular values 5, 1
   z = np.random.default_rng(0).normal(size=(7, 2)).astype(np.float32)
-  assert probe_codes.decoder_gain(lambda v: v @ a.T, z) == pytest.approx(5.0, rel=1e-5)
-  # tanh(z_0) per row: gain 1 - tanh(z_0)^2 at each row, the median over the rows.
-  gain = probe_codes.decoder_gain(lambda v: jnp.tanh(v[:, :1]), z)
-  assert gain == pytest.approx(np.median(1 - np.tanh(z[:, 0]) ** 2), rel=1e-5)
+  np.testing.assert_allclose(probe_codes.decoder_gains(lambda v: v @ a.T, z), 5.0, rtol=1e-5)
+  # tanh(z_0) per row: gain 1 - tanh(z_0)^2 at each row.
+  gains = probe_codes.decoder_gains(lambda v: jnp.tanh(v[:, :1]), z)
+  np.testing.assert_allclose(gains, 1 - np.tanh(z[:, 0]) ** 2, rtol=1e-5)
 
 
 def test_linear_r2_by_hand():
