@@ -48,7 +48,8 @@ from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
 from gengan_jax.metrics import critic as critic_lib
 from gengan_jax.metrics import divergence_critics
-from gengan_jax.use.loading import RunNotFoundError, load
+from gengan_jax.train.cli import user_errors
+from gengan_jax.use.loading import load
 
 USAGE = ("usage: python -m experiments.probe_code_discriminator <run> [<run> ...] "
          "[--steps=3000] [--seeds=2] [--num=5000] [--step=S]")
@@ -160,7 +161,7 @@ def main(argv: list[str]) -> None:
   for run in args.runs:
     try:
       r = probe(run, steps=args.steps, seeds=args.seeds, num=args.num, step=args.step)
-    except RunNotFoundError as e:  # a missing run or step: one line, not a traceback
+    except user_errors() as e:  # a missing run or step, a damaged or foreign checkpoint
       raise SystemExit(f"probe_code_discriminator: {e}") from None
     print(row(r), flush=True)
 

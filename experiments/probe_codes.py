@@ -62,7 +62,8 @@ from gengan_jax.algorithms import aae
 from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
 from gengan_jax.use.export import sampling_network
-from gengan_jax.use.loading import RunNotFoundError, load
+from gengan_jax.train.cli import user_errors
+from gengan_jax.use.loading import load
 
 USAGE = ("usage: python -m experiments.probe_codes <run> [<run> ...] [--num=N] [--seed=S] "
          "[--step=STEP]")
@@ -188,7 +189,7 @@ def main(argv: list[str]) -> None:
   for run in args.runs:
     try:
       print(row(probe(run, args.num, args.seed, args.step)), flush=True)
-    except RunNotFoundError as e:  # a missing run or step: one line, not a traceback
+    except user_errors() as e:  # a missing run or step, a damaged or foreign checkpoint
       raise SystemExit(f"probe_codes: {e}") from None
 
 

@@ -3,13 +3,17 @@ sees a gap and none where there is none, the wiring into tiny AAE and WAE-GAN ru
 and one-line refusals."""
 
 import importlib
+import json
 import math
+import os
+import shutil
 
 import jax
 import numpy as np
 import pytest
 
 from experiments import probe_code_discriminator as probe_cd
+from experiments import probe_codes
 from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
 from gengan_jax.train import loop
@@ -85,6 +89,22 @@ def test_a_run_without_a_code_discriminator_is_one_line(tmp_path, capsys):
   with pytest.raises(SystemExit, match=r"^probe_code_discriminator: load: no checkpoint "
                                        r"of step 3 "):
     probe_cd.main([run, "--step=3"])
+
+
+@pytest.mark.parametrize("probe", [probe_cd, probe_codes])
+def test_a_checkpoint_of_another_config_is_one_line(probe, tmp_path):
+  # The run's checkpoint holds a code discriminator of width 16; its config now says 8.
+  run = str(tmp_path / "run")
+  shutil.copytree(_tiny_run("aae", str(tmp_path / "trained")), run)
+  with open(os.path.join(run, "config.json")) as f:
+    config = json.load(f)
+  config["model"]["code_discriminator_hidden"] = [8]
+  with open(os.path.join(run, "config.json"), "w") as f:
+    json.dump(config, f)
+  name = probe.__name__.split(".")[-1]
+  with pytest.raises(SystemExit, match=rf"^{name}: checkpoint .* was written by a different "
+                                       r"config"):
+    probe.main([run, "--steps=5"] if probe is probe_cd else [run, "--num=50"])
 
 
 @pytest.mark.parametrize("argv", [[], ["run", "--bogus=1"], ["run", "--steps=0"]])
