@@ -97,6 +97,10 @@ def compare(sample_codes: Callable[[jax.Array, int], np.ndarray],
     steps, seeds: the fresh critic's steps, and how many critics (seeds).
     num: held-out prior draws and codes for every estimate.
     seed: the probe's seed (prior draws, codes, critics).
+
+  Returns:
+    ``{'fresh': [JS per critic seed], 'own': JS, 'logit_sd': float, 'c_prior': float,
+    'c_codes': float}`` (see the module docstring).
   """
   key = jax.random.key(seed)
   k_train, k_valid, k_codes, k_critic = jax.random.split(key, 4)
