@@ -22,13 +22,8 @@ from tests.train import _runs
 
 
 def _tiny_run(algorithm: str, directory: str) -> str:
-  c = importlib.import_module(f"experiments.configs.{algorithm}").get_config()
-  for key, value in _runs.changes("gan", 2).items():
-    *parents, leaf = key.split(".")
-    node = c
-    for p in parents:
-      node = node[p]
-    node[leaf] = value
+  c = _runs.apply(importlib.import_module(f"experiments.configs.{algorithm}").get_config(),
+                  _runs.changes("gan", 2))
   if algorithm in probe_cd.DISCRIMINATORS:
     c.model[probe_cd.DISCRIMINATORS[algorithm] + "_hidden"] = (16,)
   loop.train(c, directory, devices=jax.devices()[:1])

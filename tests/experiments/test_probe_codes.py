@@ -74,13 +74,7 @@ def test_code_noise_of_a_gaussian_encoder_is_its_sigma(runs):
 
 def test_an_aae_run_is_read_through_its_decoder(tmp_path):
   from experiments.configs import aae as aae_config  # pylint: disable=g-import-not-at-top
-  c = aae_config.get_config()
-  for key, value in _runs.changes("gan", 2).items():
-    *parents, leaf = key.split(".")
-    node = c
-    for p in parents:
-      node = node[p]
-    node[leaf] = value
+  c = _runs.apply(aae_config.get_config(), _runs.changes("gan", 2))
   c.model.code_discriminator_hidden = (16,)
   loop.train(c, str(tmp_path), devices=jax.devices()[:1])
   r = probe_codes.probe(str(tmp_path), num=50)

@@ -39,17 +39,21 @@ def changes(algorithm="alpha_gan", steps=6, **train) -> dict[str, object]:
   return out
 
 
-def config(algorithm="alpha_gan", steps=6, **train):
-  """``CONFIGS[algorithm]`` with :func:`changes` applied: what the entry point runs."""
-  module = importlib.import_module(CONFIGS[algorithm].replace("/", ".")[:-3])
-  c = module.get_config()
-  for key, value in changes(algorithm, steps, **train).items():
+def apply(c, settings: dict[str, object]):
+  """``c`` (a ConfigDict) with each dotted ``settings`` key set to its value; returns ``c``."""
+  for key, value in settings.items():
     *parents, leaf = key.split(".")
     node = c
     for p in parents:
       node = node[p]
     node[leaf] = value
   return c
+
+
+def config(algorithm="alpha_gan", steps=6, **train):
+  """``CONFIGS[algorithm]`` with :func:`changes` applied: what the entry point runs."""
+  module = importlib.import_module(CONFIGS[algorithm].replace("/", ".")[:-3])
+  return apply(module.get_config(), changes(algorithm, steps, **train))
 
 
 def overrides(algorithm="alpha_gan", steps=6, **train) -> list[str]:
