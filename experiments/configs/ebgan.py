@@ -3,7 +3,8 @@
 Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/ebgan.py:grid``, or
 ``gengan-train --config=ebgan:grid``); EBGAN-PT is
-``--config.model.pull_away_weight=0.1`` (the paper's weight).
+``--config.model.pull_away_weight=0.1`` (the paper's weight); PacGAN's packing
+of the discriminator's inputs (not in the paper) is ``--config.model.pack=2``.
 
 The energy is the mean squared reconstruction error per coordinate, so the
 margins are in those units (see ``gengan_jax/algorithms/ebgan.py``): the
@@ -31,6 +32,7 @@ def get_config(arg=None):
     c.model.discriminator_batch_norm = True
     c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.999)
     c.model.discriminator_optimizer = common.adam(2e-4, 0.5, 0.999)
+    c.model.pack = 1
     return c
   c = common.toy(common.base("ebgan"), v)
   c.data.batch_size = 256
@@ -47,4 +49,5 @@ def get_config(arg=None):
   c.model.code_dim = 2
   c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
   c.model.discriminator_optimizer = common.adam(2e-4, 0.5, 0.9)
+  c.model.pack = 1
   return c

@@ -21,6 +21,13 @@ One ``train_step`` is one discriminator update (data against fresh samples),
 then one generator update with fresh ``z`` against the updated
 discriminator, as in Goodfellow et al.'s alternating scheme.
 
+Packing (PacGAN, :mod:`.packing`; not in the EBGAN paper): with ``pack = m >
+1`` the auto-encoder reconstructs ``m`` data points or ``m`` samples
+concatenated feature-wise, so an input's energy is its reconstruction error
+over all ``m * N_x`` coordinates and the margin applies to the tuple; a step
+takes ``m`` data batches and draws ``m * B`` samples for each update. The
+pulling-away term is then over the codes of the packed samples.
+
 The margin is in the energy's units. Here the energy is a mean over the
 ``N_x`` coordinates of an example, so a margin meant for an energy summed
 over them is ``m / N_x`` (784 MNIST pixels: a summed ``m = 10`` is 0.013).
@@ -48,9 +55,10 @@ import jax
 import jax.numpy as jnp
 
 from gengan_jax import losses
-from gengan_jax.algorithms import networks
+from gengan_jax.algorithms import networks, packing
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
+from gengan_jax.core import (AlgorithmState, OptimizerConfig, check, check_choice,
+                             expect_batches, single_batch)
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -70,6 +78,8 @@ class Config(ArchitectureConfig):
       (the paper's DCGAN-style discriminators have it); the ``mlp`` one has
       none.
     generator_optimizer, discriminator_optimizer: Adam settings.
+    pack: PacGAN's ``m``: data points or samples per input of the auto-encoder
+      discriminator (1: no packing); a step takes ``m`` data batches.
   """
 
   margin: float = 0.1
@@ -79,6 +89,7 @@ class Config(ArchitectureConfig):
   discriminator_batch_norm: bool = True
   generator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
   discriminator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
+  pack: int = 1
 
   def __post_init__(self):
     super().__post_init__()
@@ -86,6 +97,7 @@ class Config(ArchitectureConfig):
     check(self.pull_away_weight >= 0, "pull_away_weight", self.pull_away_weight, ">= 0")
     check_choice("energy", self.energy, tuple(losses.ENERGIES))
     check(self.code_dim >= 1, "code_dim", self.code_dim, "a positive integer")
+    check(self.pack >= 1, "pack", self.pack, "a positive integer (1: no packing)")
 
 
 class State(AlgorithmState):
@@ -95,13 +107,20 @@ class State(AlgorithmState):
   discriminator: ts.TrainState
 
 
+def num_batches(config: Config) -> int:
+  """Data batches consumed by one ``train_step``: ``pack`` (one without packing)."""
+  return config.pack
+
+
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
-  """Initialises G and the auto-encoder D for data shaped like ``example_batch[0]``."""
+  """Initialises G and the auto-encoder D for data shaped like ``example_batch[0]``
+  (D's inputs packed ``pack`` at a time)."""
   g_key, d_key = jax.random.split(key)
   return State(
       step=jnp.zeros((), jnp.int32),
       generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
-      discriminator=networks.autoencoder(config, d_key, example_batch,
+      discriminator=networks.autoencoder(config, d_key,
+                                         packing.packed_example(example_batch, config.pack),
                                          config.discriminator_optimizer,
                                          code_dim=config.code_dim,
                                          use_batch_norm=config.discriminator_batch_norm),
@@ -114,19 +133,26 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
   Args:
     state: the current state.
-    batch: data of shape ``[1, B, *data_shape]``.
+    batch: data of shape ``[pack, B, *data_shape]``.
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = single_batch(batch, "ebgan")
+  m = cfg.pack
+  if m == 1:
+    x = single_batch(batch, "ebgan")
+  else:  # [m, B, ...] -> [B, ..., m * C]: m data points per input.
+    x = packing.pack(expect_batches(batch, m, f"ebgan with pack={m}"))
   n = x.shape[0]
   energy = losses.ENERGIES[cfg.energy]
   keys = step_keys(key, state.step, "discriminator", "generator")
   G = state.generator
 
   # 1. Discriminator: L_D = D(x) + [m - D(G(z))]^+  (eq. 1).
-  x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(keys["discriminator"], n,
-                                                               cfg.latent_dim)))
+  def packed_samples(g, z):  # B inputs of D from m * B samples (the samples, unpacked)
+    return packing.pack_samples(g(z), m)
+
+  x_fake = jax.lax.stop_gradient(packed_samples(
+      lambda v: ts.forward(G, v), gaussian_prior(keys["discriminator"], m * n, cfg.latent_dim)))
 
   def d_loss_fn(d):
     real_energy = energy(x, d(x))
@@ -137,10 +163,10 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   D, d_loss, (real_energy, fake_energy) = ts.minimize(state.discriminator, d_loss_fn)
 
   # 2. Generator: L_G = D(G(z))  (eq. 2), + pull_away_weight * f_PT(Enc(G(z)))  (eq. 6).
-  z = gaussian_prior(keys["generator"], n, cfg.latent_dim)
+  z = gaussian_prior(keys["generator"], m * n, cfg.latent_dim)
 
   def g_loss_fn(g):
-    x_gen = g(z)
+    x_gen = packed_samples(g, z)
     reconstruction, code = ts.forward(D, x_gen, return_code=True)
     gen_energy = energy(x_gen, reconstruction).mean()
     pull_away = losses.pulling_away_term(code)

@@ -4,7 +4,8 @@
   logged energies; ``L_D = L(x) - k_t L(G(z_D))``; ``M_global`` is its
   formula; the generator steps against ``D_t`` (not the updated ``D``).
 * EBGAN's discriminator loss is ``D(x) + m - D(G(z))`` when every fake is
-  below the margin; the pulling-away term changes the generator's step only.
+  below the margin; the pulling-away term changes the generator's step only;
+  packed (PacGAN's ``m``), the auto-encoder reconstructs ``m`` points at once.
 """
 
 import dataclasses
@@ -15,7 +16,8 @@ import pytest
 
 from gengan_jax import losses
 from gengan_jax.algorithms import began, ebgan
-from gengan_jax.core import OptimizerConfig
+from gengan_jax.algorithms import packing
+from gengan_jax.core import ConfigError, OptimizerConfig
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 from tests.algorithms.helpers import leaves_equal, tiny_config, tiny_data
@@ -107,10 +109,47 @@ def test_ebgan_pull_away_term_changes_only_the_generator_step():
     leaves_equal(plain.generator.params, pt.generator.params, rtol=1e-6)
 
 
+def test_ebgan_packed_discriminator_reconstructs_m_points_at_once():
+  """``pack=3``: three data batches a step; every energy is the auto-encoder's error
+  on three points (or samples) side by side, recomputed by hand from the step's keys."""
+  module, cfg = tiny_config("ebgan", pack=3, margin=100.0, pull_away_weight=0.5,
+                            discriminator_batch_norm=False)
+  assert module.num_batches(cfg) == 3
+  data = tiny_data("mlp", 3)  # [3, 8, 2]
+  state = module.init(jax.random.key(0), cfg, data[0])
+  assert any(leaf.shape == (6, 16) for leaf in jax.tree.leaves(state.discriminator.params))
+  new, m = jax.jit(module.train_step)(state, data, jax.random.key(1))
+  keys = step_keys(jax.random.key(1), 0, "discriminator", "generator")
+  x = np.concatenate(list(data), axis=-1)  # [8, 6]: point i of each batch side by side
+  np.testing.assert_array_equal(np.asarray(packing.pack(data))[5], np.concatenate(data[:, 5]))
+
+  def packed_samples(key):
+    g = np.asarray(ts.forward(state.generator, gaussian_prior(key, 24, cfg.latent_dim)))
+    return np.concatenate(np.split(g, 3), axis=-1)  # samples 0-7, 8-15, 16-23 side by side
+
+  def energy(v):
+    return np.asarray(losses.l2_energy(v, ts.forward(state.discriminator, v)))
+
+  x_fake, x_gen = packed_samples(keys["discriminator"]), packed_samples(keys["generator"])
+  # Every packed fake is below the margin 100: L_D = D(x) + 100 - D(G(z)).
+  assert float(m["real_energy"]) == pytest.approx(energy(x).mean(), rel=1e-5)
+  assert float(m["fake_energy"]) == pytest.approx(energy(x_fake).mean(), rel=1e-5)
+  assert float(m["discriminator_loss"]) == pytest.approx(
+      energy(x).mean() + 100.0 - energy(x_fake).mean(), rel=1e-5)
+  # G's loss is against the updated D, with the codes of its packed samples pulled apart.
+  recon, code = ts.forward(new.discriminator, x_gen, return_code=True)
+  gen_energy = np.asarray(losses.l2_energy(x_gen, recon)).mean()
+  assert float(m["generator_energy"]) == pytest.approx(gen_energy, rel=1e-5)
+  assert float(m["generator_loss"]) == pytest.approx(
+      gen_energy + 0.5 * float(losses.pulling_away_term(code)), rel=1e-5)
+  with pytest.raises(ValueError, match=r"ebgan with pack=3 takes 3 per step: \[3, B"):
+    module.train_step(state, data[:1], jax.random.key(1))
+
+
 def test_configs_reject_bad_values():
-  from gengan_jax.core import ConfigError
   for module, field, value in [(ebgan, "margin", 0.0), (ebgan, "pull_away_weight", -1.0),
-                               (ebgan, "energy", "l3"), (began, "gamma", 1.5),
+                               (ebgan, "energy", "l3"), (ebgan, "pack", 0),
+                               (began, "gamma", 1.5),
                                (began, "lambda_k", -0.1), (began, "initial_k", 2.0),
                                (began, "energy", "huber")]:
     with pytest.raises(ConfigError, match=field):
