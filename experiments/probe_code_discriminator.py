@@ -70,17 +70,16 @@ def js_estimate(prior_logits: np.ndarray, code_logits: np.ndarray) -> float:
 
 def code_sampler(mixture, encode: Callable[[jax.Array, jax.Array], jax.Array]
                  ) -> Callable[[jax.Array, int], np.ndarray]:
-  """``(key, n) -> [n, K]`` codes ``encode(x, key)`` of ``n`` fresh draws ``x`` of ``mixture``."""
-  means = jnp.asarray(mixture.means, jnp.float32)
+  """``(key, n) -> [n, K]`` codes ``encode(x, key)`` of ``n`` fresh draws ``x`` of ``mixture``
+  (:meth:`~gengan_jax.data.GaussianMixture.sample`, its numpy generator seeded from ``key``)."""
+  jitted = jax.jit(encode)
 
   def sample(key, n):
-    k_mode, k_noise, k_code = jax.random.split(key, 3)
-    modes = jax.random.randint(k_mode, (n,), 0, mixture.num_modes)
-    x = means[modes] + mixture.std * jax.random.normal(k_noise, (n, means.shape[1]))
-    return encode(x, k_code)
+    k_data, k_code = jax.random.split(key)
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(k_data)))
+    return np.asarray(jitted(jnp.asarray(mixture.sample(rng, n)), k_code))
 
-  jitted = jax.jit(sample, static_argnums=1)
-  return lambda key, n: np.asarray(jitted(key, n))
+  return sample
 
 
 def compare(sample_codes: Callable[[jax.Array, int], np.ndarray],
