@@ -20,7 +20,8 @@ Run (one algorithm; repeat per algorithm, then report them together)::
 ``--values=<path>=<v1>,<v2>,...`` lists the values of one setting (a
 comma inside brackets belongs to its value, so ``(8,8),(16,16)`` and
 ``(8,8)|(16,16)`` are two tuples and ``(8,8)`` is one). Settings a
-population can vary (float settings of the model, learning rates; see
+population can vary (float settings of the model and learning rates that
+the algorithm's step traces as arrays; see
 :mod:`gengan_jax.train.population_spec`) become a population: one compiled
 program per combination of the other settings (which change shapes or
 control flow, so each is a separate run). ``--random=N`` draws N settings
@@ -124,15 +125,18 @@ def settings(values: dict[str, list], *, random: int = 0, seed: int = 0) -> list
   return out
 
 
-def _continuous(algorithm: str, paths: list[str], config) -> set[str]:
-  """The paths a population can vary (the rest are separate runs)."""
+def _continuous(algorithm: str, chosen: list[dict], config) -> set[str]:
+  """The settings of ``chosen`` a population can vary (the rest are separate runs):
+  floats of the model and learning rates (:func:`.population_spec.check_varying`)
+  that the algorithm's init and step also trace as arrays (:func:`_traces`: a
+  float baked into an optimizer or a layer, WGAN's ``clip`` for one, cannot)."""
   from gengan_jax import algorithms  # pylint: disable=g-import-not-at-top
   from gengan_jax.core import ConfigError  # pylint: disable=g-import-not-at-top
   from gengan_jax.train import population_spec  # pylint: disable=g-import-not-at-top
   algo = algorithms.get(algorithm)
   base = algorithms.from_mapping(algo.Config, config.model, prefix="model.")
   out = set()
-  for p in paths:
+  for p in chosen[0] if chosen else ():
     if not p.startswith("model."):
       continue
     try:
@@ -140,7 +144,42 @@ def _continuous(algorithm: str, paths: list[str], config) -> set[str]:
       out.add(p)
     except ConfigError:
       pass
+  if out and not _traces(config, out, chosen):
+    out = {p for p in out if _traces(config, {p}, chosen)}
   return out
+
+
+def _traces(config, paths: set[str], chosen: list[dict]) -> bool:
+  """Whether one population program can hold ``chosen``'s values of ``paths``: the
+  population's own check (it traces init and step once, no compilation)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  from gengan_jax.core import ConfigError  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.population import PopulationExperiment  # pylint: disable=g-import-not-at-top
+  c = copy.deepcopy(config)
+  c.population = ml_collections.ConfigDict(dict(mode="list", seeds=",".join("0" for _ in chosen)))
+  c.population.model = ml_collections.ConfigDict()
+  for p in sorted(paths):
+    _set_population_value(c.population.model, p, [s[p] for s in chosen])
+  try:
+    PopulationExperiment(c, devices=jax.devices()[:1])
+  except ConfigError as e:
+    if "cannot vary inside one compiled program" in str(e):
+      return False
+    raise
+  return True
+
+
+def _set_population_value(model, path: str, values: list) -> None:
+  """``population.model.<path> = 'v1,v2,...'`` (``path`` starts with ``model.``)."""
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  node = model
+  *heads, last = path[len("model."):].split(".")
+  for h in heads:
+    if h not in node:
+      node[h] = ml_collections.ConfigDict()
+    node = node[h]
+  node[last] = ",".join(repr(float(v)) for v in values)
 
 
 def _set(config, path: str, value) -> None:
@@ -174,7 +213,7 @@ def plan(config, values: dict[str, list], *, seeds: int,
   """``[(run name, experiment config with a population), ...]`` of a sweep."""
   import ml_collections  # pylint: disable=g-import-not-at-top
   chosen = settings(values, random=random, seed=int(config.seed))
-  continuous = _continuous(config.algorithm, list(values), config)
+  continuous = _continuous(config.algorithm, chosen, config)
   groups: dict[tuple, list[dict]] = collections.OrderedDict()
   for s in chosen:
     key = tuple((p, repr(v)) for p, v in s.items() if p not in continuous)
@@ -191,13 +230,7 @@ def plan(config, values: dict[str, list], *, seeds: int,
                                 for i in range(seeds))
     model = ml_collections.ConfigDict()
     for p in sorted(continuous):
-      node = model
-      *heads, last = p[len("model."):].split(".")
-      for h in heads:
-        if h not in node:
-          node[h] = ml_collections.ConfigDict()
-        node = node[h]
-      node[last] = ",".join(repr(float(m[p])) for m in members for _ in range(seeds))
+      _set_population_value(model, p, [m[p] for m in members for _ in range(seeds)])
     population.model = model
     c.population = population
     name = "run%02d" % n + "".join(f"_{p.split('.')[-1]}={v}" for p, v in key)

@@ -99,6 +99,20 @@ def test_plan_splits_populations_from_separate_runs():
     assert sorted({m.seed for m in pop.members}) == [3, 4, 5]
 
 
+def test_a_float_the_step_cannot_trace_is_separate_runs():
+  """WGAN's ``clip`` is a float baked into the critic's optimizer: it cannot vary
+  inside one program, so each value is its own run (a population of it would stop
+  at its first step); the penalty weight beside it still varies in one."""
+  c = _runs.config("gan")
+  sweep._set(c, "model.constraint", "clip")
+  runs = sweep.plan(c, {"model.clip": [0.03, 0.1], "model.penalty_weight": [1.0, 10.0]},
+                    seeds=2)
+  assert [name for name, _ in runs] == ["run00_clip=0.03", "run01_clip=0.1"]
+  for (_, rc), clip in zip(runs, [0.03, 0.1]):
+    assert rc.model.clip == clip and "clip" not in rc.population.model
+    assert rc.population.model.penalty_weight == "1.0,1.0,10.0,10.0"
+
+
 def _member(root, run, index, algorithm, seed, values, evaluation, stopped=False):
   d = os.path.join(root, run, "members", f"{index:03d}")
   os.makedirs(d)
