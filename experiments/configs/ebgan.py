@@ -4,7 +4,8 @@ Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/ebgan.py:grid``, or
 ``gengan-train --config=ebgan:grid``); EBGAN-PT is
 ``--config.model.pull_away_weight=0.1`` (the paper's weight); PacGAN's packing
-of the discriminator's inputs (not in the paper) is ``--config.model.pack=2``.
+of the discriminator's inputs (not in the paper) is ``--config.model.pack=2``
+with a code wide enough for two points (``--config.model.code_dim=4`` on the toys).
 
 The energy is the mean squared reconstruction error per coordinate, so the
 margins are in those units (see ``gengan_jax/algorithms/ebgan.py``): the
