@@ -29,7 +29,8 @@ takes ``m`` data batches and draws ``m * B`` samples for each update. The
 pulling-away term is then over the codes of the packed samples. The code
 has to carry ``m`` points, so widen it with them: on the grid, packing two
 with the unpacked code of 2 left the data's packed energy at ~0.6 and the
-generator collapsed onto one point by 10,000 steps; a code of 4 did not.
+generator collapsed onto one point by 10,000 steps; with a code of 4 it
+covers all 25 modes at 94% high quality (the README's grid standings).
 
 The margin is in the energy's units. Here the energy is a mean over the
 ``N_x`` coordinates of an example, so a margin meant for an energy summed
