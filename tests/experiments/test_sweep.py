@@ -1,7 +1,6 @@
 """experiments.sweep: the sweep's plan and the alpha-GAN paper's report."""
 
 import json
-import math
 import os
 
 import numpy as np
