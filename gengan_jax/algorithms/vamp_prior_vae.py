@@ -79,6 +79,9 @@ from gengan_jax.losses.mixture import gaussian_mixture_log_likelihood
 from gengan_jax.nets.pseudo_inputs import PseudoInputs
 
 
+PSEUDO_INPUT_INITS = ("normal", "data")
+
+
 @dataclasses.dataclass(frozen=True)
 class Config(vae.BaseConfig):
   """VampPrior VAE hyper-parameters: :class:`~gengan_jax.algorithms.vae.BaseConfig`
@@ -87,21 +90,34 @@ class Config(vae.BaseConfig):
   Attributes:
     num_pseudo_inputs: ``K``, the mixture's components, >= 1 (500: Tomczak &
       Welling's MNIST setting).
-    pseudo_input_init_mean, pseudo_input_init_std: the pseudo-inputs start
-      from ``N(mean, std^2)`` per data dimension (std > 0), in the data's
-      units: ``-0.9`` and ``0.02`` are the paper's 0.05 and 0.01 on ``[0, 1]``
-      pixels mapped to ``[-1, 1]``.
+    pseudo_input_init: where the pseudo-inputs start: ``"normal"``, from
+      ``N(mean, std^2)`` per data dimension; ``"data"``, at the first
+      training batch's examples (``u_k`` at example ``k mod B``, cycling
+      through the batch when ``K > B``) plus ``N(0, std^2)`` noise, the mean
+      unused: the reference code's ``--use_training_data_init`` (the first
+      ``K`` training examples plus noise of std 0.01). On a mixture, points
+      drawn from ``N(0, 1)`` start near its central modes and stay there (a
+      pseudo-input moves towards the data near it, not across to modes
+      without one), and each mode's share of the prior is its share of the
+      ``u_k``; data start them on the modes in the data's proportions.
+    pseudo_input_init_mean, pseudo_input_init_std: the normal start's
+      ``N(mean, std^2)`` (std > 0), in the data's units: ``-0.9`` and
+      ``0.02`` are the paper's 0.05 and 0.01 on ``[0, 1]`` pixels mapped to
+      ``[-1, 1]``; the data start's noise is the std alone.
     optimizer: the optimizer of all three networks (one objective; each
       keeps its own optimizer state).
   """
 
   num_pseudo_inputs: int = 500
+  pseudo_input_init: str = "normal"
   pseudo_input_init_mean: float = -0.9
   pseudo_input_init_std: float = 0.02
 
   def __post_init__(self):
     super().__post_init__()
     check_int("num_pseudo_inputs", self.num_pseudo_inputs, 1)
+    check(self.pseudo_input_init in PSEUDO_INPUT_INITS, "pseudo_input_init",
+          self.pseudo_input_init, f"one of {', '.join(PSEUDO_INPUT_INITS)}")
     check(self.pseudo_input_init_std > 0, "pseudo_input_init_std",
           self.pseudo_input_init_std, "> 0")
 
@@ -121,14 +137,22 @@ def pseudo_input_range(config: Config) -> tuple[float, float] | None:
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
-  """Initialises the VAE's networks and ``K`` pseudo-inputs shaped like ``example_batch[0]``."""
+  """Initialises the VAE's networks and ``K`` pseudo-inputs shaped like
+  ``example_batch[0]`` (at its examples for ``pseudo_input_init="data"``)."""
   vae_key, p_key = jax.random.split(key)
   base = vae.init(vae_key, config, example_batch)
+  from_data = config.pseudo_input_init == "data"
   net = PseudoInputs(num=config.num_pseudo_inputs, data_shape=tuple(example_batch.shape[1:]),
-                     init_mean=config.pseudo_input_init_mean,
+                     init_mean=0.0 if from_data else config.pseudo_input_init_mean,
                      init_std=config.pseudo_input_init_std,
                      value_range=pseudo_input_range(config))
   prior = ts.create(net, p_key, jnp.arange(config.num_pseudo_inputs), config.optimizer)
+  if from_data:
+    # The normal start's N(0, std^2) is the noise around the examples.
+    rows = jnp.arange(config.num_pseudo_inputs) % example_batch.shape[0]
+    params = {"pseudo_inputs": prior.params["pseudo_inputs"]
+              + example_batch[rows].astype(prior.params["pseudo_inputs"].dtype)}
+    prior = prior.replace(params=params, opt_state=prior.tx.init(params))
   return State(step=base.step, encoder=base.encoder, decoder=base.decoder, prior=prior,
                config=config)
 

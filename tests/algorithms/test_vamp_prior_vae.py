@@ -211,6 +211,31 @@ def test_pseudo_inputs_are_clipped_to_pixels_and_start_near_black():
   np.testing.assert_array_equal(pseudo_inputs(gaussian), 3.0)
 
 
+def test_pseudo_inputs_start_at_the_first_batch_when_asked():
+  """``pseudo_input_init="data"``: ``u_k`` is example ``k mod B`` plus noise of
+  the stated std (the mean unused), for K below and above the batch size."""
+  data = tiny_data("mlp", 1)
+  x = np.asarray(data[0])
+  b = x.shape[0]
+  for k in (b // 2, 40 * b):
+    cfg = algorithms.from_mapping(vamp_prior_vae.Config, dict(
+        FIELDS, num_pseudo_inputs=k, pseudo_input_init="data", pseudo_input_init_mean=5.0,
+        pseudo_input_init_std=1e-3))
+    state = vamp_prior_vae.init(jax.random.key(0), cfg, data[0])
+    u = np.asarray(jax.jit(vamp_prior_vae.pseudo_inputs)(state))
+    noise = u - x[np.arange(k) % b]
+    assert np.abs(noise).max() < 6e-3, np.abs(noise).max()
+    if k > b:  # enough draws for their std
+      assert 0.85e-3 < noise.std() < 1.15e-3, noise.std()
+    # The optimizer's state is that of the new values (Adam's: zeros, the same shapes).
+    assert jax.tree.structure(state.prior.opt_state) == jax.tree.structure(
+        state.prior.tx.init(state.prior.params))
+  normal, _ = _state(num_pseudo_inputs=b // 2, pseudo_input_init_mean=5.0)
+  assert abs(float(np.asarray(vamp_prior_vae.pseudo_inputs(normal)).mean()) - 5.0) < 0.1
+  with pytest.raises(ConfigError, match="pseudo_input_init.*one of normal, data"):
+    algorithms.from_mapping(vamp_prior_vae.Config, dict(FIELDS, pseudo_input_init="prior"))
+
+
 def test_the_evaluation_measures_the_kl_to_the_vamp_prior():
   """The held-out ELBO surgery uses ``log_prior``: with ``p_lambda = N(0, I)``
   its Monte Carlo average KL is the closed-form KL of the same posteriors,
