@@ -8,8 +8,10 @@ encoder, on the ring or the grid, it prints one table row:
 * **code noise**: how random the encoder is, the standard deviation of
   ``z ~ q(z | x)`` over the encoder's own noise for a fixed ``x``, averaged
   over the code's dimensions and the mixture's means (0 for a deterministic
-  encoder; the mean ``sigma(x)`` of a Gaussian one; over ``eta`` for a
-  universal one, :mod:`gengan_jax.algorithms.aae`);
+  encoder; the mean ``sigma(x)`` of a Gaussian one, the VAE family's
+  posterior included; over ``eta`` for a universal one,
+  :mod:`gengan_jax.algorithms.aae`, and over ``eps`` for AVB's implicit
+  ``E(x, eps)``);
 * **code spread**: the standard deviation over the mixture's means of their
   codes (``encode``), averaged over the dimensions: a random encoder whose
   noise is far below this spread is deterministic in effect;
@@ -40,6 +42,13 @@ encoder, on the ring or the grid, it prints one table row:
 * **high quality**: the share of ``G(z)`` within 3 standard deviations of a
   mode.
 
+``G`` is the sampling network; a likelihood decoder (the VAE family, AVB)
+is read through the mean of its ``p(x | z)``. The prior draws are
+``N(0, I)``, which is the prior of every model here except the learned
+priors of the flow-prior and VampPrior VAEs (for those the two columns
+that use prior draws describe ``N(0, I)``, not their prior); the high
+quality column uses the model's own samples.
+
 Usage::
 
   python -m experiments.probe_codes <run> [<run> ...] [--num=2000] [--seed=0] [--step=S]
@@ -58,7 +67,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gengan_jax.algorithms import aae
+from gengan_jax import losses
+from gengan_jax.algorithms import aae, vae
 from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
 from gengan_jax.use.export import sampling_network
@@ -107,13 +117,31 @@ def decoder_gains(decode, z: np.ndarray) -> np.ndarray:
   return np.linalg.norm(np.asarray(jacobian(jnp.asarray(z))), ord=2, axis=(1, 2))
 
 
+def encoder_kind(state) -> str:
+  """The encoder column: an AAE-style config's ``encoder`` (deterministic,
+  gaussian, universal); ``implicit`` for AVB's ``E(x, eps)``; ``gaussian``
+  for the VAE family's posterior (a config with an ``observation`` model)."""
+  cfg = state.config
+  if hasattr(cfg, "encoder"):
+    return cfg.encoder
+  if hasattr(cfg, "observation"):
+    return "implicit" if hasattr(cfg, "noise_dim") else "gaussian"
+  return "deterministic"
+
+
 def code_noise(state, means: np.ndarray, draws: int, key: jax.Array) -> float:
   """Standard deviation of ``q(z | x)`` over the encoder's noise, for ``x`` at each mean."""
-  cfg = state.config
-  if getattr(cfg, "encoder", "deterministic") == "deterministic":
+  cfg, kind = state.config, encoder_kind(state)
+  if kind == "deterministic":
     return 0.0
   x = jnp.asarray(np.repeat(means, draws, axis=0), jnp.float32)
-  z = aae.codes(cfg, lambda v: ts.forward(state.encoder, v, train=False), x, key)
+  encoder = lambda v: ts.forward(state.encoder, v, train=False)  # noqa: E731
+  if kind == "implicit":  # AVB: z = E(x, eps), eps ~ N(0, I)
+    z = encoder((x, jax.random.normal(key, (x.shape[0], cfg.noise_dim))))
+  elif hasattr(cfg, "encoder"):
+    z = aae.codes(cfg, encoder, x, key)
+  else:  # the VAE family: q(z | x) = N(mu(x), sigma(x)^2)
+    z = losses.gaussian_sample(key, *encoder(x))
   return float(np.asarray(z).reshape(len(means), draws, -1).std(axis=1).mean())
 
 
@@ -142,7 +170,10 @@ def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> 
   decoder = getattr(state, sampling_network(state))  # an AAE's 'decoder', a GAN's 'generator'
 
   def decode(z):
-    return ts.forward(decoder, z, train=False)
+    out = ts.forward(decoder, z, train=False)
+    if isinstance(out, (tuple, list)):  # a likelihood decoder's parameters: the mean of p(x | z)
+      return vae.observation(state.config).mean(out)
+    return out
 
   generated = np.asarray(decode(jnp.asarray(prior)))
   # One compiled Jacobian for both sets of points: codes first, then prior draws.
@@ -153,7 +184,7 @@ def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> 
       "run": run,
       "step": model.step,
       "latent": codes.shape[1],
-      "encoder": getattr(state.config, "encoder", "deterministic"),
+      "encoder": encoder_kind(state),
       "code_noise": code_noise(state, means, 200, key_noise),
       "code_spread": float(np.asarray(model.encode(means)).std(axis=0).mean()),
       "purity": float((modes[nearest] == modes).mean()),

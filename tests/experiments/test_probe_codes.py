@@ -81,6 +81,28 @@ def test_an_aae_run_is_read_through_its_decoder(tmp_path):
   assert r["encoder"] == c.model.encoder and 0 <= r["high_quality"] <= 1
 
 
+@pytest.mark.parametrize("name, kind", [("vae", "gaussian"), ("avb", "implicit")])
+def test_likelihood_models_are_read_through_their_decoders_mean(tmp_path, name, kind):
+  """The VAE family's and AVB's decoders give an observation's parameters: the
+  probe decodes their mean, and reads each encoder's own noise (the VAE's
+  sigma(x); AVB's spread over eps)."""
+  from experiments.configs import avb as avb_config, vae as vae_config  # pylint: disable=g-import-not-at-top
+  module = {"vae": vae_config, "avb": avb_config}[name]
+  c = _runs.apply(module.get_config(), _runs.changes("gan", 2))
+  c.model.fixed_log_scale = -3.0
+  loop.train(c, str(tmp_path), devices=jax.devices()[:1])
+  r = probe_codes.probe(str(tmp_path), num=50)
+  assert r["encoder"] == kind and 0 <= r["high_quality"] <= 1 and r["g_linear_in_z"] <= 1
+  model = load(str(tmp_path))
+  means = toy_mixture("ring").means.astype(np.float32)
+  noise = probe_codes.code_noise(model.state, means, 4000, jax.random.key(0))
+  if name == "vae":
+    _, log_scale = ts.forward(model.state.encoder, jnp.asarray(means), train=False)
+    np.testing.assert_allclose(noise, np.exp(np.asarray(log_scale)).mean(), rtol=0.05)
+  else:
+    assert noise > 0
+
+
 def test_nearest_distances_by_hand():
   a, b = np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 1.0], [3.0, 3.0], [0.0, 0.0]])
   d, i = probe_codes._nearest_distances(a, b, exclude_self=False)
