@@ -31,7 +31,6 @@ import time
 
 import jax
 import ml_collections
-import numpy as np
 
 from gengan_jax.train.experiment import Experiment
 from gengan_jax.train.population import PopulationExperiment

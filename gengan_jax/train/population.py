@@ -54,7 +54,7 @@ from flax import struct
 from gengan_jax import algorithms, data, metrics
 from gengan_jax.core import ConfigError, averaging, network_names
 from gengan_jax.train import mesh as mesh_lib
-from gengan_jax.train import nonfinite, population_spec, settings
+from gengan_jax.train import nonfinite, population_spec
 from gengan_jax.train.experiment import Experiment, _run_keys
 
 

@@ -3,7 +3,6 @@ every one builds and validates on mock data, trains two steps at the real image
 sizes with the real DCGAN networks at a reduced width, and has a sweep that
 ``experiments.sweep`` plans; nothing downloads."""
 
-import os
 
 import jax
 import numpy as np
@@ -15,7 +14,7 @@ from gengan_jax.configs import common, common_images
 from gengan_jax.core import ConfigError
 from gengan_jax.train import loop
 from tests.data._idx_writer import write_mnist
-from tests.experiments._config_files import ROOT, config_module as _module
+from tests.experiments._config_files import config_module as _module
 from tests.experiments._two_steps import assert_two_steps_train
 
 SHAPES = {"stacked_mnist": (28, 28, 3), "cifar10": (32, 32, 3), "celeb_a": (64, 64, 3)}

@@ -4,7 +4,6 @@ PacDCGAN2), the family and alpha-GAN on digits the test writes; the numbers
 are the reference code's (each assertion cites where it comes from); the
 networks have its parameter counts; two steps train at 28x28x3."""
 
-import os
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +16,7 @@ from gengan_jax.core import ConfigError
 from gengan_jax.evaluate import loading
 from gengan_jax.train import loop
 from tests.data._idx_writer import write_mnist
-from tests.experiments._config_files import ROOT, config_module as _module
+from tests.experiments._config_files import config_module as _module
 from tests.experiments._two_steps import assert_two_steps_train
 
 TABLE_2, D4, D2 = (csm.PROTOCOLS[v] for v in csm.VARIANTS)
