@@ -68,7 +68,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gengan_jax import losses
-from gengan_jax.algorithms import aae, vae
+from gengan_jax.algorithms import aae, avb, vae
 from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
 from gengan_jax.use.export import sampling_network
@@ -118,15 +118,15 @@ def decoder_gains(decode, z: np.ndarray) -> np.ndarray:
 
 
 def encoder_kind(state) -> str:
-  """The encoder column: an AAE-style config's ``encoder`` (deterministic,
-  gaussian, universal); ``implicit`` for AVB's ``E(x, eps)``; ``gaussian``
-  for the VAE family's posterior (a config with an ``observation`` model)."""
+  """The encoder column: ``implicit`` for AVB's ``E(x, eps)``; ``gaussian``
+  for the VAE family's posterior; otherwise an AAE-style config's
+  ``encoder`` (deterministic, gaussian, universal), else deterministic."""
   cfg = state.config
-  if hasattr(cfg, "encoder"):
-    return cfg.encoder
-  if hasattr(cfg, "observation"):
-    return "implicit" if hasattr(cfg, "noise_dim") else "gaussian"
-  return "deterministic"
+  if isinstance(cfg, avb.Config):
+    return "implicit"
+  if isinstance(cfg, vae.BaseConfig):
+    return "gaussian"
+  return getattr(cfg, "encoder", "deterministic")
 
 
 def code_noise(state, means: np.ndarray, draws: int, key: jax.Array) -> float:
@@ -138,10 +138,10 @@ def code_noise(state, means: np.ndarray, draws: int, key: jax.Array) -> float:
   encoder = lambda v: ts.forward(state.encoder, v, train=False)  # noqa: E731
   if kind == "implicit":  # AVB: z = E(x, eps), eps ~ N(0, I)
     z = encoder((x, jax.random.normal(key, (x.shape[0], cfg.noise_dim))))
-  elif hasattr(cfg, "encoder"):
-    z = aae.codes(cfg, encoder, x, key)
-  else:  # the VAE family: q(z | x) = N(mu(x), sigma(x)^2)
+  elif isinstance(cfg, vae.BaseConfig):  # the VAE family: q(z | x) = N(mu(x), sigma(x)^2)
     z = losses.gaussian_sample(key, *encoder(x))
+  else:
+    z = aae.codes(cfg, encoder, x, key)
   return float(np.asarray(z).reshape(len(means), draws, -1).std(axis=1).mean())
 
 
