@@ -4,6 +4,9 @@ Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/began.py:grid``, or
 ``gengan-train --config=began:grid``). ``mnist`` keeps the paper's
 gamma 0.5, lambda_k 0.001, k_0 = 0 and a batch-norm-free discriminator.
+PacGAN's packing of the discriminator's inputs (not in the paper) is
+``--config.model.pack=2`` with a code wide enough for two points
+(``--config.model.code_dim=4`` on the toys), as for EBGAN.
 """
 
 from gengan_jax.configs import common
@@ -25,6 +28,7 @@ def get_config(arg=None):
     c.model.discriminator_batch_norm = False
     c.model.generator_optimizer = common.adam(1e-4, 0.5, 0.999)
     c.model.discriminator_optimizer = common.adam(1e-4, 0.5, 0.999)
+    c.model.pack = 1
     return c
   c = common.toy(common.base("began"), v)
   c.data.batch_size = 256
@@ -43,4 +47,5 @@ def get_config(arg=None):
   c.model.code_dim = 2
   c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
   c.model.discriminator_optimizer = common.adam(2e-4, 0.5, 0.9)
+  c.model.pack = 1
   return c

@@ -35,6 +35,13 @@ library's DCGAN layers (leaky ReLU encoder, ReLU decoder) stand in for its
 architecture. Its optimiser is Adam at 1e-4 (decayed when ``M_global``
 stalls; no decay here).
 
+Packing (PacGAN, :mod:`.packing`; not in the BEGAN paper), as in
+:mod:`.ebgan`: with ``pack = m > 1`` the auto-encoder reconstructs ``m``
+data points, or ``m`` samples, side by side, and ``L`` is its error over all
+of them; a step takes ``m`` data batches and draws ``m * B`` samples for each
+of ``z_D`` and ``z_G``. The code has to carry ``m`` points, so widen it with
+them (``code_dim`` 4 for two 2-D points).
+
 Metrics: ``discriminator_loss`` (``L_D``), ``generator_loss`` (``L_G``),
 ``real_energy`` (``L(x)``), ``fake_energy`` (``L(G(z_D))``), ``k`` (the
 state's ``k_{t+1}`` after the step) and ``m_global``.
@@ -48,9 +55,10 @@ import jax
 import jax.numpy as jnp
 
 from gengan_jax import losses
-from gengan_jax.algorithms import networks
+from gengan_jax.algorithms import networks, packing
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
+from gengan_jax.core import (AlgorithmState, OptimizerConfig, check, check_choice,
+                             expect_batches, single_batch)
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -69,6 +77,8 @@ class Config(ArchitectureConfig):
     discriminator_batch_norm: batch norm in the ``dcgan`` auto-encoder
       (the paper has none); the ``mlp`` one has none.
     generator_optimizer, discriminator_optimizer: Adam settings.
+    pack: PacGAN's ``m``: data points or samples per input of the auto-encoder
+      discriminator (1: no packing); a step takes ``m`` data batches.
   """
 
   gamma: float = 0.5
@@ -79,6 +89,7 @@ class Config(ArchitectureConfig):
   discriminator_batch_norm: bool = False
   generator_optimizer: OptimizerConfig = OptimizerConfig(1e-4, 0.5, 0.999)
   discriminator_optimizer: OptimizerConfig = OptimizerConfig(1e-4, 0.5, 0.999)
+  pack: int = 1
 
   def __post_init__(self):
     super().__post_init__()
@@ -87,6 +98,7 @@ class Config(ArchitectureConfig):
     check(0 <= self.initial_k <= 1, "initial_k", self.initial_k, "in [0, 1]")
     check_choice("energy", self.energy, tuple(losses.ENERGIES))
     check(self.code_dim >= 1, "code_dim", self.code_dim, "a positive integer")
+    check(self.pack >= 1, "pack", self.pack, "a positive integer (1: no packing)")
 
 
 class State(AlgorithmState):
@@ -97,13 +109,20 @@ class State(AlgorithmState):
   k: jax.Array
 
 
+def num_batches(config: Config) -> int:
+  """Data batches consumed by one ``train_step``: ``pack`` (one without packing)."""
+  return config.pack
+
+
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
-  """Initialises G, the auto-encoder D and ``k_0`` for data shaped like ``example_batch[0]``."""
+  """Initialises G, the auto-encoder D (its inputs packed ``pack`` at a time) and ``k_0``
+  for data shaped like ``example_batch[0]``."""
   g_key, d_key = jax.random.split(key)
   return State(
       step=jnp.zeros((), jnp.int32),
       generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
-      discriminator=networks.autoencoder(config, d_key, example_batch,
+      discriminator=networks.autoencoder(config, d_key,
+                                         packing.packed_example(example_batch, config.pack),
                                          config.discriminator_optimizer,
                                          code_dim=config.code_dim,
                                          use_batch_norm=config.discriminator_batch_norm),
@@ -117,19 +136,26 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
   Args:
     state: the current state.
-    batch: data of shape ``[1, B, *data_shape]``.
+    batch: data of shape ``[pack, B, *data_shape]``.
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = single_batch(batch, "began")
+  m = cfg.pack
+  if m == 1:
+    x = single_batch(batch, "began")
+  else:  # [m, B, ...] -> [B, ..., m * C]: m data points per input.
+    x = packing.pack(expect_batches(batch, m, f"began with pack={m}"))
   n = x.shape[0]
   energy = losses.ENERGIES[cfg.energy]
   keys = step_keys(key, state.step, "discriminator", "generator")
   G, D_t, k_t = state.generator, state.discriminator, state.k
 
+  def packed_samples(g, z):  # B inputs of D from m * B samples (the samples, unpacked)
+    return packing.pack_samples(g(z), m)
+
   # Discriminator: L_D = L(x) - k_t L(G(z_D)).
-  x_fake = jax.lax.stop_gradient(ts.forward(G, gaussian_prior(keys["discriminator"], n,
-                                                               cfg.latent_dim)))
+  x_fake = jax.lax.stop_gradient(packed_samples(
+      lambda v: ts.forward(G, v), gaussian_prior(keys["discriminator"], m * n, cfg.latent_dim)))
 
   def d_loss_fn(d):
     real_energy = energy(x, d(x)).mean()
@@ -139,10 +165,10 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   D, d_loss, (real_energy, fake_energy) = ts.minimize(D_t, d_loss_fn)
 
   # Generator: L_G = L(G(z_G)), against the same D_t.
-  z = gaussian_prior(keys["generator"], n, cfg.latent_dim)
+  z = gaussian_prior(keys["generator"], m * n, cfg.latent_dim)
 
   def g_loss_fn(g):
-    x_gen = g(z)
+    x_gen = packed_samples(g, z)
     return energy(x_gen, ts.forward(D_t, x_gen)).mean(), None
 
   G, g_loss, _ = ts.minimize(G, g_loss_fn)

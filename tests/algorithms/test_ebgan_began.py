@@ -5,7 +5,8 @@
   formula; the generator steps against ``D_t`` (not the updated ``D``).
 * EBGAN's discriminator loss is ``D(x) + m - D(G(z))`` when every fake is
   below the margin; the pulling-away term changes the generator's step only;
-  packed (PacGAN's ``m``), the auto-encoder reconstructs ``m`` points at once.
+  packed (PacGAN's ``m``), the auto-encoder reconstructs ``m`` points at once;
+  BEGAN's likewise, with ``k`` updated from the packed energies.
 """
 
 import dataclasses
@@ -146,11 +147,44 @@ def test_ebgan_packed_discriminator_reconstructs_m_points_at_once():
     module.train_step(state, data[:1], jax.random.key(1))
 
 
+def test_began_packed_discriminator_reconstructs_m_points_at_once():
+  """``pack=2``: two data batches a step; L(x), L(G(z_D)), L(G(z_G)) and k_{t+1} are the
+  auto-encoder's errors on two points (or samples) side by side, recomputed by hand."""
+  module, cfg = tiny_config("began", pack=2, code_dim=4, initial_k=0.5, gamma=0.5,
+                            lambda_k=0.1)
+  assert module.num_batches(cfg) == 2
+  data = tiny_data("mlp", 2)  # [2, 8, 2]
+  state = module.init(jax.random.key(0), cfg, data[0])
+  assert any(leaf.shape == (4, 16) for leaf in jax.tree.leaves(state.discriminator.params))
+  new, m = jax.jit(module.train_step)(state, data, jax.random.key(1))
+  keys = step_keys(jax.random.key(1), 0, "discriminator", "generator")
+  x = np.concatenate(list(data), axis=-1)  # [8, 4]
+
+  def packed_samples(key):
+    g = np.asarray(ts.forward(state.generator, gaussian_prior(key, 16, cfg.latent_dim)))
+    return np.concatenate(np.split(g, 2), axis=-1)  # samples 0-7 and 8-15 side by side
+
+  def energy(v):  # against D_t: both players step from it
+    return float(np.asarray(losses.l1_energy(v, ts.forward(state.discriminator, v))).mean())
+
+  real, fake = energy(x), energy(packed_samples(keys["discriminator"]))
+  gen = energy(packed_samples(keys["generator"]))
+  assert float(m["real_energy"]) == pytest.approx(real, rel=1e-5)
+  assert float(m["fake_energy"]) == pytest.approx(fake, rel=1e-5)
+  assert float(m["generator_loss"]) == pytest.approx(gen, rel=1e-5)
+  assert float(m["discriminator_loss"]) == pytest.approx(real - 0.5 * fake, rel=1e-5)
+  assert float(new.k) == pytest.approx(min(max(0.5 + 0.1 * (0.5 * real - gen), 0.0), 1.0),
+                                       abs=1e-6)
+  assert module.sample(new, jax.random.key(2), 5).shape == (5, 2)  # samples stay unpacked
+  with pytest.raises(ValueError, match=r"began with pack=2 takes 2 per step: \[2, B"):
+    module.train_step(state, data[:1], jax.random.key(1))
+
+
 def test_configs_reject_bad_values():
   for module, field, value in [(ebgan, "margin", 0.0), (ebgan, "pull_away_weight", -1.0),
                                (ebgan, "energy", "l3"), (ebgan, "pack", 0),
                                (began, "gamma", 1.5),
                                (began, "lambda_k", -0.1), (began, "initial_k", 2.0),
-                               (began, "energy", "huber")]:
+                               (began, "energy", "huber"), (began, "pack", 0)]:
     with pytest.raises(ConfigError, match=field):
       dataclasses.replace(module.Config(), **{field: value})
