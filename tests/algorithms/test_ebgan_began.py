@@ -110,23 +110,32 @@ def test_ebgan_pull_away_term_changes_only_the_generator_step():
     leaves_equal(plain.generator.params, pt.generator.params, rtol=1e-6)
 
 
+def _packed_step(name, pack, **overrides):
+  """One step of ``name`` with ``pack`` tiny data batches, and the packed inputs by hand:
+  ``(module, data, state, new_state, metrics, keys, x, packed_samples)``."""
+  module, cfg = tiny_config(name, pack=pack, **overrides)
+  assert module.num_batches(cfg) == pack
+  data = tiny_data("mlp", pack)  # [pack, 8, 2]
+  state = module.init(jax.random.key(0), cfg, data[0])
+  assert any(leaf.shape == (2 * pack, 16)
+             for leaf in jax.tree.leaves(state.discriminator.params))
+  new, metrics = jax.jit(module.train_step)(state, data, jax.random.key(1))
+  keys = step_keys(jax.random.key(1), 0, "discriminator", "generator")
+  x = np.concatenate(list(data), axis=-1)  # [8, 2 * pack]: point i of each batch side by side
+
+  def packed_samples(key):  # samples 0-7, 8-15, ... side by side
+    g = np.asarray(ts.forward(state.generator, gaussian_prior(key, 8 * pack, cfg.latent_dim)))
+    return np.concatenate(np.split(g, pack), axis=-1)
+
+  return module, data, state, new, metrics, keys, x, packed_samples
+
+
 def test_ebgan_packed_discriminator_reconstructs_m_points_at_once():
   """``pack=3``: three data batches a step; every energy is the auto-encoder's error
   on three points (or samples) side by side, recomputed by hand from the step's keys."""
-  module, cfg = tiny_config("ebgan", pack=3, margin=100.0, pull_away_weight=0.5,
-                            discriminator_batch_norm=False)
-  assert module.num_batches(cfg) == 3
-  data = tiny_data("mlp", 3)  # [3, 8, 2]
-  state = module.init(jax.random.key(0), cfg, data[0])
-  assert any(leaf.shape == (6, 16) for leaf in jax.tree.leaves(state.discriminator.params))
-  new, m = jax.jit(module.train_step)(state, data, jax.random.key(1))
-  keys = step_keys(jax.random.key(1), 0, "discriminator", "generator")
-  x = np.concatenate(list(data), axis=-1)  # [8, 6]: point i of each batch side by side
+  module, data, state, new, m, keys, x, packed_samples = _packed_step(
+      "ebgan", 3, margin=100.0, pull_away_weight=0.5, discriminator_batch_norm=False)
   np.testing.assert_array_equal(np.asarray(packing.pack(data))[5], np.concatenate(data[:, 5]))
-
-  def packed_samples(key):
-    g = np.asarray(ts.forward(state.generator, gaussian_prior(key, 24, cfg.latent_dim)))
-    return np.concatenate(np.split(g, 3), axis=-1)  # samples 0-7, 8-15, 16-23 side by side
 
   def energy(v):
     return np.asarray(losses.l2_energy(v, ts.forward(state.discriminator, v)))
@@ -150,19 +159,8 @@ def test_ebgan_packed_discriminator_reconstructs_m_points_at_once():
 def test_began_packed_discriminator_reconstructs_m_points_at_once():
   """``pack=2``: two data batches a step; L(x), L(G(z_D)), L(G(z_G)) and k_{t+1} are the
   auto-encoder's errors on two points (or samples) side by side, recomputed by hand."""
-  module, cfg = tiny_config("began", pack=2, code_dim=4, initial_k=0.5, gamma=0.5,
-                            lambda_k=0.1)
-  assert module.num_batches(cfg) == 2
-  data = tiny_data("mlp", 2)  # [2, 8, 2]
-  state = module.init(jax.random.key(0), cfg, data[0])
-  assert any(leaf.shape == (4, 16) for leaf in jax.tree.leaves(state.discriminator.params))
-  new, m = jax.jit(module.train_step)(state, data, jax.random.key(1))
-  keys = step_keys(jax.random.key(1), 0, "discriminator", "generator")
-  x = np.concatenate(list(data), axis=-1)  # [8, 4]
-
-  def packed_samples(key):
-    g = np.asarray(ts.forward(state.generator, gaussian_prior(key, 16, cfg.latent_dim)))
-    return np.concatenate(np.split(g, 2), axis=-1)  # samples 0-7 and 8-15 side by side
+  module, data, state, new, m, keys, x, packed_samples = _packed_step(
+      "began", 2, code_dim=4, initial_k=0.5, gamma=0.5, lambda_k=0.1)
 
   def energy(v):  # against D_t: both players step from it
     return float(np.asarray(losses.l1_energy(v, ts.forward(state.discriminator, v))).mean())
