@@ -61,8 +61,7 @@ import jax.numpy as jnp
 from gengan_jax import losses
 from gengan_jax.algorithms import networks, packing
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import (AlgorithmState, OptimizerConfig, check, check_choice,
-                             expect_batches, single_batch)
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -142,10 +141,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   """
   cfg = state.config
   m = cfg.pack
-  if m == 1:
-    x = single_batch(batch, "ebgan")
-  else:  # [m, B, ...] -> [B, ..., m * C]: m data points per input.
-    x = packing.pack(expect_batches(batch, m, f"ebgan with pack={m}"))
+  x = packing.packed_data(batch, m, "ebgan")  # [B, ..., m * C]: m data points per input
   n = x.shape[0]
   energy = losses.ENERGIES[cfg.energy]
   keys = step_keys(key, state.step, "discriminator", "generator")

@@ -22,6 +22,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from gengan_jax.core import expect_batches, single_batch
+
 
 def pack(batches: jax.typing.ArrayLike) -> jax.Array:
   """Concatenates ``m`` batches of samples along their last axis.
@@ -49,6 +51,18 @@ def pack(batches: jax.typing.ArrayLike) -> jax.Array:
 def packed_shape(shape: tuple[int, ...], m: int) -> tuple[int, ...]:
   """The shape of a packed example (or batch) of ``m`` samples of ``shape``."""
   return tuple(shape[:-1]) + (m * shape[-1],)
+
+
+def packed_data(batch: jax.Array, m: int, name: str) -> jax.Array:
+  """A step's data ``[m, B, *shape]`` as ``B`` packed discriminator inputs (:func:`pack`).
+
+  ``m = 1`` takes the one batch as it is. A batch with the wrong number of
+  batches raises the one-line error of :func:`gengan_jax.core.single_batch`
+  or :func:`gengan_jax.core.expect_batches`, naming ``name`` (and ``pack=m``).
+  """
+  if m == 1:
+    return single_batch(batch, name)
+  return pack(expect_batches(batch, m, f"{name} with pack={m}"))
 
 
 def pack_samples(samples: jax.Array, m: int) -> jax.Array:

@@ -3,7 +3,6 @@ every one builds and validates on mock data, trains two steps at the real image
 sizes with the real DCGAN networks at a reduced width, and has a sweep that
 ``experiments.sweep`` plans; nothing downloads."""
 
-
 import jax
 import numpy as np
 import pytest

@@ -4,7 +4,6 @@ PacDCGAN2), the family and alpha-GAN on digits the test writes; the numbers
 are the reference code's (each assertion cites where it comes from); the
 networks have its parameter counts; two steps train at 28x28x3."""
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np
