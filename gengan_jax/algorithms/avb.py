@@ -42,11 +42,18 @@ One ``train_step`` is one iteration of Algorithm 1: draw ``eps`` and
 ``z ~ p(z)``; the adversary's step on eq. 3.3 and one joint step of the
 encoder and the decoder on ``-mean(log p(x | z) - T(x, z))``, both at the
 current parameters (the algorithm's simultaneous updates; the authors' code
-applies both gradients at once too). Metrics (nats per example):
+applies both gradients at once too). With ``adversary_updates = k > 1`` the
+adversary takes ``k`` steps in a row, each on its own data batch with its
+own ``eps`` and prior draws and the encoder's codes at the step's start
+parameters (the authors' toy notebook, ``notebooks/AVB_toy_example.ipynb``,
+runs two adversary steps per primal one); the encoder and decoder still
+step once, on the first batch, against ``T`` as it was at the step's start.
+Metrics (nats per example):
 ``loss`` (the objective the encoder and decoder descend),
 ``elbo_estimate`` (``log p(x | z) - T``: the ELBO with ``T`` for the KL),
 ``reconstruction_log_likelihood``, ``kl_estimate`` (``mean T`` on the
-encoder's pairs) and ``adversary_loss``.
+encoder's pairs) and ``adversary_loss`` (of the step's last adversary
+update).
 
 Left out: **adaptive contrast** (Sec. 4: the adversary compares ``q`` with a
 Gaussian fitted to its moments instead of with the prior; it needs the
@@ -80,9 +87,9 @@ from gengan_jax.algorithms import observation as observation_settings
 from gengan_jax.algorithms import vae
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import check_widths
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check_int, single_batch
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check_int, expect_batches
 from gengan_jax.core import train_state as ts
-from gengan_jax.core.keys import gaussian_prior, step_keys
+from gengan_jax.core.keys import gaussian_prior, per_update, step_keys
 
 Sampler = Callable[[tuple[jax.Array, jax.Array]], jax.Array]
 Decoder = Callable[[jax.Array], tuple[jax.Array, ...]]
@@ -104,6 +111,8 @@ class Config(ArchitectureConfig):
     encoder_optimizer, decoder_optimizer: the two networks that ascend eq.
       3.7 together (Adam 5e-5, beta1 0.5: the authors' MNIST runs).
     adversary_optimizer: ``T``'s (Adam 1e-4, beta1 0.5: theirs).
+    adversary_updates: ``T``'s updates per iteration, each on its own data
+      batch (1: Algorithm 1; the authors' toy notebook takes 2).
   """
 
   noise_dim: int = 32
@@ -114,11 +123,13 @@ class Config(ArchitectureConfig):
   encoder_optimizer: OptimizerConfig = OptimizerConfig(5e-5, 0.5, 0.999)
   decoder_optimizer: OptimizerConfig = OptimizerConfig(5e-5, 0.5, 0.999)
   adversary_optimizer: OptimizerConfig = OptimizerConfig(1e-4, 0.5, 0.999)
+  adversary_updates: int = 1
 
   def __post_init__(self):
     super().__post_init__()
     observation_settings.check_settings(self)
     check_int("noise_dim", self.noise_dim, 1)
+    check_int("adversary_updates", self.adversary_updates, 1)
     check_widths("adversary_hidden", self.adversary_hidden)
 
 
@@ -128,6 +139,11 @@ class State(AlgorithmState):
   encoder: ts.TrainState
   decoder: ts.TrainState
   adversary: ts.TrainState
+
+
+def num_batches(config: Config) -> int:
+  """Data batches consumed by one ``train_step``: one per adversary update."""
+  return config.adversary_updates
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -189,29 +205,47 @@ def adversary_loss(t_posterior: jax.Array, t_prior: jax.Array) -> jax.Array:
 
 
 def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, dict]:
-  """One iteration of Algorithm 1.
+  """One iteration of Algorithm 1, with ``adversary_updates`` adversary steps.
 
   Args:
     state: the current state.
-    batch: data of shape ``[1, B, *data_shape]``.
+    batch: data of shape ``[adversary_updates, B, *data_shape]``; the encoder
+      and decoder step on the first batch.
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
+  k = cfg.adversary_updates
+  expect_batches(batch, k, f"avb with adversary_updates={k}")
   keys = step_keys(key, state.step, "binarize", "noise", "prior")
-  x = vae.binarized(cfg, single_batch(batch, "avb"), keys["binarize"])
-  n = x.shape[0]
-  eps = jax.random.normal(keys["noise"], (n, cfg.noise_dim))
-  z_prior = gaussian_prior(keys["prior"], n, cfg.latent_dim)
+  n = batch.shape[1]
   E, D, T = state.encoder, state.decoder, state.adversary
 
-  # Adversary (eq. 3.3): (x, z ~ q(z | x)) against (x, z ~ p(z)).
-  z_posterior = jax.lax.stop_gradient(ts.forward(E, (x, eps)))
+  def draws(x, binarize_key, noise_key, prior_key):
+    """One update's data ``x``, noise ``eps`` and prior codes ``z ~ p(z)``."""
+    return (vae.binarized(cfg, x, binarize_key),
+            jax.random.normal(noise_key, (n, cfg.noise_dim)),
+            gaussian_prior(prior_key, n, cfg.latent_dim))
 
-  def t_loss_fn(t):
-    t_posterior, t_prior = t((x, z_posterior)), t((x, z_prior))
-    return adversary_loss(t_posterior, t_prior).mean(), None
+  per_update_keys = [per_update(keys[name], k) for name in ("binarize", "noise", "prior")]
+  if k == 1:
+    x, eps, z_prior = inputs = draws(batch[0], *per_update_keys)
+  else:
+    inputs = jax.vmap(draws)(batch, *per_update_keys)
+    x, eps, _ = jax.tree.map(lambda v: v[0], inputs)
 
-  T_new, t_loss, _ = ts.minimize(T, t_loss_fn)
+  # Adversary (eq. 3.3): (x, z ~ q(z | x)) against (x, z ~ p(z)), k times.
+  def adversary_update(t_state, update_inputs):
+    x_t, eps_t, z_prior_t = update_inputs
+    z_posterior = jax.lax.stop_gradient(ts.forward(E, (x_t, eps_t)))
+
+    def t_loss_fn(t):
+      t_posterior, t_prior = t((x_t, z_posterior)), t((x_t, z_prior_t))
+      return adversary_loss(t_posterior, t_prior).mean(), None
+
+    t_state, t_loss, _ = ts.minimize(t_state, t_loss_fn)
+    return t_state, t_loss
+
+  T_new, t_loss = ts.repeat(adversary_update, T, inputs, k)
 
   # Encoder and decoder (eq. 3.7): ascend log p(x | z) - T(x, z), T as it was.
   log_likelihood = vae.observation(cfg).log_likelihood

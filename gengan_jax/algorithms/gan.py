@@ -67,7 +67,7 @@ from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import (AlgorithmState, ConfigError, OptimizerConfig, check, check_choice,
                              expect_batches)
 from gengan_jax.core import train_state as ts
-from gengan_jax.core.keys import PRIORS, step_keys
+from gengan_jax.core.keys import PRIORS, per_update, step_keys
 
 PENALTIES = losses.PENALTIES
 # Constraints on the discriminator's weights: 'clip' keeps every weight in
@@ -251,24 +251,6 @@ def penalty_terms(cfg: Config, critic_fn, real: jax.Array, fake: jax.Array,
                               dragan_scale=cfg.dragan_scale)
 
 
-def _per_update(key: jax.Array | None, num: int) -> jax.Array | None:
-  """``num`` keys, one per update: ``key`` itself when there is one update."""
-  if key is None or num == 1:
-    return key
-  return jax.random.split(key, num)
-
-
-def _repeat(update, carry, xs, num: int):
-  """``num`` updates over the leading axis of ``xs`` (``lax.scan``); the last outputs.
-
-  One update is a plain call on ``xs`` itself, with no loop around it.
-  """
-  if num == 1:
-    return update(carry, xs)
-  carry, outputs = jax.lax.scan(update, carry, xs)
-  return carry, jax.tree.map(lambda v: v[-1], outputs)
-
-
 def _discriminator_metrics(pair: losses.LossPair, loss, adversarial, penalty, real_d,
                            fake_d) -> dict[str, jax.Array]:
   metrics = {"discriminator_loss": loss}
@@ -331,9 +313,9 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     D, d_loss, aux = ts.minimize(D, d_loss_fn)
     return D, _discriminator_metrics(pair, d_loss, *aux)
 
-  inputs = (batch[0] if num_d == 1 else batch, _per_update(keys["discriminator"], num_d),
-            _per_update(keys.get("penalty"), num_d))
-  D, metrics = _repeat(d_update, state.discriminator, inputs, num_d)
+  inputs = (batch[0] if num_d == 1 else batch, per_update(keys["discriminator"], num_d),
+            per_update(keys.get("penalty"), num_d))
+  D, metrics = ts.repeat(d_update, state.discriminator, inputs, num_d)
 
   # 2. Generator, `generator_updates` times with fresh prior samples (or the
   # discriminator update's: the same key draws the same z).

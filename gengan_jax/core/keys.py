@@ -16,6 +16,18 @@ def step_keys(key: jax.Array, step: jax.Array | int, *names: str) -> dict[str, j
   return dict(zip(names, jax.random.split(step_key, len(names))))
 
 
+def per_update(key: jax.Array | None, num: int) -> jax.Array | None:
+  """``num`` keys, one per update of a repeated update: ``key`` itself when ``num`` is 1.
+
+  The keys of :func:`~gengan_jax.core.train_state.repeat`'s updates: a single
+  update uses the step's key unchanged, so one update draws what it drew
+  before a config could ask for several.
+  """
+  if key is None or num == 1:
+    return key
+  return jax.random.split(key, num)
+
+
 def gaussian_prior(key: jax.Array, num: int, latent_dim: int) -> jax.Array:
   """Samples ``z ~ N(0, I)`` of shape ``[num, latent_dim]``."""
   return jax.random.normal(key, (num, latent_dim))

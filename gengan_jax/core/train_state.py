@@ -11,7 +11,9 @@ Every update of every algorithm is one call of :func:`minimize`::
     D, d_loss, aux = ts.minimize(D, lambda d: (loss(d(x), d(x_fake)), aux))
 
 or, for networks that descend one shared objective together (a VAE's
-encoder and decoder), of :func:`minimize_jointly`.
+encoder and decoder), of :func:`minimize_jointly`; :func:`repeat` runs one
+update several times in a step (a critic's ``n_critic``), each on its own
+inputs.
 
 ``minimize`` calls the loss with ``d``, the network applied with the
 parameters being differentiated, takes the gradient in those parameters,
@@ -178,3 +180,28 @@ def forward(state: TrainState, x: jax.Array, *, train: bool = True, **kwargs) ->
   would in its own update), ``train=False`` with the running ones.
   """
   return Net(state, state.params, train=train)(x, **kwargs)
+
+
+def repeat(update: Callable[[Any, Any], tuple[Any, Any]], carry: Any, xs: Any,
+           num: int) -> tuple[Any, Any]:
+  """``num`` updates over the leading axis of ``xs`` (``lax.scan``); the last outputs.
+
+  One update is a plain call on ``xs`` itself, with no loop around it (so a
+  single update compiles to what it was before a config could repeat it).
+
+  Args:
+    update: ``(carry, x) -> (carry, outputs)``, one update (of a network's
+      state, say, on one data batch).
+    carry: what the updates thread (a :class:`TrainState`).
+    xs: the updates' inputs, stacked on a leading axis of ``num`` (unstacked
+      when ``num`` is 1).
+    num: how many updates.
+
+  Returns:
+    ``(carry, outputs)``: the carry after the last update and that update's
+    outputs.
+  """
+  if num == 1:
+    return update(carry, xs)
+  carry, outputs = jax.lax.scan(update, carry, xs)
+  return carry, jax.tree.map(lambda v: v[-1], outputs)

@@ -164,6 +164,52 @@ def test_one_step_updates_each_network_on_its_objective_at_the_start_parameters(
   np.testing.assert_array_equal(module.encode(new, x), z0)
 
 
+def test_repeated_adversary_updates_each_take_their_own_batch_and_draws():
+  """``adversary_updates=2`` (the authors' toy notebook): T steps twice in a
+  row, each on its own data batch with its own eps and prior draws (the
+  step's keys split in two) and the codes of the encoder the step started
+  with; the encoder and decoder step once, on the first batch and its eps,
+  against the T the step started with."""
+  module, cfg = tiny_config("avb", adversary_updates=2)
+  data = jnp.asarray(tiny_data("mlp", 2))
+  assert module.num_batches(cfg) == 2 and not np.array_equal(data[0], data[1])
+  state = jax.jit(module.init, static_argnums=1)(jax.random.key(0), cfg, data[0])
+  new, metrics = jax.jit(module.train_step)(state, data, jax.random.key(1))
+
+  _, noise_key, prior_key = jax.random.split(jax.random.fold_in(jax.random.key(1), 0), 3)
+  n = data.shape[1]
+  eps = [jax.random.normal(k, (n, cfg.noise_dim)) for k in jax.random.split(noise_key, 2)]
+  z_prior = [jax.random.normal(k, (n, cfg.latent_dim)) for k in jax.random.split(prior_key, 2)]
+  log_px = vae.observation(cfg).log_likelihood
+
+  @jax.jit
+  def by_hand(state):
+    adversary = state.adversary
+    for i in range(2):
+      z_q = ts.forward(state.encoder, (data[i], eps[i]))
+      adversary, t_loss_value, _ = ts.minimize(
+          adversary, lambda t, i=i, z_q=z_q: (
+              avb.adversary_loss(t((data[i], z_q)), t((data[i], z_prior[i]))).mean(), None))
+
+    def primal(nets_):
+      rec, t = avb.avb_terms(nets_["encoder"], nets_["decoder"],
+                             lambda p: ts.forward(state.adversary, p), log_px, data[0], eps[0])
+      return -jnp.mean(rec - t), None
+
+    updated, loss, _ = ts.minimize_jointly(
+        {"encoder": state.encoder, "decoder": state.decoder}, primal)
+    return dict(updated, adversary=adversary), t_loss_value, loss
+
+  expected, t_loss_value, loss = by_hand(state)
+  for name, want in expected.items():
+    for a, b in zip(jax.tree.leaves(getattr(new, name).params), jax.tree.leaves(want.params)):
+      np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7, err_msg=name)
+  np.testing.assert_allclose(metrics["adversary_loss"], t_loss_value, rtol=1e-5)
+  np.testing.assert_allclose(metrics["loss"], loss, rtol=1e-5)
+  with pytest.raises(ValueError, match=r"avb with adversary_updates=2 takes 2 per step"):
+    module.train_step(state, data[:1], jax.random.key(1))
+
+
 def test_the_implicit_encoder_takes_the_noise_at_every_layer():
   """``z = E(x, eps)``: the noise is concatenated to the input of each layer
   (its kernels have ``width + noise_dim`` rows), and different noise gives
@@ -182,6 +228,7 @@ def test_the_implicit_encoder_takes_the_noise_at_every_layer():
 
 @pytest.mark.parametrize("fields, match", [
     (dict(noise_dim=0), "noise_dim=0"),
+    (dict(adversary_updates=0), "adversary_updates=0"),
     (dict(adversary_hidden=()), "adversary_hidden=()"),
     (dict(binarization="static"), "binarization='static' is invalid"),
     (dict(observation="poisson"), "observation='poisson' is invalid"),
