@@ -112,7 +112,9 @@ class Config(ArchitectureConfig):
       3.7 together (Adam 5e-5, beta1 0.5: the authors' MNIST runs).
     adversary_optimizer: ``T``'s (Adam 1e-4, beta1 0.5: theirs).
     adversary_updates: ``T``'s updates per iteration, each on its own data
-      batch (1: Algorithm 1; the authors' toy notebook takes 2).
+      batch (1: Algorithm 1; the authors' toy notebook takes 2). ``T``'s
+      learning-rate schedule counts every update, so its ``hold_steps`` and
+      ``decay_steps`` are this many times the training steps they span.
   """
 
   noise_dim: int = 32
