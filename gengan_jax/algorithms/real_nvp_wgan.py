@@ -32,6 +32,7 @@ last critic batch in nats (monitoring only: no gradient flows from it).
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -51,13 +52,17 @@ class Config(flow_data.FlowConfig):
   Attributes:
     n_critic: critic updates per generator update (5).
     gradient_penalty_weight: lambda (10).
-    generator_optimizer: Adam of the flow (1e-4, 0.5, 0.9).
+    generator_optimizer: Adam of the flow (1e-4, 0.5, 0.9; the flow is the
+      generator, ``OPTIMIZER_FIELDS`` says so to
+      :func:`~gengan_jax.core.optimizer_field`).
     critic_optimizer: Adam of the critic (1e-4, 0.5, 0.9).
 
   (and the flow's settings, :class:`~gengan_jax.algorithms.flow_data.FlowConfig`;
   the critic is the ``arch`` discriminator, ``hidden`` or ``base_features``
   wide, without batch norm)
   """
+
+  OPTIMIZER_FIELDS: ClassVar[dict[str, str]] = {"flow": "generator_optimizer"}
 
   n_critic: int = 5
   gradient_penalty_weight: float = 10.0

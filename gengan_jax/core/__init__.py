@@ -12,7 +12,7 @@ Nothing here imports another package of the library.
 from gengan_jax.core.config import (ConfigError, OptimizerConfig, check, check_choice,
                                     check_int, check_keys, check_widths, from_mapping)
 from gengan_jax.core.contract import (Algorithm, AlgorithmState, expect_batches, from_module,
-                                      network_names, single_batch)
+                                      network_names, optimizer_field, single_batch)
 from gengan_jax.core.keys import (gaussian_prior, per_update, sphere_prior, step_keys,
                                   uniform_prior)
 from gengan_jax.core.train_state import (Net, TrainState, create, forward, minimize,
@@ -21,5 +21,5 @@ from gengan_jax.core.train_state import (Net, TrainState, create, forward, minim
 __all__ = ["Algorithm", "AlgorithmState", "ConfigError", "Net", "OptimizerConfig", "TrainState",
            "check", "check_choice", "check_int", "check_keys", "check_widths", "create",
            "expect_batches", "forward", "from_mapping", "from_module", "gaussian_prior",
-           "minimize", "minimize_jointly", "network_names", "per_update", "repeat",
-           "single_batch", "sphere_prior", "step_keys", "uniform_prior"]
+           "minimize", "minimize_jointly", "network_names", "optimizer_field", "per_update",
+           "repeat", "single_batch", "sphere_prior", "step_keys", "uniform_prior"]

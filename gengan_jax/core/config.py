@@ -58,7 +58,9 @@ class OptimizerConfig:
       ``schedule``.
 
   A network's optimizer step counts its own updates (a generator updated
-  twice per training step advances its schedule twice).
+  twice per training step advances its schedule twice). The training loop
+  prints where each decaying schedule ends in training steps and warns when
+  that is not the run's last step (``gengan_jax.train.schedule_check``).
   """
 
   learning_rate: float = 2e-4
@@ -90,6 +92,16 @@ class OptimizerConfig:
     check(not self.hold_steps or self.schedule != "constant", "hold_steps", self.hold_steps,
           "0 with schedule='constant' (it holds the rate before a decay: set schedule='linear' "
           "or 'cosine')")
+
+  def schedule_end(self) -> int | None:
+    """The update at which a decaying rate reaches ``end_learning_rate``.
+
+    ``warmup_steps + hold_steps + decay_steps``, counted in this network's
+    own updates; ``None`` for a constant rate (with or without warm-up).
+    """
+    if self.schedule == "constant":
+      return None
+    return self.warmup_steps + self.hold_steps + self.decay_steps
 
   def learning_rate_schedule(self) -> float | optax.Schedule:
     """The learning rate: a float when constant without warm-up, else a schedule."""

@@ -63,6 +63,25 @@ def network_names(state: Any) -> tuple[str, ...]:
                if isinstance(getattr(state, f.name), TrainState))
 
 
+def optimizer_field(config: Any, network: str) -> str | None:
+  """The name of the field of an algorithm's ``config`` holding ``network``'s optimizer.
+
+  ``<network>_optimizer`` when the config has it; else the entry for
+  ``network`` in the config class's ``OPTIMIZER_FIELDS`` (a class-level
+  ``{network: field}`` for a network whose optimizer is named after its role
+  in a paper, e.g. Real NVP WGAN's ``flow`` trained by
+  ``generator_optimizer``); else ``optimizer``, the one that networks
+  descending one objective share (a VAE's encoder and decoder); ``None``
+  when there is none of these.
+  """
+  names = {f.name for f in dataclasses.fields(config)}
+  for field in (f"{network}_optimizer", getattr(config, "OPTIMIZER_FIELDS", {}).get(network),
+                "optimizer"):
+    if field in names:
+      return field
+  return None
+
+
 def expect_batches(batch: jax.Array, num: int, who: str) -> jax.Array:
   """``batch`` itself, after checking it holds ``num`` data batches ``[num, B, ...]``.
 

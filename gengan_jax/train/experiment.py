@@ -137,6 +137,10 @@ class Experiment:
     state, step_metrics, health = self._step(state, self.batch(step), self.run_key, skipped)
     return state, step_metrics, health, 1
 
+  def update_counts(self, state) -> dict[str, int]:
+    """``{network: updates so far}``: each network's optimizer step count."""
+    return {name: int(np.asarray(net.step)) for name, net in state.networks().items()}
+
   def sample(self, state, num: int) -> np.ndarray:
     """``num`` samples on the host (every process computes them)."""
     return np.asarray(self._sample(state, self.eval_key, num))

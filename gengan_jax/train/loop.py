@@ -27,6 +27,10 @@ Faults it survives (``docs/faults.md`` lists each with its test):
 * bad settings: :class:`.Experiment` validates the whole config (see
   :mod:`.settings`), the data (NaN or Inf in it is named with its count and
   first example) and the data-vs-network fit before anything is compiled; a ``workdir`` that is a file is a :class:`WorkdirError`;
+  after the first call the loop prints where each decaying learning rate
+  ends in training steps and warns when that is not the run's last step (a
+  network updated ``k`` times a step counts its schedule ``k`` times; see
+  :mod:`.schedule_check`);
 * two runs on one work directory: the second is refused with
   :class:`~.workdir_lock.WorkdirLockedError` naming the live holder; the
   lock of a killed run is taken over with a warning (see
@@ -57,7 +61,7 @@ import tqdm
 
 from gengan_jax.core import ConfigError
 from gengan_jax.train import mesh as mesh_lib
-from gengan_jax.train import multistep, nonfinite
+from gengan_jax.train import multistep, nonfinite, schedule_check
 from gengan_jax.train.checkpoint import Checkpointer, CheckpointMismatchError
 from gengan_jax.train.experiment import Experiment
 from gengan_jax.train.pictures import write_pictures
@@ -356,11 +360,13 @@ def _run(exp: Experiment, workdir: str, ckpt: Checkpointer,
   watch = Preemption() if preemption is None else contextlib.nullcontext(preemption)
   preempted_by = None
   t0 = time.time()
+  schedules = schedule_check.FirstCall(exp, state)
   try:
     with watch as preemption:
       step = start
       while step < t.steps:
         state, step_metrics, health, num = exp.run_steps(state, step, books.skipped)
+        schedules.after(state, start=step, steps_taken=num, is_main=is_main)
         step += num
         books.record(step, step_metrics, health, state,
                      log_due=step % t.log_every == 0 or step == t.steps)

@@ -166,6 +166,9 @@ class PopulationExperiment:
     self._step = jax.jit(self._population_step, donate_argnums=0,
                          out_shardings=(members, rep, rep))
     self._step_of = jax.jit(lambda state: state.step[0], out_shardings=rep)
+    self._update_counts = jax.jit(
+        lambda state: {n: net.step[0] for n, net in state.networks().items()},
+        out_shardings=rep)
     k = self.train_config.steps_per_call
     self._multi_step = None if k == 1 else jax.jit(
         self._population_multi_step, donate_argnums=0, out_shardings=(members, rep, rep))
@@ -344,6 +347,12 @@ class PopulationExperiment:
   def step_of(self, state) -> int:
     """The members' (common) step count."""
     return int(self._step_of(state))
+
+  def update_counts(self, state) -> dict[str, int]:
+    """``{network: updates so far}`` of member 0 (the members step together),
+    in the state's order of networks."""
+    counts = self._update_counts(state)
+    return {n: int(counts[n]) for n in network_names(state)}
 
   # -- evaluation -------------------------------------------------------------
 

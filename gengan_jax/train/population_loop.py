@@ -38,7 +38,7 @@ import jax
 import numpy as np
 import tqdm
 
-from gengan_jax.train import loop
+from gengan_jax.train import loop, schedule_check
 from gengan_jax.train.checkpoint import Checkpointer, CheckpointMismatchError
 from gengan_jax.train.nonfinite import NonFiniteError
 from gengan_jax.train.pictures import write_pictures
@@ -243,11 +243,13 @@ def _run(exp: PopulationExperiment, workdir: str, ckpt: Checkpointer,
   watch = Preemption() if preemption is None else contextlib.nullcontext(preemption)
   preempted_by = None
   t0 = time.time()
+  schedules = schedule_check.FirstCall(exp, state)
   try:
     with watch as preemption:
       step = start
       while step < t.steps:
         state, step_metrics, status, num = exp.run_steps(state, step, status)
+        schedules.after(state, start=step, steps_taken=num, is_main=is_main)
         step += num
         books.record(step, step_metrics, status,
                      log_due=step % t.log_every == 0 or step == t.steps)

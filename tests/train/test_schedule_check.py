@@ -1,0 +1,149 @@
+"""Learning-rate schedules said in training steps, and the warning for one
+that ends before (or after) the run: the trap of a network updated k times a
+step whose hold and decay were given in training steps."""
+
+import dataclasses
+import logging
+
+import ml_collections
+import pytest
+
+from gengan_jax import algorithms
+from gengan_jax.core import OptimizerConfig, optimizer_field
+from gengan_jax.train import loop, schedule_check
+from tests.train import _runs
+from tests.train.test_loop import _config
+
+COSINE = dict(schedule="cosine", learning_rate=1e-3)
+
+
+def _avb(hold, decay):
+  """AVB's config with two adversary updates a step and cosine schedules
+  (adversary: ``hold``/``decay`` updates; encoder and decoder: 60000/20000)."""
+  cls = algorithms.get("avb").Config
+  primal = OptimizerConfig(**COSINE, hold_steps=60000, decay_steps=20000)
+  return cls(adversary_updates=2, encoder_optimizer=primal, decoder_optimizer=primal,
+             adversary_optimizer=OptimizerConfig(**COSINE, hold_steps=hold, decay_steps=decay))
+
+
+def test_schedule_end_counts_warmup_hold_and_decay():
+  assert OptimizerConfig(**COSINE, warmup_steps=5, hold_steps=7, decay_steps=11).schedule_end() == 23
+  assert OptimizerConfig(schedule="linear", decay_steps=4).schedule_end() == 4
+  assert OptimizerConfig(warmup_steps=5).schedule_end() is None  # constant after warm-up
+  assert OptimizerConfig().schedule_end() is None
+
+
+def test_every_network_of_every_algorithm_has_its_optimizer():
+  # Every TrainState field of every registered algorithm's State names an
+  # OptimizerConfig field of its Config: <network>_optimizer, the shared
+  # `optimizer`, or the class's OPTIMIZER_FIELDS (Real NVP WGAN's flow).
+  checked = 0
+  for name, algorithm in algorithms.REGISTRY.items():
+    config = algorithm.Config()
+    for f in dataclasses.fields(algorithm.State):
+      if "TrainState" not in str(f.type):
+        continue
+      field = optimizer_field(config, f.name)
+      assert isinstance(getattr(config, field, None), OptimizerConfig), (name, f.name, field)
+      checked += 1
+  assert checked >= 70
+  real_nvp_wgan = algorithms.get("real_nvp_wgan").Config()
+  assert optimizer_field(real_nvp_wgan, "flow") == "generator_optimizer"
+  assert optimizer_field(real_nvp_wgan, "critic") == "critic_optimizer"
+  assert optimizer_field(algorithms.get("vae").Config(), "decoder") == "optimizer"
+  assert optimizer_field(algorithms.get("avb").Config(), "adversary") == "adversary_optimizer"
+  assert optimizer_field(algorithms.get("gmmn").Config(), "encoder") is None
+
+
+def test_adversary_given_the_runs_steps_ends_halfway_and_is_named():
+  # The trap: T updates twice a step; hold 60000 and decay 20000 of its own
+  # updates end its decay at training step 40000 of 80000.
+  before = {"encoder": 0, "decoder": 0, "adversary": 0}
+  after = {"encoder": 1, "decoder": 1, "adversary": 2}
+  ends = schedule_check.schedule_ends(_avb(60000, 20000), before, after, start=0,
+                                      steps_taken=1)
+  by_network = {e.network: e for e in ends}
+  assert by_network["encoder"].end == by_network["decoder"].end == 80000
+  assert by_network["encoder"].decay_start == 60000
+  adversary = by_network["adversary"]
+  assert (adversary.updates_per_step, adversary.decay_start, adversary.end) == (2, 30000, 40000)
+  assert schedule_check.warning(by_network["encoder"], 80000) is None
+  message = schedule_check.warning(adversary, 80000)
+  assert message.startswith("adversary_optimizer: the adversary's learning rate reaches its "
+                            "end value 0 at training step 40,000, before the run ends "
+                            "(train.steps=80000).")
+  assert "2 times the training steps" in message
+  # Its hold and decay doubled end with the run.
+  ends = schedule_check.schedule_ends(_avb(120000, 40000), before, after, start=0,
+                                      steps_taken=1)
+  assert [schedule_check.warning(e, 80000) for e in ends] == [None, None, None]
+
+
+def test_resumed_run_counts_from_where_it_resumed():
+  # Resumed at step 30000 with 60000 adversary updates done, measured over a
+  # call of 4 steps (8 updates): 100000 updates to go end it at 80000.
+  ends = schedule_check.schedule_ends(
+      _avb(120000, 40000), {"adversary": 60000}, {"adversary": 60008}, start=30000,
+      steps_taken=4)
+  assert [(e.network, e.updates_per_step, e.decay_start, e.end) for e in ends] == [
+      ("adversary", 2, 60000, 80000)]
+
+
+def test_a_late_end_and_a_network_without_updates():
+  ends = schedule_check.schedule_ends(
+      _avb(60000, 20000), {"encoder": 0, "adversary": 0}, {"encoder": 0, "adversary": 1},
+      start=0, steps_taken=1)
+  # The encoder took no update in the measured call (as a WGAN generator in a
+  # critic burst): left out. The adversary at 1 update a step ends at 80000.
+  assert [e.network for e in ends] == ["adversary"]
+  message = schedule_check.warning(ends[0], 50000)
+  assert "at training step 80,000, after the run ends (train.steps=50000)." in message
+  assert "times the training steps" not in message  # one update a step: nothing to scale
+
+
+def test_the_loop_reports_it_after_its_first_call(tmp_path, capsys, caplog):
+  # A tiny AVB run of 8 steps, 2 per compiled call: each network's schedule
+  # ends at update 8; the adversary's at training step 4.
+  c = _config("avb", steps=8, adversary_updates=2)
+  c.train.steps_per_call = 2
+  for f in ("encoder_optimizer", "decoder_optimizer", "adversary_optimizer"):
+    c.model[f] = dict(learning_rate=1e-3, schedule="cosine", hold_steps=6, decay_steps=2)
+  with caplog.at_level(logging.WARNING, logger=schedule_check.__name__):
+    loop.train(c, str(tmp_path / "trap"))
+  printed = [l for l in capsys.readouterr().out.splitlines() if "Learning-rate" in l]
+  assert printed == [
+      "Learning-rate schedules in training steps: encoder (encoder_optimizer, 1 update a "
+      "step): decays from step 6 to 0 at step 8; decoder (decoder_optimizer, 1 update a "
+      "step): decays from step 6 to 0 at step 8; adversary (adversary_optimizer, 2 updates a "
+      "step): decays from step 3 to 0 at step 4"]
+  assert [r.getMessage().split(":")[0] for r in caplog.records] == ["adversary_optimizer"]
+
+
+def test_a_population_reports_it_once(tmp_path, capsys, caplog):
+  # Two seeds of the GAN with two discriminator updates a step: D's schedule
+  # of 4 updates ends at training step 2 of 4, G's with the run.
+  c = _runs.config("gan", steps=4)
+  c.model.discriminator_updates = 2
+  c.model.generator_optimizer = dict(learning_rate=2e-4, schedule="linear", decay_steps=4)
+  c.model.discriminator_optimizer = dict(learning_rate=2e-4, schedule="linear", hold_steps=2,
+                                         decay_steps=2)
+  c.population = ml_collections.ConfigDict({"seeds": 2})
+  with caplog.at_level(logging.WARNING, logger=schedule_check.__name__):
+    loop.train(c, str(tmp_path / "population"))
+  printed = [l for l in capsys.readouterr().out.splitlines() if "Learning-rate" in l]
+  assert printed == [
+      "Learning-rate schedules in training steps: generator (generator_optimizer, 1 update a "
+      "step): decays from step 0 to 0 at step 4; discriminator (discriminator_optimizer, 2 "
+      "updates a step): decays from step 1 to 0 at step 2"]
+  (record,) = caplog.records
+  assert record.getMessage().startswith(
+      "discriminator_optimizer: the discriminator's learning rate reaches its end value 0 at "
+      "training step 2, before the run ends (train.steps=4).")
+
+
+@pytest.mark.parametrize("schedule", [{}, {"warmup_steps": 3}])
+def test_constant_rates_are_not_reported(tmp_path, capsys, schedule):
+  c = _config("gan", steps=2)
+  c.model.generator_optimizer = dict(learning_rate=2e-4, **schedule)
+  loop.train(c, str(tmp_path / "constant"))
+  assert "Learning-rate" not in capsys.readouterr().out
