@@ -239,13 +239,8 @@ def plan(config, values: dict[str, list], *, seeds: int,
 
 
 def _load_config(spec: str):
-  from gengan_jax.train.cli import config_path  # pylint: disable=g-import-not-at-top
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  path, _, variant = config_path(spec).partition(":")
-  module_spec = importlib.util.spec_from_file_location("sweep_config", path)
-  module = importlib.util.module_from_spec(module_spec)
-  module_spec.loader.exec_module(module)
-  return module.get_config(variant or None)
+  from gengan_jax.train.cli import load_config  # pylint: disable=g-import-not-at-top
+  return load_config(spec)
 
 
 def run(args) -> None:

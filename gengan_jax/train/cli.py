@@ -13,7 +13,9 @@ command; in the repository ``python -m experiments.train`` too)::
 The text after ``:`` picks the config's data variant (``ring``, the default,
 ``grid`` or ``mnist``; see ``gengan_jax.configs.common``).
 
-Any config value can be overridden with ``--config.<path>=<value>``. Running
+Any config value can be overridden with ``--config.<path>=<value>``, and
+any field of the algorithm's ``Config`` set with ``--config.model.<field>=<value>``
+even where the file leaves it at its default (:func:`model_additions`). Running
 the same command again with the same ``--workdir`` resumes from the latest
 checkpoint (raise ``--config.train.steps`` to train for longer).
 
@@ -102,8 +104,10 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
   del filename, lineno, line
   from gengan_jax.train.checkpoint import CheckpointWarning  # pylint: disable=g-import-not-at-top
   from gengan_jax.train.population_loop import MemberStoppedWarning  # pylint: disable=g-import-not-at-top
+  from gengan_jax.train.schedule_check import ScheduleWarning  # pylint: disable=g-import-not-at-top
   from gengan_jax.train.workdir_lock import StaleLockWarning  # pylint: disable=g-import-not-at-top
-  if issubclass(category, (CheckpointWarning, StaleLockWarning, MemberStoppedWarning)):
+  if issubclass(category, (CheckpointWarning, StaleLockWarning, MemberStoppedWarning,
+                           ScheduleWarning)):
     print(f"warning: {message}", file=file or sys.stderr, flush=True)
   else:
     print(f"warning: {category.__name__}: {message}", file=file or sys.stderr, flush=True)
@@ -159,16 +163,17 @@ def population_overrides(argv: list[str]) -> tuple[list[str], dict[str, object]]
   return rest, found
 
 
-def with_population(cfg, overrides: dict[str, object]):
-  """``cfg`` with the ``population`` settings of :func:`population_overrides`."""
+def _set_nested(cfg, section: str, overrides: dict[str, object]):
+  """``cfg`` with each dotted path of ``overrides`` set under ``cfg.<section>``,
+  making the section and the nodes on the way where they are missing."""
   if not overrides:
     return cfg
   import ml_collections  # pylint: disable=g-import-not-at-top
   with cfg.unlocked():
-    if "population" not in cfg:
-      cfg.population = ml_collections.ConfigDict()
+    if section not in cfg:
+      cfg[section] = ml_collections.ConfigDict()
     for path, value in overrides.items():
-      node = cfg.population
+      node = cfg[section]
       *heads, last = path.split(".")
       for h in heads:
         if h not in node:
@@ -178,13 +183,108 @@ def with_population(cfg, overrides: dict[str, object]):
   return cfg
 
 
+def with_population(cfg, overrides: dict[str, object]):
+  """``cfg`` with the ``population`` settings of :func:`population_overrides`."""
+  return _set_nested(cfg, "population", overrides)
+
+
+def load_config(spec: str):
+  """The experiment config of ``--config``'s value ``spec`` (``file.py[:variant]``
+  or a library config's name), loaded as ``ml_collections`` loads it."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  path, _, variant = config_path(spec).partition(":")
+  module_spec = importlib.util.spec_from_file_location("gengan_config", path)
+  module = importlib.util.module_from_spec(module_spec)
+  module_spec.loader.exec_module(module)
+  return module.get_config(variant or None)
+
+
+MODEL_PREFIX = "--config.model."
+# The ``--config.model.<path>=<value>`` arguments that add a key, set aside by _parse_flags.
+_MODEL_ARGS: dict[str, object] = {}
+
+
+def _literal(text: str):
+  """A command-line value as a Python literal where it is one, else the text."""
+  if text.lower() in ("true", "false"):
+    return text.lower() == "true"
+  try:
+    return ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    return text
+
+
+def _has_path(section, path: str) -> bool:
+  """Whether the dotted ``path`` is in ``section`` (or runs past one of its
+  values, which is no key to add: ``ml_collections`` reports it)."""
+  node = section
+  for key in path.split("."):
+    if not hasattr(node, "keys"):
+      return True
+    if key not in node:
+      return False
+    node = node[key]
+  return True
+
+
+def model_additions(argv: list[str], model) -> tuple[list[str], dict[str, object]]:
+  """Sets aside the ``--config.model.<path>=<value>`` arguments of keys the
+  config file's ``model`` section does not have.
+
+  A config file sets only the algorithm settings it changes; every other
+  field of the algorithm's ``Config`` has its default, and can be set on the
+  command line too (``--config.model.adversary_updates=2``,
+  ``--config.model.pack=2``). ``ml_collections`` overrides only the keys a
+  file has, so these are added after parsing, as ``experiments.sweep``'s
+  ``--set`` does. A value is read as a Python literal where it is one (``2``,
+  ``1e-3``, ``(8, 8)``, ``true``), else kept as text; the algorithm's
+  ``Config`` then checks names, types and ranges (an unknown name is one
+  line listing the valid ones). A key inside a section the file has, such
+  as ``--config.model.generator_optimizer.schedule=cosine`` where the file
+  sets only the learning rate and betas, is added the same way.
+
+  Args:
+    argv: the command line.
+    model: the config file's ``model`` section.
+
+  Returns:
+    ``(the other arguments, {dotted path under model: value})``.
+  """
+  rest, found = [], {}
+  for a in argv:
+    path, sep, value = a[len(MODEL_PREFIX):].partition("=")
+    if a.startswith(MODEL_PREFIX) and sep and not _has_path(model, path):
+      found[path] = _literal(value)
+    else:
+      rest.append(a)
+  return rest, found
+
+
+def _file_model(argv: list[str]):
+  """The ``model`` section of ``--config``'s file, or ``None`` when it does
+  not load (absl then reports why, as one line)."""
+  spec = next((a[len("--config="):] for a in argv if a.startswith("--config=")), None)
+  if spec is None:
+    return None
+  try:
+    return load_config(spec).get("model", {})
+  except Exception:  # pylint: disable=broad-except
+    return None
+
+
 def _parse_flags(argv: list[str]) -> list[str]:
   """absl's flag parsing, with every error (e.g. an override of a key the
   config does not have) reported as one ``error:`` line instead of a traceback."""
   argv, population = population_overrides(_with_config_paths(argv))
   _POPULATION_ARGS.update(population)
+  model = _file_model(argv)
+  if model is not None:
+    argv, added = model_additions(argv, model)
+    _MODEL_ARGS.update(added)
   # ml_collections reads the overrides of the config from sys.argv itself.
   sys.argv = population_overrides(sys.argv)[0]
+  if model is not None:
+    sys.argv = model_additions(sys.argv, model)[0]
   try:
     return flags.FLAGS(argv)
   except SystemExit as e:
@@ -284,7 +384,7 @@ def main(argv):
     cfg.keys()  # raises here if the file could not be loaded
   except OSError:  # ml_collections loads the file lazily
     _no_config_file(sys.argv)
-  cfg = with_population(cfg, _POPULATION_ARGS)
+  cfg = with_population(_set_nested(cfg, "model", _MODEL_ARGS), _POPULATION_ARGS)
   try:
     summary, _ = loop.train(cfg, _WORKDIR.value)
   except user_errors() as e:

@@ -25,13 +25,16 @@ step (:func:`report`). Runs without a decaying schedule skip all of it.
 from __future__ import annotations
 
 import dataclasses
-import logging
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gengan_jax.core import network_names, optimizer_field
 
-log = logging.getLogger(__name__)
+
+
+class ScheduleWarning(UserWarning):
+  """A decaying learning rate that ends before or after the run's last step."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,17 +124,18 @@ def warning(end: ScheduleEnd, steps: int) -> str | None:
 
 def report(algo_config: Any, before: Mapping[str, int], after: Mapping[str, int], *,
            start: int, steps_taken: int, steps: int, is_main: bool = True) -> list[str]:
-  """Prints where each decaying schedule ends and logs a warning for each that
-  does not end with the run (on the main process); returns the warnings."""
+  """Prints where each decaying schedule ends and warns (:class:`ScheduleWarning`)
+  for each that does not end with the run (on the main process); returns the
+  warnings' texts."""
   ends = schedule_ends(algo_config, before, after, start=start, steps_taken=steps_taken)
-  warnings = [w for w in (warning(e, steps) for e in ends) if w is not None]
+  texts = [w for w in (warning(e, steps) for e in ends) if w is not None]
   if is_main:
     if ends:
       print("Learning-rate schedules in training steps: "
             + "; ".join(e.describe() for e in ends), flush=True)
-    for w in warnings:
-      log.warning(w)
-  return warnings
+    for w in texts:
+      warnings.warn(w, ScheduleWarning, stacklevel=2)
+  return texts
 
 
 class FirstCall:

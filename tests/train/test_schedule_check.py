@@ -3,7 +3,8 @@ that ends before (or after) the run: the trap of a network updated k times a
 step whose hold and decay were given in training steps."""
 
 import dataclasses
-import logging
+import json
+import warnings
 
 import ml_collections
 import pytest
@@ -101,14 +102,14 @@ def test_a_late_end_and_a_network_without_updates():
   assert "times the training steps" not in message  # one update a step: nothing to scale
 
 
-def test_the_loop_reports_it_after_its_first_call(tmp_path, capsys, caplog):
+def test_the_loop_reports_it_after_its_first_call(tmp_path, capsys):
   # A tiny AVB run of 8 steps, 2 per compiled call: each network's schedule
   # ends at update 8; the adversary's at training step 4.
   c = _config("avb", steps=8, adversary_updates=2)
   c.train.steps_per_call = 2
   for f in ("encoder_optimizer", "decoder_optimizer", "adversary_optimizer"):
     c.model[f] = dict(learning_rate=1e-3, schedule="cosine", hold_steps=6, decay_steps=2)
-  with caplog.at_level(logging.WARNING, logger=schedule_check.__name__):
+  with pytest.warns(schedule_check.ScheduleWarning) as warned:
     loop.train(c, str(tmp_path / "trap"))
   printed = [l for l in capsys.readouterr().out.splitlines() if "Learning-rate" in l]
   assert printed == [
@@ -116,10 +117,11 @@ def test_the_loop_reports_it_after_its_first_call(tmp_path, capsys, caplog):
       "step): decays from step 6 to 0 at step 8; decoder (decoder_optimizer, 1 update a "
       "step): decays from step 6 to 0 at step 8; adversary (adversary_optimizer, 2 updates a "
       "step): decays from step 3 to 0 at step 4"]
-  assert [r.getMessage().split(":")[0] for r in caplog.records] == ["adversary_optimizer"]
+  assert [str(w.message).split(":")[0] for w in warned
+          if w.category is schedule_check.ScheduleWarning] == ["adversary_optimizer"]
 
 
-def test_a_population_reports_it_once(tmp_path, capsys, caplog):
+def test_a_population_reports_it_once(tmp_path, capsys):
   # Two seeds of the GAN with two discriminator updates a step: D's schedule
   # of 4 updates ends at training step 2 of 4, G's with the run.
   c = _runs.config("gan", steps=4)
@@ -128,15 +130,15 @@ def test_a_population_reports_it_once(tmp_path, capsys, caplog):
   c.model.discriminator_optimizer = dict(learning_rate=2e-4, schedule="linear", hold_steps=2,
                                          decay_steps=2)
   c.population = ml_collections.ConfigDict({"seeds": 2})
-  with caplog.at_level(logging.WARNING, logger=schedule_check.__name__):
+  with pytest.warns(schedule_check.ScheduleWarning) as warned:
     loop.train(c, str(tmp_path / "population"))
   printed = [l for l in capsys.readouterr().out.splitlines() if "Learning-rate" in l]
   assert printed == [
       "Learning-rate schedules in training steps: generator (generator_optimizer, 1 update a "
       "step): decays from step 0 to 0 at step 4; discriminator (discriminator_optimizer, 2 "
       "updates a step): decays from step 1 to 0 at step 2"]
-  (record,) = caplog.records
-  assert record.getMessage().startswith(
+  (record,) = [w for w in warned if w.category is schedule_check.ScheduleWarning]
+  assert str(record.message).startswith(
       "discriminator_optimizer: the discriminator's learning rate reaches its end value 0 at "
       "training step 2, before the run ends (train.steps=4).")
 
@@ -145,5 +147,30 @@ def test_a_population_reports_it_once(tmp_path, capsys, caplog):
 def test_constant_rates_are_not_reported(tmp_path, capsys, schedule):
   c = _config("gan", steps=2)
   c.model.generator_optimizer = dict(learning_rate=2e-4, **schedule)
-  loop.train(c, str(tmp_path / "constant"))
+  with warnings.catch_warnings():
+    warnings.simplefilter("error", schedule_check.ScheduleWarning)
+    loop.train(c, str(tmp_path / "constant"))
   assert "Learning-rate" not in capsys.readouterr().out
+
+
+def test_the_command_line_sets_fields_the_file_leaves_at_default_and_warns(tmp_path):
+  # gan.py sets neither discriminator_updates nor any schedule: the command
+  # line adds them (a key inside the file's discriminator_optimizer too), and
+  # the warning is one `warning:` line.
+  workdir = tmp_path / "run"
+  res = _runs.run(str(workdir), "gan", 4, timeout=180, extra=[
+      "--config.model.discriminator_updates=2",
+      "--config.model.discriminator_optimizer.schedule=cosine",
+      "--config.model.discriminator_optimizer.hold_steps=2",
+      "--config.model.discriminator_optimizer.decay_steps=2"])
+  assert res.returncode == 0, res.stderr[-2000:]
+  model = json.loads((workdir / "config.json").read_text())["model"]
+  assert model["discriminator_updates"] == 2
+  assert model["discriminator_optimizer"] == {
+      "learning_rate": 2e-4, "b1": 0.5, "b2": 0.9, "schedule": "cosine", "hold_steps": 2,
+      "decay_steps": 2}
+  assert ("Learning-rate schedules in training steps: discriminator (discriminator_optimizer, "
+          "2 updates a step): decays from step 1 to 0 at step 2") in res.stdout.splitlines()
+  assert ("warning: discriminator_optimizer: the discriminator's learning rate reaches its end "
+          "value 0 at training step 2, before the run ends (train.steps=4).") in res.stderr
+  assert "Traceback" not in res.stderr

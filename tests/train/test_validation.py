@@ -230,6 +230,11 @@ def test_unknown_fgan_divergence_is_named():
     ("--config.train.nonfinit=skip",
      "error: unknown config key in --config.train.nonfinit: the config has no 'nonfinit'. "
      'Did you mean "nonfinite"'),
+    ("--config.model.latent_dimm=3",  # a key the file lacks: added, then checked by Config
+     "error: unknown config key(s) model.latent_dimm for Config; valid keys are: "),
+    ("--config.model.generator_optimizer.schedul=cosine",
+     "error: unknown config key(s) model.generator_optimizer.schedul for OptimizerConfig; "
+     "valid keys are: "),
     ("--config.data.name=spiral", "error: config value data.name='spiral' is invalid: "
                                   "toy_mixture: unknown name 'spiral'; valid names: ['grid', "
                                   "'ring']."),
