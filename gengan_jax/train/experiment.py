@@ -16,7 +16,7 @@ import numpy as np
 from gengan_jax import algorithms, data, metrics
 from gengan_jax.core import ConfigError, averaging, network_names
 from gengan_jax.train import mesh as mesh_lib
-from gengan_jax.train import multistep, nonfinite, settings
+from gengan_jax.train import multistep, nonfinite, schedule_check, settings
 
 
 def _run_keys(seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -58,7 +58,9 @@ class Experiment:
     mesh: the device mesh; the batch is split over its ``'data'`` axis.
     init_fn, train_step: the algorithm's ``init`` and ``train_step``, which
       also start and move an average of the parameters when
-      ``train.ema_decay`` > 0 (:func:`parameter_average`).
+      ``train.ema_decay`` > 0 (:func:`parameter_average`); the step's
+      metrics hold each network's learning rate where it follows a schedule
+      (:func:`.schedule_check.with_learning_rates`).
   """
 
   def __init__(self, config, *, devices=None):
@@ -85,6 +87,7 @@ class Experiment:
     keys = jax.jit(_run_keys, static_argnums=0, out_shardings=rep)(self.seed)
     self._init_key, self.run_key, self.eval_key = keys
     self.init_fn, self.train_step = parameter_average(self.algorithm, self.train_config)
+    self.train_step = schedule_check.with_learning_rates(self.train_step)
     self._step = jax.jit(
         nonfinite.guard(self.train_step),
         in_shardings=(rep, mesh_lib.batch_sharding(self.mesh), rep, rep),

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+import jax.numpy as jnp
 
 from gengan_jax.core import network_names, optimizer_field
 
@@ -62,6 +64,44 @@ class ScheduleEnd:
     u = f"{self.updates_per_step:g} update{'s' if self.updates_per_step != 1 else ''} a step"
     return (f"{self.network} ({self.field}, {u}): decays from step {self.decay_start:,.0f} "
             f"to {self.end_learning_rate:g} at step {self.end:,.0f}")
+
+
+def scheduled(algo_config: Any, networks: Iterable[str]) -> dict[str, Any]:
+  """``{network: its learning-rate schedule}`` of the ``networks`` whose rate
+  changes over training (a decay, or a warm-up)."""
+  out = {}
+  for name in networks:
+    field = optimizer_field(algo_config, name)
+    if field is not None:
+      schedule = getattr(algo_config, field).learning_rate_schedule()
+      if callable(schedule):
+        out[name] = schedule
+  return out
+
+
+def with_learning_rates(train_step: Callable[..., Any]) -> Callable[..., Any]:
+  """``train_step`` whose metrics also hold ``<network>_learning_rate`` for
+  each network whose rate changes over training: the rate of its latest
+  update (its schedule at its update count minus one), so that metrics.jsonl
+  and TensorBoard draw each schedule as it ran.
+
+  The schedules are read from the state's config when the step is traced
+  (a population member's, with its own rates), so a run without any
+  changing rate compiles the unwrapped step; the state, and every other
+  metric, are the unwrapped step's.
+  """
+
+  def step(state, batch, key):
+    new, step_metrics = train_step(state, batch, key)
+    schedules = scheduled(state.config, network_names(state))
+    if not schedules:
+      return new, step_metrics
+    nets = new.networks()
+    rates = {f"{name}_learning_rate": schedule(jnp.maximum(nets[name].step - 1, 0))
+             for name, schedule in schedules.items()}
+    return new, {**step_metrics, **rates}
+
+  return step
 
 
 def decaying(algo_config: Any, networks: Iterable[str]) -> dict[str, str]:

@@ -7,13 +7,20 @@ import json
 import warnings
 
 import ml_collections
+import numpy as np
 import pytest
 
 from gengan_jax import algorithms
 from gengan_jax.core import OptimizerConfig, optimizer_field
 from gengan_jax.train import loop, schedule_check
 from tests.train import _runs
+from gengan_jax.train.writers import read_metrics
 from tests.train.test_loop import _config
+
+
+def _f32(x: float) -> float:
+  """``x`` as the float32 rate the step computes, written back as a float."""
+  return float(np.float32(x))
 
 COSINE = dict(schedule="cosine", learning_rate=1e-3)
 
@@ -111,6 +118,15 @@ def test_the_loop_reports_it_after_its_first_call(tmp_path, capsys):
     c.model[f] = dict(learning_rate=1e-3, schedule="cosine", hold_steps=6, decay_steps=2)
   with pytest.warns(schedule_check.ScheduleWarning) as warned:
     loop.train(c, str(tmp_path / "trap"))
+  # Each network's rate, as its latest update used it, in the metrics (logged
+  # every 2 steps): cosine from update 6 over 2 updates, 0 from update 8 on.
+  records = [r for r in read_metrics(str(tmp_path / "trap" / "metrics.jsonl"))
+             if "adversary_loss" in r]
+  rates = [(r["step"], r["encoder_learning_rate"], r["decoder_learning_rate"],
+            r["adversary_learning_rate"]) for r in records]
+  full, half = _f32(1e-3), pytest.approx(5e-4, rel=1e-6)
+  assert rates == [(2, full, full, full), (4, full, full, half), (6, full, full, 0.0),
+                   (8, half, half, 0.0)]
   printed = [l for l in capsys.readouterr().out.splitlines() if "Learning-rate" in l]
   assert printed == [
       "Learning-rate schedules in training steps: encoder (encoder_optimizer, 1 update a "
@@ -143,14 +159,21 @@ def test_a_population_reports_it_once(tmp_path, capsys):
       "training step 2, before the run ends (train.steps=4).")
 
 
-@pytest.mark.parametrize("schedule", [{}, {"warmup_steps": 3}])
+@pytest.mark.parametrize("schedule", [{}, {"warmup_steps": 4}])
 def test_constant_rates_are_not_reported(tmp_path, capsys, schedule):
-  c = _config("gan", steps=2)
+  c = _config("gan", steps=4)
   c.model.generator_optimizer = dict(learning_rate=2e-4, **schedule)
   with warnings.catch_warnings():
     warnings.simplefilter("error", schedule_check.ScheduleWarning)
     loop.train(c, str(tmp_path / "constant"))
   assert "Learning-rate" not in capsys.readouterr().out
+  # A warm-up is a changing rate, drawn in the metrics; a constant one is not.
+  records = [r for r in read_metrics(str(tmp_path / "constant" / "metrics.jsonl"))
+             if "generator_loss" in r]
+  rates = [r.get("generator_learning_rate") for r in records]
+  warm = [pytest.approx(5e-5, rel=1e-6), pytest.approx(1.5e-4, rel=1e-6)]  # updates 1 and 3 of 4
+  assert rates == (warm if schedule else [None, None])
+  assert all("discriminator_learning_rate" not in r for r in records)
 
 
 def test_the_command_line_sets_fields_the_file_leaves_at_default_and_warns(tmp_path):
