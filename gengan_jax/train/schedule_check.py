@@ -1,5 +1,5 @@
 """Each network's learning-rate schedule said in training steps, with a warning
-where it does not end with the run.
+where it does not end with the run, and each changing rate in the metrics.
 
 An optimizer's schedule (:class:`~gengan_jax.core.OptimizerConfig`: warm-up,
 ``hold_steps``, ``decay_steps``) counts its own network's updates, and
@@ -20,6 +20,8 @@ first AVB decay run of this project lost its second half so). The loop
 measures ``u`` over its first call and prints, for every decaying schedule,
 where it ends in training steps, and warns where that is not the run's last
 step (:func:`report`). Runs without a decaying schedule skip all of it.
+Each network whose rate changes (a decay or a warm-up) also logs it as
+``<network>_learning_rate`` (:func:`with_learning_rates`).
 """
 
 from __future__ import annotations
