@@ -134,13 +134,12 @@ def _continuous(algorithm: str, chosen: list[dict], config) -> set[str]:
   from gengan_jax.core import ConfigError  # pylint: disable=g-import-not-at-top
   from gengan_jax.train import population_spec  # pylint: disable=g-import-not-at-top
   algo = algorithms.get(algorithm)
-  base = algorithms.from_mapping(algo.Config, config.model, prefix="model.")
   out = set()
   for p in chosen[0] if chosen else ():
     if not p.startswith("model."):
       continue
     try:
-      population_spec.check_varying(algo.Config, p[len("model."):], base)
+      population_spec.check_varying(algo.Config, p[len("model."):])
       out.add(p)
     except ConfigError:
       pass

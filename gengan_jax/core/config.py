@@ -103,25 +103,28 @@ class OptimizerConfig:
       return None
     return self.warmup_steps + self.hold_steps + self.decay_steps
 
-  def learning_rate_schedule(self) -> float | optax.Schedule:
-    """The learning rate: a float when constant without warm-up, else a schedule."""
+  def learning_rate_schedule(self, peak=None) -> float | optax.Schedule:
+    """The learning rate: a float when constant without warm-up, else a schedule.
+
+    Args:
+      peak: the rate to schedule in place of ``learning_rate`` (a population
+        member's, an array; see :meth:`make`).
+    """
+    lr = self.learning_rate if peak is None else peak
     if self.schedule == "constant" and not self.warmup_steps:
-      return self.learning_rate
+      return lr
     if self.schedule == "constant":
-      main = optax.constant_schedule(self.learning_rate)
+      main = optax.constant_schedule(lr)
     elif self.schedule == "linear":
-      main = optax.linear_schedule(self.learning_rate, self.end_learning_rate,
-                                   self.decay_steps)
+      main = optax.linear_schedule(lr, self.end_learning_rate, self.decay_steps)
     else:
-      main = optax.cosine_decay_schedule(
-          self.learning_rate, self.decay_steps,
-          alpha=self.end_learning_rate / self.learning_rate)
+      main = optax.cosine_decay_schedule(lr, self.decay_steps,
+                                         alpha=self.end_learning_rate / lr)
     if self.hold_steps:
-      main = optax.join_schedules([optax.constant_schedule(self.learning_rate), main],
-                                  [self.hold_steps])
+      main = optax.join_schedules([optax.constant_schedule(lr), main], [self.hold_steps])
     if not self.warmup_steps:
       return main
-    warmup = optax.linear_schedule(0.0, self.learning_rate, self.warmup_steps)
+    warmup = optax.linear_schedule(0.0, lr, self.warmup_steps)
     return optax.join_schedules([warmup, main], [self.warmup_steps])
 
   def make(self) -> optax.GradientTransformation:
@@ -133,9 +136,10 @@ class OptimizerConfig:
     ``optax.inject_hyperparams``: it is kept in the optimizer state, so that
     members can differ in it, and every other setting stays static. The
     updates equal those of the plain optimizer bit for bit (the same float32
-    product ``-lr * u``).
+    product ``-lr * u``). With a schedule, the injected rate is the
+    schedule's peak: each update schedules the state's peak at the update's
+    count, as the plain optimizer schedules its constant.
     """
-    lr = self.learning_rate_schedule()
     if self.name == "adam":
       factory, settings = optax.adam, dict(b1=self.b1, b2=self.b2, eps=self.eps)
     elif self.name == "rmsprop":
@@ -143,10 +147,27 @@ class OptimizerConfig:
                                               momentum=self.momentum or None)
     else:
       factory, settings = optax.sgd, dict(momentum=self.momentum or None)
-    if callable(lr) or isinstance(lr, (int, float)):
-      return factory(lr, **settings)
+    if isinstance(self.learning_rate, (int, float)):
+      return factory(self.learning_rate_schedule(), **settings)
     static = tuple(set(inspect.signature(factory).parameters) - {"learning_rate"})
-    return optax.inject_hyperparams(factory, static_args=static)(lr, **settings)
+    if callable(self.learning_rate_schedule()):
+      factory = _scheduled_peak(factory, self.learning_rate_schedule)
+    return optax.inject_hyperparams(factory, static_args=static)(self.learning_rate, **settings)
+
+
+def _scheduled_peak(factory, schedule_of_peak):
+  """The optax optimizer ``factory`` whose ``learning_rate`` argument is the
+  peak of the schedule ``schedule_of_peak(peak)`` (with ``factory``'s
+  signature, which ``optax.inject_hyperparams`` reads)."""
+  signature = inspect.signature(factory)
+
+  def make(*args, **kwargs):
+    bound = signature.bind(*args, **kwargs)
+    bound.arguments["learning_rate"] = schedule_of_peak(bound.arguments["learning_rate"])
+    return factory(*bound.args, **bound.kwargs)
+
+  make.__signature__ = signature
+  return make
 
 
 def check(ok: bool, name: str, value: Any, valid: str) -> None:

@@ -130,7 +130,7 @@ class PopulationExperiment:
     self.batch_size = self.base.batch_size
     self.num_batches = self.base.num_batches
     self.seed = self.base.seed
-    self.population = population_spec.parse(config, self.algorithm.Config, self.algo_config)
+    self.population = population_spec.parse(config, self.algorithm.Config)
     # Every member's settings pass the Config's checks; the floats that differ
     # between members (those named, and any a Config derives from them) are
     # traced, everything else is member 0's.

@@ -19,8 +19,8 @@ comma-separated string, as the command line gives it:
 
 Only continuous settings can differ inside one compiled program: float
 fields of the algorithm's ``Config`` (loss and penalty weights, ...) and
-the ``learning_rate`` of an optimizer with a constant schedule (injected
-with ``optax.inject_hyperparams``). Settings that change shapes or Python
+the ``learning_rate`` of an optimizer (injected with
+``optax.inject_hyperparams``; with a schedule, its peak). Settings that change shapes or Python
 control flow (widths, step counts, names) are separate runs: see
 ``python -m experiments.sweep``.
 
@@ -127,13 +127,12 @@ def _leaves(mapping: Any, prefix: str = "") -> dict[str, Any]:
   return out
 
 
-def check_varying(algo_config_cls: type, path: str, algo_config: Any) -> None:
+def check_varying(algo_config_cls: type, path: str) -> None:
   """Raises :class:`ConfigError` unless ``model.<path>`` can vary inside one program.
 
   Args:
     algo_config_cls: the algorithm's ``Config`` class.
     path: the setting's dotted path under ``model``.
-    algo_config: the base run's ``Config`` (for the optimizer's schedule).
   """
   name, _, rest = path.partition(".")
   hints = typing.get_type_hints(algo_config_cls)
@@ -149,12 +148,6 @@ def check_varying(algo_config_cls: type, path: str, algo_config: Any) -> None:
       raise ConfigError(
           f"config key population.model.{path}: of an optimizer, a population varies only "
           f"learning_rate (injected with optax.inject_hyperparams); {separate}.")
-    opt = getattr(algo_config, name)
-    if opt.schedule != "constant" or opt.warmup_steps:
-      raise ConfigError(
-          f"config key population.model.{path}: model.{name} has a learning-rate schedule "
-          f"(schedule={opt.schedule!r}, warmup_steps={opt.warmup_steps}); a population "
-          f"varies only constant learning rates; {separate}.")
     return
   if rest or hint is not float:
     kind = getattr(hint, "__name__", str(hint))
@@ -208,13 +201,12 @@ class Population:
             "members": [m.as_dict() for m in self.members]}
 
 
-def parse(config: Any, algo_config_cls: type, algo_config: Any) -> Population:
+def parse(config: Any, algo_config_cls: type) -> Population:
   """The :class:`Population` of an experiment config's ``population`` section.
 
   Args:
     config: the experiment config (with a ``population`` section).
     algo_config_cls: the algorithm's ``Config`` class.
-    algo_config: the base run's ``Config`` (from ``config.model``).
 
   Raises:
     ConfigError: an unknown key, a value that is not a number, a setting that
@@ -240,7 +232,7 @@ def parse(config: Any, algo_config_cls: type, algo_config: Any) -> Population:
   values = {p: _numbers(f"model.{p}", v, float)
             for p, v in _leaves(section.get("model", {})).items()}
   for p in values:
-    check_varying(algo_config_cls, p, algo_config)
+    check_varying(algo_config_cls, p)
   paths = tuple(values)
   if mode == "grid":
     combos = list(itertools.product(*(values[p] for p in paths), seeds))

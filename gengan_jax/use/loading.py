@@ -122,10 +122,7 @@ def _abstract_population_state(algorithm: Algorithm, config: ml_collections.Conf
   population builds it (member 0's config with the varying floats traced, so
   a varying learning rate's optimizer state has ``inject_hyperparams``'s
   structure), without reading any data."""
-  base = ml_collections.ConfigDict(config.to_dict())
-  del base["population"]
-  base_config = algorithms.from_mapping(algorithm.Config, base.model, prefix="model.")
-  spec = population_spec.parse(config, algorithm.Config, base_config)
+  spec = population_spec.parse(config, algorithm.Config)
   members = [algorithms.from_mapping(algorithm.Config, spec.member_config(config, m.index).model,
                                      prefix=f"population member {m.index}: model.")
              for m in spec.members]

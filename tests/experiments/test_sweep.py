@@ -90,12 +90,25 @@ def test_plan_splits_populations_from_separate_runs():
   cls = algorithms.get("gan").Config
   for (name, rc), hidden in zip(runs, [(8,), (16, 16)]):
     assert tuple(rc.model.hidden) == hidden and "hidden" in name
-    pop = population_spec.parse(rc, cls, algorithms.from_mapping(cls, rc.model))
+    pop = population_spec.parse(rc, cls)
     assert pop.size == 12  # 2 learning rates x 2 weights x 3 seeds
     combos = {(m.values["generator_optimizer.learning_rate"], m.values["penalty_weight"])
               for m in pop.members}
     assert len(combos) == 4
     assert sorted({m.seed for m in pop.members}) == [3, 4, 5]
+
+
+def test_scheduled_learning_rates_are_one_population():
+  # A decaying rate varies as its peak inside one program (it used to be one
+  # run per rate).
+  c = _runs.config("gan")
+  for key, value in (("schedule", "cosine"), ("hold_steps", 4), ("decay_steps", 2)):
+    sweep._set(c, f"model.generator_optimizer.{key}", value)
+  runs = sweep.plan(c, {"model.generator_optimizer.learning_rate": [1e-4, 1e-3]}, seeds=2)
+  assert [name for name, _ in runs] == ["run00"]
+  pop = population_spec.parse(runs[0][1], algorithms.get("gan").Config)
+  assert sorted(m.values["generator_optimizer.learning_rate"] for m in pop.members) == [
+      1e-4, 1e-4, 1e-3, 1e-3]
 
 
 def test_a_float_the_step_cannot_trace_is_separate_runs():

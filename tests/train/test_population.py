@@ -37,14 +37,13 @@ def _config(algorithm="gan", steps=6, train=None, **population):
   return c
 
 
-def _gan(**kw):
-  cls = algorithms.get("gan").Config
-  return cls, algorithms.from_mapping(cls, _runs.config("gan").model)
+def _gan():
+  return algorithms.get("gan").Config
 
 
 def test_grid_and_list_members():
   c = _config(seeds=2, model={"generator_optimizer": {"learning_rate": "1e-4,2e-4"}})
-  pop = population_spec.parse(c, *_gan())
+  pop = population_spec.parse(c, _gan())
   assert [m.seed for m in pop.members] == [3, 4, 3, 4]  # seeds vary fastest
   assert [m.values[LR] for m in pop.members] == [1e-4, 1e-4, 2e-4, 2e-4]
   member = pop.member_config(c, 2)
@@ -52,7 +51,7 @@ def test_grid_and_list_members():
   assert "population" not in member
 
   c = _config(seeds="5,9", mode="list", model={"penalty_weight": (1.0, 2.0)})
-  pop = population_spec.parse(c, *_gan())
+  pop = population_spec.parse(c, _gan())
   assert [(m.seed, m.values["penalty_weight"]) for m in pop.members] == [(5, 1.0), (9, 2.0)]
 
 
@@ -67,7 +66,7 @@ def test_grid_and_list_members():
 ])
 def test_bad_populations_are_one_line(population, message):
   with pytest.raises(ConfigError, match=message):
-    population_spec.parse(_config(**population), *_gan())
+    population_spec.parse(_config(**population), _gan())
 
 
 def test_derived_floats_vary_with_the_named_one():
@@ -211,7 +210,7 @@ def test_command_line_population_arguments():
   del found["mode"]
   c = cli.with_population(_runs.config("gan"), found)
   assert c.population.model.generator_optimizer.learning_rate == "1e-4,2e-4"
-  assert population_spec.parse(c, *_gan()).size == 16
+  assert population_spec.parse(c, _gan()).size == 16
 
 
 def test_the_entry_point_trains_a_population(tmp_path):
@@ -253,13 +252,30 @@ def test_auto_batching_is_map_on_one_cpu_device_and_vmap_across_devices(populati
   assert PopulationExperiment(c).batching == "vmap"  # 4 members over 4 of the 8 devices
 
 
-def test_a_scheduled_learning_rate_cannot_vary():
-  c = _config(model={"generator_optimizer": {"learning_rate": "1e-4,2e-4"}})
+def test_a_scheduled_learning_rate_varies_as_its_peak(tmp_path):
+  # Two generator peaks under one cosine schedule (2 updates held, 4 of
+  # decay), as one population run one member after another: each member ends
+  # bit for bit as its single run, and logs its own schedule.
+  c = _config(model={"generator_optimizer": {"learning_rate": "1e-4,1e-3"}}, batching="map")
   c.model.generator_optimizer.schedule = "cosine"
-  c.model.generator_optimizer.decay_steps = 10
-  cls = algorithms.get("gan").Config
-  with pytest.raises(ConfigError, match="has a learning-rate schedule"):
-    population_spec.parse(c, cls, algorithms.from_mapping(cls, c.model))
+  c.model.generator_optimizer.hold_steps = 2
+  c.model.generator_optimizer.decay_steps = 4
+  one = jax.devices()[:1]
+  summary, state = loop.train(c, str(tmp_path / "population"), devices=one)
+  exp = PopulationExperiment(c, devices=one)
+  rates = []
+  for index in (0, 1):
+    single = exp.population.member_config(c, index)
+    _, single_state = loop.train(single, str(tmp_path / f"single{index}"), devices=one)
+    member = exp.member_state(state, index)
+    for name in ("generator", "discriminator"):
+      for got, want in zip(leaves(member.networks()[name].params),
+                           leaves(single_state.networks()[name].params), strict=True):
+        np.testing.assert_array_equal(got, want)
+    rates.append(summary["members"][index]["final_metrics"]["generator_learning_rate"])
+  # The sixth update's rate: cosine at 3 of 4 decay updates, 0.5 (1 + cos(3 pi / 4)) peak.
+  factor = 0.5 * (1 + np.cos(3 * np.pi / 4))
+  assert rates == [pytest.approx(1e-4 * factor, rel=1e-5), pytest.approx(1e-3 * factor, rel=1e-5)]
 
 
 def test_a_float_in_python_control_flow_is_one_line():
