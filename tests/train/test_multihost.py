@@ -89,10 +89,19 @@ def test_two_processes_equal_one_process_and_resume(tmp_path):
 def test_a_population_over_two_processes_equals_one_process(tmp_path):
   """Four members over 2 x 2 devices: each process holds, feeds and saves two."""
   run_dir = str(tmp_path / "two")
-  population = ["--config.population.seeds=4"]
-  out0, _ = _two_processes(run_dir, 2, extra=population)
+  # The generator's rate decays over the run: each process measures the
+  # updates of its members (a compiled read of member 0's count, whose
+  # members may be another process's) and process 0 prints where it ends.
+  schedule = {"schedule": "cosine", "decay_steps": 2}
+  population = ["--config.population.seeds=4"] + [
+      f"--config.model.generator_optimizer.{k}={v}" for k, v in schedule.items()]
+  out0, out1 = _two_processes(run_dir, 2, extra=population)
   assert "4 members" in out0
+  line = ("Learning-rate schedules in training steps: generator (generator_optimizer, 1 update a "
+          "step): decays from step 0 to 0 at step 2")
+  assert line in out0.splitlines() and "Learning-rate" not in out1
   c = _runs.config(ALGORITHM, 2)
+  c.model.generator_optimizer.update(schedule)
   c.population = ml_collections.ConfigDict({"seeds": 4})
   devices = jax.devices()[:2 * DEVICES_PER_PROCESS]
   _, one = loop.train(c, str(tmp_path / "one"), devices=devices)
