@@ -27,6 +27,7 @@ Each network whose rate changes (a decay or a warm-up) also logs it as
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -81,6 +82,7 @@ def scheduled(algo_config: Any, networks: Iterable[str]) -> dict[str, Any]:
   return out
 
 
+@functools.cache
 def with_learning_rates(train_step: Callable[..., Any]) -> Callable[..., Any]:
   """``train_step`` whose metrics also hold ``<network>_learning_rate`` for
   each network whose rate changes over training: the rate of its latest
@@ -90,7 +92,9 @@ def with_learning_rates(train_step: Callable[..., Any]) -> Callable[..., Any]:
   The schedules are read from the state's config when the step is traced
   (a population member's, with its own rates), so a run without any
   changing rate compiles the unwrapped step; the state, and every other
-  metric, are the unwrapped step's.
+  metric, are the unwrapped step's. The wrapper of a given ``train_step`` is
+  made once (cached, as :func:`.nonfinite.guard`'s), so that a second run in
+  one process reuses the first one's compiled step.
   """
 
   def step(state, batch, key):
