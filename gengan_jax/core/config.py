@@ -147,10 +147,11 @@ class OptimizerConfig:
                                               momentum=self.momentum or None)
     else:
       factory, settings = optax.sgd, dict(momentum=self.momentum or None)
+    rate = self.learning_rate_schedule()
     if isinstance(self.learning_rate, (int, float)):
-      return factory(self.learning_rate_schedule(), **settings)
+      return factory(rate, **settings)
     static = tuple(set(inspect.signature(factory).parameters) - {"learning_rate"})
-    if callable(self.learning_rate_schedule()):
+    if callable(rate):
       factory = _scheduled_peak(factory, self.learning_rate_schedule)
     return optax.inject_hyperparams(factory, static_args=static)(self.learning_rate, **settings)
 

@@ -69,17 +69,20 @@ class ScheduleEnd:
             f"to {self.end_learning_rate:g} at step {self.end:,.0f}")
 
 
+def _optimizers(algo_config: Any, networks: Iterable[str]) -> dict[str, tuple[str, Any]]:
+  """``{network: (optimizer field, its OptimizerConfig)}`` of the ``networks``
+  that have one (:func:`~gengan_jax.core.optimizer_field`)."""
+  fields = {name: optimizer_field(algo_config, name) for name in networks}
+  return {name: (field, getattr(algo_config, field))
+          for name, field in fields.items() if field is not None}
+
+
 def scheduled(algo_config: Any, networks: Iterable[str]) -> dict[str, Any]:
   """``{network: its learning-rate schedule}`` of the ``networks`` whose rate
   changes over training (a decay, or a warm-up)."""
-  out = {}
-  for name in networks:
-    field = optimizer_field(algo_config, name)
-    if field is not None:
-      schedule = getattr(algo_config, field).learning_rate_schedule()
-      if callable(schedule):
-        out[name] = schedule
-  return out
+  schedules = {name: opt.learning_rate_schedule()
+               for name, (_, opt) in _optimizers(algo_config, networks).items()}
+  return {name: s for name, s in schedules.items() if callable(s)}
 
 
 @functools.cache
@@ -112,12 +115,8 @@ def with_learning_rates(train_step: Callable[..., Any]) -> Callable[..., Any]:
 
 def decaying(algo_config: Any, networks: Iterable[str]) -> dict[str, str]:
   """``{network: optimizer field}`` of the ``networks`` whose optimizer's rate decays."""
-  out = {}
-  for name in networks:
-    field = optimizer_field(algo_config, name)
-    if field is not None and getattr(algo_config, field).schedule_end() is not None:
-      out[name] = field
-  return out
+  return {name: field for name, (field, opt) in _optimizers(algo_config, networks).items()
+          if opt.schedule_end() is not None}
 
 
 def schedule_ends(algo_config: Any, before: Mapping[str, int], after: Mapping[str, int], *,

@@ -35,7 +35,8 @@ def _avb(hold, decay):
 
 
 def test_schedule_end_counts_warmup_hold_and_decay():
-  assert OptimizerConfig(**COSINE, warmup_steps=5, hold_steps=7, decay_steps=11).schedule_end() == 23
+  warm_held = OptimizerConfig(**COSINE, warmup_steps=5, hold_steps=7, decay_steps=11)
+  assert warm_held.schedule_end() == 23
   assert OptimizerConfig(schedule="linear", decay_steps=4).schedule_end() == 4
   assert OptimizerConfig(warmup_steps=5).schedule_end() is None  # constant after warm-up
   assert OptimizerConfig().schedule_end() is None
