@@ -379,7 +379,9 @@ def _run(exp: Experiment, workdir: str, ckpt: Checkpointer,
         if t.plot_every and step % t.plot_every == 0 and step != t.steps:
           with writing(f"the pictures of step {step}", workdir):
             write_pictures(exp, state, workdir, step)
-          books.writer.write(step, exp.evaluate(state))
+          evaluation = exp.evaluate(state)
+          if evaluation:  # images have none: no line of only a step number
+            books.writer.write(step, evaluation)
         progress.update(num)
       books.check(state)
   finally:

@@ -93,7 +93,8 @@ def test_resume_equals_never_stopping(tmp_path, algorithm):
 def test_image_run_writes_grid_and_reconstructions(tmp_path):
   x = np.random.default_rng(0).integers(0, 256, size=(40, 28, 28), dtype=np.uint8)
   np.savez(tmp_path / "digits.npz", x=x)
-  c = _config("alpha_gan", steps=2)
+  c = _config("alpha_gan", steps=4)
+  c.train.plot_every = 2
   c.model = ml_collections.ConfigDict(dict(arch="dcgan", latent_dim=4, base_features=4,
                                            code_discriminator_hidden=(8, 8, 8)))
   c.data = ml_collections.ConfigDict(dict(source="npz", path=str(tmp_path / "digits.npz"),
@@ -102,6 +103,12 @@ def test_image_run_writes_grid_and_reconstructions(tmp_path):
   assert summary["evaluation"] == {}
   assert (tmp_path / "run" / "samples.png").is_file()
   assert (tmp_path / "run" / "reconstructions.png").is_file()
+  assert (tmp_path / "run" / "pictures" / "samples_0000002.png").is_file()
+  # Images have no toy evaluation: the mid-run pictures add no metrics record
+  # (a line of only a step number), as the final evaluation adds none.
+  records = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
+  assert [r["step"] for r in records] == [2, 4]
+  assert all(len(r) > 1 for r in records)
 
 
 @pytest.mark.parametrize("change, message", [
