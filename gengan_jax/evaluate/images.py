@@ -250,9 +250,11 @@ def evaluate_images(exp: Any, state: Any, key: jax.Array, *, classifier: Any,
     if stacked:
       res = {}
       for name, x in (("samples", samples), ("held_out", real)):
-        counts = sm.mode_counts(clf.stacked_digits(logits_fn, x))
+        channel_logits = clf.stacked_logits(logits_fn, x)
+        counts = sm.mode_counts(np.argmax(channel_logits, axis=-1))
         res[name] = {k: _json.finite(v)
                      for k, v in sm.stacked_mnist_modes(counts, min_count=1).items()}
+        res[name].update(sm.confident_modes(np.asarray(jax.nn.softmax(channel_logits, axis=-1))))
         arrays.setdefault("mode_counts", {})[name] = np.asarray(counts)
       out["stacked_mnist"] = res
   else:

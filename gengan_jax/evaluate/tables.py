@@ -96,6 +96,11 @@ def run_table(result: dict) -> str:
       rows += [("Stacked MNIST modes (of 1000)", str(sm["modes"]), str(ref["modes"])),
                ("Stacked MNIST KL to uniform", fmt(sm["kl_to_uniform"]),
                 fmt(ref["kl_to_uniform"]))]
+      if "confident_modes" in sm:  # evaluations from before it have none
+        rows.append((f"Stacked MNIST modes of confident samples (3 digits at p >= "
+                     f"{sm['threshold']:g}; their share)",
+                     f"{sm['confident_modes']} ({100 * sm['confident_share']:.1f}%)",
+                     f"{ref['confident_modes']} ({100 * ref['confident_share']:.1f}%)"))
     d = result["ms_ssim_diversity"]
     rows.append(("MS-SSIM diversity (1 - mean MS-SSIM)", fmt(d["samples"]),
                  f"{fmt(d['held_out'])} real, {fmt(d['held_out_plus_noise'])} real+noise"))

@@ -11,7 +11,8 @@ Host-side (numpy, float64) unless noted; each module holds one metric:
   density/coverage from features.
 * :mod:`~gengan_jax.metrics.ms_ssim` -- SSIM, MS-SSIM and sample diversity
   (JAX, per image pair).
-* :mod:`~gengan_jax.metrics.stacked_mnist` -- 1,000-mode count and KL.
+* :mod:`~gengan_jax.metrics.stacked_mnist` -- 1,000-mode count and KL, and
+  the modes of the samples the classifier reads with confidence.
 * :mod:`~gengan_jax.metrics.likelihood` -- bits/dim, IWAE bound (JAX).
 * :mod:`~gengan_jax.metrics.elbo_surgery` -- the average KL of Gaussian
   posteriors split into index-code mutual information and marginal KL.
@@ -63,6 +64,7 @@ from gengan_jax.metrics.ms_ssim import ms_ssim
 from gengan_jax.metrics.ms_ssim import ssim
 from gengan_jax.metrics.precision_recall import density_coverage
 from gengan_jax.metrics.precision_recall import precision_recall
+from gengan_jax.metrics.stacked_mnist import confident_modes
 from gengan_jax.metrics.stacked_mnist import mode_counts
 from gengan_jax.metrics.stacked_mnist import stacked_mnist_modes
 
@@ -77,6 +79,7 @@ __all__ = [
     "ModeCoverage",
     "active_units",
     "bits_per_dim",
+    "confident_modes",
     "density_coverage",
     "diversity",
     "diversity_references",

@@ -41,6 +41,7 @@ __all__ = [
     "load_mnist_classifier",
     "save_classifier",
     "stacked_digits",
+    "stacked_logits",
 ]
 
 ENV_VAR = "GENGAN_MNIST_CLASSIFIER"
@@ -202,6 +203,31 @@ def load_mnist_classifier(
   return logits_fn, features_fn
 
 
+def stacked_logits(logits_fn: Callable[[jax.Array], jax.Array],
+                   images: np.ndarray, *, batch_size: int = 500) -> np.ndarray:
+  """The classifier's logits for each channel of Stacked MNIST images.
+
+  Args:
+    logits_fn: a single-channel classifier, ``[b, H, W, 1] -> [b, 10]``.
+    images: ``[N, H, W, 3]`` in ``[-1, 1]``.
+    batch_size: images per classifier call.
+
+  Returns:
+    float ``[N, 3, 10]``: the logits of the digit in each channel.
+  """
+  images = np.asarray(images, np.float32)
+  if images.ndim != 4 or images.shape[-1] != 3:
+    raise ValueError(
+        f"Stacked MNIST images must be [N, H, W, 3] (three stacked digits); "
+        f"got shape {images.shape}.")
+  n = images.shape[0]
+  # [N, H, W, 3] -> [3N, H, W, 1], channel-major so each channel is contiguous.
+  per_channel = np.moveaxis(images, -1, 0)[..., None].reshape(
+      (3 * n,) + images.shape[1:3] + (1,))
+  logits = np.asarray(apply_in_batches(logits_fn, per_channel, batch_size=batch_size))
+  return logits.reshape(3, n, -1).transpose(1, 0, 2)
+
+
 def stacked_digits(logits_fn: Callable[[jax.Array], jax.Array],
                    images: np.ndarray, *, batch_size: int = 500) -> np.ndarray:
   """Classifies each channel of Stacked MNIST images as a digit.
@@ -216,16 +242,8 @@ def stacked_digits(logits_fn: Callable[[jax.Array], jax.Array],
     batch_size: images per classifier call.
 
   Returns:
-    int64 ``[N, 3]``: the predicted digit of each channel.
+    int64 ``[N, 3]``: the predicted digit of each channel (the argmax of
+    :func:`stacked_logits`).
   """
-  images = np.asarray(images, np.float32)
-  if images.ndim != 4 or images.shape[-1] != 3:
-    raise ValueError(
-        f"stacked_digits: images must be [N, H, W, 3] (three stacked digits); "
-        f"got shape {images.shape}.")
-  n = images.shape[0]
-  # [N, H, W, 3] -> [3N, H, W, 1], channel-major so each channel is contiguous.
-  per_channel = np.moveaxis(images, -1, 0)[..., None].reshape(
-      (3 * n,) + images.shape[1:3] + (1,))
-  logits = apply_in_batches(logits_fn, per_channel, batch_size=batch_size)
-  return np.argmax(logits, axis=-1).reshape(3, n).T.astype(np.int64)
+  logits = stacked_logits(logits_fn, images, batch_size=batch_size)
+  return np.argmax(logits, axis=-1).astype(np.int64)

@@ -261,8 +261,13 @@ def test_stacked_mnist_run(tmp_path, tiny_classifier):
   assert sm["samples"]["num_samples"] == 24
   assert sm["held_out"]["num_samples"] == 24  # as many stacked held-out images as samples
   assert 1 <= sm["samples"]["modes"] <= 24
+  for part in ("samples", "held_out"):
+    assert 0 <= sm[part]["confident_share"] <= 1 and sm[part]["threshold"] == 0.9
+    assert sm[part]["confident_modes"] <= sm[part]["modes"]
+    assert sm[part]["confident_modes"] <= round(24 * sm[part]["confident_share"])
   assert (tmp_path / "run" / "report" / "modes.png").is_file()
   assert "Stacked MNIST modes" in evaluate.run_table(result)
+  assert "modes of confident samples" in evaluate.run_table(result)
 
 
 def test_command_line_prints_tables(toy_run, capsys):

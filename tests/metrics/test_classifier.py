@@ -108,6 +108,8 @@ def test_stacked_digits_reads_each_channel():
   got = clf.stacked_digits(logits_fn, images, batch_size=4)
   assert got.dtype == np.int64
   np.testing.assert_array_equal(got, digits)
+  logits = clf.stacked_logits(logits_fn, images, batch_size=4)
+  np.testing.assert_array_equal(logits, 10.0 * np.eye(10)[digits])  # [N, 3, 10], in order
 
 
 def test_stacked_digits_rejects_single_channel():

@@ -34,6 +34,30 @@ def test_modes_and_kl_closed_forms():
   assert metrics.stacked_mnist_modes(counts, min_count=2)["modes"] == 1
 
 
+def test_confident_modes_hand_placed():
+  def sample(digits, p):  # p on each channel's digit, the rest spread evenly
+    out = np.full((3, 10), (1 - p) / 9)
+    out[np.arange(3), digits] = p
+    return out
+
+  probs = np.stack([sample([1, 2, 3], 0.95), sample([1, 2, 3], 0.99),  # one mode, twice
+                    sample([4, 5, 6], 0.9),                             # at the threshold
+                    sample([7, 8, 9], 0.5),                             # unsure: left out
+                    sample([0, 0, 0], 0.89)])                           # just under it
+  out = metrics.confident_modes(probs)
+  assert out == {"confident_share": 0.6, "confident_modes": 2, "threshold": 0.9}
+  # One unsure channel is enough to leave a sample out.
+  probs[0, 2] = sample([1, 2, 3], 0.5)[2]
+  assert metrics.confident_modes(probs)["confident_share"] == 0.4
+  assert metrics.confident_modes(probs, threshold=0.6) == {
+      "confident_share": 0.6, "confident_modes": 3, "threshold": 0.6}
+  assert metrics.confident_modes(probs, threshold=0.5) == {
+      "confident_share": 1.0, "confident_modes": 4, "threshold": 0.5}
+  # None confident: no modes.
+  assert metrics.confident_modes(probs, threshold=1.0) == {
+      "confident_share": 0.0, "confident_modes": 0, "threshold": 1.0}
+
+
 def test_errors():
   with pytest.raises(ValueError, match=r"\[N, 3\]"):
     metrics.mode_counts(np.zeros((4, 2), int))
@@ -44,3 +68,9 @@ def test_errors():
   with pytest.raises(ValueError, match="all zeros"):
     metrics.stacked_mnist_modes(np.zeros(1000, int))
   assert sm.NUM_MODES == 1000
+  with pytest.raises(ValueError, match=r"\[N, 3, 10\]"):
+    metrics.confident_modes(np.zeros((4, 3)))
+  with pytest.raises(ValueError, match="no samples"):
+    metrics.confident_modes(np.zeros((0, 3, 10)))
+  with pytest.raises(ValueError, match=r"\(0, 1\]"):
+    metrics.confident_modes(np.zeros((1, 3, 10)), threshold=0.0)
