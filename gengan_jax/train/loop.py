@@ -379,9 +379,7 @@ def _run(exp: Experiment, workdir: str, ckpt: Checkpointer,
         if t.plot_every and step % t.plot_every == 0 and step != t.steps:
           with writing(f"the pictures of step {step}", workdir):
             write_pictures(exp, state, workdir, step)
-          evaluation = exp.evaluate(state)
-          if evaluation:  # images have none: no line of only a step number
-            books.writer.write(step, evaluation)
+          books.writer.write(step, exp.evaluate(state))
         progress.update(num)
       books.check(state)
   finally:
@@ -399,8 +397,7 @@ def _finish(exp: Experiment, state, workdir: str, books: _Bookkeeper, *, t0: flo
   evaluation, pictures = {}, []
   if preempted_by is None:
     evaluation = exp.evaluate(state)
-    if evaluation:
-      books.writer.write(step, evaluation)
+    books.writer.write(step, evaluation)
     with writing(f"the pictures of step {step}", workdir):
       pictures = write_pictures(exp, state, workdir, step)
   books.writer.close()

@@ -163,7 +163,7 @@ class _Books:
     as a result of this step (its summary has none either)."""
     alive = np.asarray(jax.device_get(self.status.alive))
     for w, e, living in zip(self.writers, evaluation, alive):
-      if e and living:
+      if living:
         w.write(step, e)
 
   def close(self) -> None:

@@ -83,12 +83,13 @@ class MetricsWriter:
         raise WriteError("the TensorBoard events", directory, e) from e
 
   def write(self, step: int, scalars: Mapping[str, float]) -> None:
-    """Appends one record of ``scalars`` at ``step`` to both files.
+    """Appends one record of ``scalars`` at ``step`` to both files; no
+    ``scalars`` (an image run's evaluation) is no record.
 
     Raises:
       WriteError: a file could not be written (it is left as it was).
     """
-    if not self.active:
+    if not self.active or not scalars:
       return
     record = {"step": int(step)}
     record.update({k: float(np.asarray(v)) for k, v in scalars.items()})
