@@ -70,14 +70,22 @@ def leaves_equal(a, b, *, rtol=0.0, atol=0.0):
     np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
 
 
-def run_sharded(module, cfg, data, devices, steps, *, on_step=None):
+def run_sharded(module, cfg, data, devices, steps, *, on_step=None, init_state=None):
   """``steps`` jitted steps on a mesh of ``devices`` (state replicated, batch
   sharded); returns the final state (on the host) and every step's metrics.
   ``on_step(i, state, metrics, step_fn)`` is called after step ``i``, and
-  with ``i = -1`` (and no metrics) on the initial state."""
+  with ``i = -1`` (and no metrics) on the initial state.
+
+  ``init_state`` (a state on the host, e.g. another mesh's initial state)
+  starts the run instead of compiling ``module.init`` for this mesh: a
+  replicated init computes the same numbers on any mesh, and its compile
+  costs about as much as a step's."""
   mesh = mesh_lib.make_mesh(devices)
-  init = jax.jit(module.init, static_argnums=1, out_shardings=mesh_lib.replicated(mesh))
-  state = init(jax.random.key(0), cfg, data[0])
+  if init_state is None:
+    init = jax.jit(module.init, static_argnums=1, out_shardings=mesh_lib.replicated(mesh))
+    state = init(jax.random.key(0), cfg, data[0])
+  else:
+    state = jax.device_put(init_state, mesh_lib.replicated(mesh))
   step = mesh_lib.shard_step(module.train_step, mesh)
   if on_step is not None:
     on_step(-1, state, None, step)
@@ -89,6 +97,21 @@ def run_sharded(module, cfg, data, devices, steps, *, on_step=None):
       on_step(i, state, metrics, step)
     history.append(jax.device_get(metrics))
   return jax.device_get(state), history
+
+
+def run_on_one_and_eight(module, cfg, data, steps):
+  """:func:`run_sharded` on 1 device, then on 8 from the same initial state
+  (one init compile for both); returns ``(s1, m1, s8, m8)``."""
+  first = {}
+
+  def keep_init(i, state, metrics, step):
+    del metrics, step
+    if i == -1:
+      first["init"] = jax.device_get(state)
+
+  s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps, on_step=keep_init)
+  s8, m8 = run_sharded(module, cfg, data, jax.devices()[:8], steps, init_state=first["init"])
+  return s1, m1, s8, m8
 
 
 def _is_param(path) -> bool:

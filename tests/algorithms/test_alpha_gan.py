@@ -20,8 +20,8 @@ from gengan_jax.core import ConfigError, from_mapping
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import step_keys
 from gengan_jax.train import population
-from tests.algorithms.helpers import (assert_one_device_equals_eight, run_sharded, tiny_config,
-                                      tiny_data)
+from tests.algorithms.helpers import (assert_one_device_equals_eight, run_on_one_and_eight,
+                                      tiny_config, tiny_data)
 
 TINY = dict(arch="mlp", latent_dim=3, hidden=(8,), discriminator_hidden=(8,),
             code_discriminator_hidden=(8,), generator_updates=1,
@@ -187,6 +187,5 @@ def test_a_packed_step_on_8_devices_is_the_step_on_1():
   """(``pack=1``, the default, is pinned by the recorded reference numbers.)"""
   module, cfg = tiny_config("alpha_gan", pack=2)
   data = tiny_data("mlp", module.num_batches(cfg), batch_size=16)
-  s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps=1)
-  s8, m8 = run_sharded(module, cfg, data, jax.devices()[:8], steps=1)
+  s1, m1, s8, m8 = run_on_one_and_eight(module, cfg, data, steps=1)
   assert_one_device_equals_eight(s1, m1[0], s8, m8[0])

@@ -11,7 +11,7 @@ from gengan_jax.algorithms import gan, packing, schedules
 from gengan_jax.core import ConfigError
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
-from tests.algorithms.helpers import run_sharded, tiny_config, tiny_data
+from tests.algorithms.helpers import run_on_one_and_eight, tiny_config, tiny_data
 
 
 def _authors_schedule(num_steps, critic_updates, burst_updates, burst_first, burst_every):
@@ -139,8 +139,7 @@ def test_packing_and_bursts_on_one_device_equal_eight():
                             discriminator_updates=2, critic_bursts=True, burst_updates=4,
                             burst_first=1)
   data = tiny_data("mlp", module.num_batches(cfg), batch_size=16)
-  s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps=2)
-  s8, m8 = run_sharded(module, cfg, data, jax.devices()[:8], steps=2)
+  s1, m1, s8, m8 = run_on_one_and_eight(module, cfg, data, steps=2)
   assert [float(m["generator_updated"]) for m in m1] == [0.0, 1.0]
   for a, b in zip(jax.tree.leaves(s1), jax.tree.leaves(s8), strict=True):
     np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)

@@ -12,12 +12,11 @@ discriminator) and WGAN-GP on the mlp arch (a gradient penalty and a critic
 loop in a ``lax.scan``).
 """
 
-import jax
 import pytest
 
 from gengan_jax.train import mesh as mesh_lib
-from tests.algorithms.helpers import (assert_one_device_equals_eight, run_sharded, tiny_config,
-                                      tiny_data)
+from tests.algorithms.helpers import (assert_one_device_equals_eight, run_on_one_and_eight,
+                                      tiny_config, tiny_data)
 
 OPTIMIZED = [pytest.param("alpha_gan", "dcgan", marks=pytest.mark.optimized,
                           id="alpha_gan-dcgan-optimized"),
@@ -28,8 +27,7 @@ OPTIMIZED = [pytest.param("alpha_gan", "dcgan", marks=pytest.mark.optimized,
 def test_one_device_equals_eight(name, arch):
   module, cfg = tiny_config(name, arch)
   data = tiny_data(arch, module.num_batches(cfg), batch_size=16)
-  s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps=1)
-  s8, m8 = run_sharded(module, cfg, data, jax.devices()[:8], steps=1)
+  s1, m1, s8, m8 = run_on_one_and_eight(module, cfg, data, steps=1)
   assert_one_device_equals_eight(s1, m1[0], s8, m8[0])
 
 

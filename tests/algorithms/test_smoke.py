@@ -87,7 +87,8 @@ def test_steps(name, arch):
       if i in (-1, 0):
         first[i] = jax.device_get(state)
 
-    s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps=3, on_step=keep)
+    s1, m1 = run_sharded(module, cfg, data, jax.devices()[:1], steps=3, on_step=keep,
+                         init_state=seen["init"])
     assert_one_device_equals_eight(first[0], m1[0], seen["first"], history[0])
     one_device = (first[-1], m1, s1, sample(s1, jax.random.key(2), 5))
   if one_device is not None and name in reference.RECORDED:
