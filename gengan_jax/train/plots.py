@@ -1,17 +1,30 @@
-"""Pictures of a run: samples over data for 2-D data, sample grids for images."""
+"""Pictures of a run: samples over data for 2-D data, sample grids for images.
+
+Matplotlib is imported on the first picture, not with the module: the
+training entry point imports this, and a command that stops at a bad flag
+or runs with ``train.plot_every=0`` should not pay half a second for it.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import functools
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+
+
+@functools.cache
+def _pyplot():
+  """``matplotlib.pyplot`` on the file-only Agg backend."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  return plt
 
 
 def scatter_samples(path: str, samples: np.ndarray, data: np.ndarray | None, *,
                     means: np.ndarray | None = None, title: str = "") -> None:
   """Saves a PNG of model samples (orange) over data (blue; ``None``: none) in 2-D."""
+  plt = _pyplot()
   fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
   if data is None:
     data = samples[np.isfinite(samples).all(axis=1)]
@@ -42,6 +55,7 @@ def image_grid(path: str, images: np.ndarray, *, columns: int = 8,
   for i in range(n):
     r, col = divmod(i, columns)
     grid[2 + r * (h + 2):2 + r * (h + 2) + h, 2 + col * (w + 2):2 + col * (w + 2) + w] = images[i]
+  plt = _pyplot()
   fig, ax = plt.subplots(figsize=(columns * 0.6 + 0.4, rows * 0.6 + 0.6), dpi=100)
   ax.imshow(grid[..., 0] if c == 1 else grid, cmap="gray" if c == 1 else None,
             vmin=0.0, vmax=1.0, interpolation="nearest")
