@@ -331,7 +331,7 @@ def train_and_evaluate(cfg: aae.Config, x_train: np.ndarray, x_eval: np.ndarray,
 
 def plot(path: str, records: list[dict], title: str) -> None:
   """KL estimates against the step (left) and ``C``'s mean probabilities (right)."""
-  plt = plots.plt
+  plt = plots.pyplot()
   r = {k: np.array([rec.get(k, np.nan) for rec in records], np.float64)
        for k in {k for rec in records for k in rec}}
   step = r["step"]

@@ -13,7 +13,7 @@ import numpy as np
 
 
 @functools.cache
-def _pyplot():
+def pyplot():
   """``matplotlib.pyplot`` on the file-only Agg backend."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
@@ -24,7 +24,7 @@ def _pyplot():
 def scatter_samples(path: str, samples: np.ndarray, data: np.ndarray | None, *,
                     means: np.ndarray | None = None, title: str = "") -> None:
   """Saves a PNG of model samples (orange) over data (blue; ``None``: none) in 2-D."""
-  plt = _pyplot()
+  plt = pyplot()
   fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
   if data is None:
     data = samples[np.isfinite(samples).all(axis=1)]
@@ -55,7 +55,7 @@ def image_grid(path: str, images: np.ndarray, *, columns: int = 8,
   for i in range(n):
     r, col = divmod(i, columns)
     grid[2 + r * (h + 2):2 + r * (h + 2) + h, 2 + col * (w + 2):2 + col * (w + 2) + w] = images[i]
-  plt = _pyplot()
+  plt = pyplot()
   fig, ax = plt.subplots(figsize=(columns * 0.6 + 0.4, rows * 0.6 + 0.6), dpi=100)
   ax.imshow(grid[..., 0] if c == 1 else grid, cmap="gray" if c == 1 else None,
             vmin=0.0, vmax=1.0, interpolation="nearest")
