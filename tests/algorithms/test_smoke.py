@@ -13,7 +13,10 @@ The 1-device runs are the computations of ``reference_numbers.npz``
 (:mod:`tests.algorithms.test_reference_numbers`: the same data, keys and
 steps, and a 1-device mesh compiles to the same numbers as a plain ``jit``),
 so they are compared with it here, bit for bit, instead of being compiled a
-second time there.
+second time there. Those of ``ONE_VS_EIGHT`` start from the 8-device run's
+initial state rather than compiling ``init`` again: a replicated init is the
+same bits on either mesh (checked for all of them when this was changed), and
+the comparison with the recorded initial state would catch it if not.
 """
 
 import jax
