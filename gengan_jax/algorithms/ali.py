@@ -35,9 +35,19 @@ discriminator in the authors' code: 20% of its inputs, 50% of its hidden
 units (``discriminator_input_dropout``, ``discriminator_dropout``; a fresh
 mask each step).
 
+``pack = m > 1`` packs ``D``'s pairs as PacGAN packs a discriminator's
+inputs (Lin et al. 2018; :mod:`.packing`, as the two-player family's
+``pack``): the step takes ``m`` data batches, ``x`` above is all ``m B`` of
+their points (the encoder codes them one by one) with ``m B`` prior draws
+``z``, and ``D`` judges ``m`` pairs at once, their ``x`` parts concatenated
+feature-wise and their codes likewise: ``B`` decisions per kind, each of
+``m`` data pairs or of ``m`` prior pairs. PacGAN's paper packs only GANs;
+packing ALI's and BiGAN's joint discriminator is this library's extension
+(``m = 1``, the default, is Algorithm 1).
+
 Metrics: ``discriminator_loss``, ``generator_loss`` (``L_g``), ``d_data`` and
 ``d_sample`` (mean ``sigma(rho_q)``, ``sigma(rho_p)``), ``reconstruction_l2``
-(mean ``||x - G(z_hat)||^2`` per example, a diagnostic ALI does not train on).
+(mean ``||x - G(z_hat)||^2`` per data point, a diagnostic ALI does not train on).
 """
 
 from __future__ import annotations
@@ -48,10 +58,10 @@ import jax
 import jax.numpy as jnp
 
 from gengan_jax import losses
-from gengan_jax.algorithms import networks
+from gengan_jax.algorithms import networks, packing
 from gengan_jax.algorithms.architecture import ArchitectureConfig
 from gengan_jax.core import check_widths
-from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice, single_batch
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -69,6 +79,8 @@ class Config(ArchitectureConfig):
       mixture discriminator: two maxout layers of 400 units; here leaky ReLU).
     discriminator_input_dropout: dropout rate on ``D``'s input (ALI: 0.2).
     discriminator_dropout: dropout rate on ``D``'s hidden units (ALI: 0.5).
+    pack: PacGAN's ``m``: pairs per input of ``D`` (1: no packing); a step
+      takes ``m`` data batches.
     generator_optimizer, encoder_optimizer, discriminator_optimizer: Adam
       with the paper's image settings (learning rate 1e-4, beta1 0.5; its
       "beta2 = 1e-3" is the authors' Blocks library's ``1 - beta2``, i.e.
@@ -79,6 +91,7 @@ class Config(ArchitectureConfig):
   discriminator_hidden: tuple[int, ...] = (400, 400)
   discriminator_input_dropout: float = 0.2
   discriminator_dropout: float = 0.5
+  pack: int = 1
   generator_optimizer: OptimizerConfig = OptimizerConfig(1e-4, 0.5, 0.999)
   encoder_optimizer: OptimizerConfig = OptimizerConfig(1e-4, 0.5, 0.999)
   discriminator_optimizer: OptimizerConfig = OptimizerConfig(1e-4, 0.5, 0.999)
@@ -91,6 +104,7 @@ class Config(ArchitectureConfig):
           self.discriminator_input_dropout, "in [0, 1)")
     check(0.0 <= self.discriminator_dropout < 1.0, "discriminator_dropout",
           self.discriminator_dropout, "in [0, 1)")
+    check(self.pack >= 1, "pack", self.pack, "a positive integer (1: no packing)")
 
 
 class State(AlgorithmState):
@@ -99,6 +113,11 @@ class State(AlgorithmState):
   generator: ts.TrainState
   encoder: ts.TrainState
   discriminator: ts.TrainState
+
+
+def num_batches(config: Config) -> int:
+  """Data batches consumed by one ``train_step``: ``pack`` (one without packing)."""
+  return config.pack
 
 
 def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
@@ -111,7 +130,8 @@ def init(key: jax.Array, config: Config, example_batch: jax.Array) -> State:
       generator=networks.generator(config, g_key, example_batch, config.generator_optimizer),
       encoder=make_encoder(config, e_key, example_batch, config.encoder_optimizer),
       discriminator=networks.joint_discriminator(
-          config, d_key, example_batch, config.discriminator_optimizer,
+          config, d_key, packing.packed_example(example_batch, config.pack),
+          config.discriminator_optimizer, latent_dim=config.pack * config.latent_dim,
           hidden=config.discriminator_hidden, activation="leaky_relu",
           input_dropout=config.discriminator_input_dropout,
           dropout=config.discriminator_dropout),
@@ -152,19 +172,23 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
 
   Args:
     state: the current state.
-    batch: data of shape ``[1, B, *data_shape]``.
+    batch: data of shape ``[pack, B, *data_shape]``.
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = single_batch(batch, "ali" if cfg.encoder == "gaussian" else "bigan")
+  x = packing.data_points(batch, cfg.pack, "ali" if cfg.encoder == "gaussian" else "bigan")
   keys = step_keys(key, state.step, "prior", "posterior", "dropout")
   z = gaussian_prior(keys["prior"], x.shape[0], cfg.latent_dim)
   G, E, D = state.generator, state.encoder, state.discriminator
   rngs = {"dropout": keys["dropout"]}
 
+  def packed(v):  # m * B points or codes as the B inputs of D (as they are without packing)
+    return packing.pack_samples(v, cfg.pack)
+
   def logits(d, x, z_hat, x_tilde, z):
-    """``(rho_q, rho_p) = (D(x, z_hat), D(x_tilde, z))`` with one dropout key."""
-    return d((x, z_hat), rngs=rngs), d((x_tilde, z), rngs=rngs)
+    """``(rho_q, rho_p) = (D(x, z_hat), D(x_tilde, z))``, packed, with one dropout key."""
+    return (d((packed(x), packed(z_hat)), rngs=rngs),
+            d((packed(x_tilde), packed(z)), rngs=rngs))
 
   # Generator and encoder: the swapped-label loss through D at its current parameters.
   def ge_loss_fn(nets):

@@ -72,8 +72,7 @@ import jax.numpy as jnp
 from gengan_jax import losses, nets
 from gengan_jax.algorithms import aae, networks, packing
 from gengan_jax.algorithms.architecture import ArchitectureConfig
-from gengan_jax.core import (AlgorithmState, OptimizerConfig, check, check_choice, expect_batches,
-                             single_batch)
+from gengan_jax.core import AlgorithmState, OptimizerConfig, check, check_choice
 from gengan_jax.core import train_state as ts
 from gengan_jax.core.keys import gaussian_prior, step_keys
 
@@ -187,7 +186,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
     key: the run's key; the step number is folded in here.
   """
   cfg = state.config
-  x = _data_points(batch, cfg.pack)
+  x = packing.data_points(batch, cfg.pack, "alpha_gan")
   n = x.shape[0]
   keys = step_keys(key, state.step, "generator", "discriminator", "code")
   G, E, D, C = (state.generator, state.encoder, state.discriminator,
@@ -275,14 +274,6 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   new_state = state.replace(step=state.step + 1, generator=G, encoder=E,
                             discriminator=D, code_discriminator=C)
   return new_state, metrics
-
-
-def _data_points(batch: jax.Array, m: int) -> jax.Array:
-  """The step's data points: ``[m, B, ...]`` as ``[m * B, ...]``, batch 0 first."""
-  if m == 1:
-    return single_batch(batch, "alpha_gan")
-  expect_batches(batch, m, f"alpha_gan with pack={m}")
-  return batch.reshape((m * batch.shape[1],) + batch.shape[2:])
 
 
 def sample(state: State, key: jax.Array, num: int) -> jax.Array:

@@ -27,8 +27,8 @@ from __future__ import annotations
 import dataclasses
 
 from gengan_jax.algorithms import ali
-from gengan_jax.algorithms.ali import (State, encode, init, reconstruct, sample,  # noqa: F401
-                                       train_step)
+from gengan_jax.algorithms.ali import (State, encode, init, num_batches,  # noqa: F401
+                                       reconstruct, sample, train_step)
 from gengan_jax.core import OptimizerConfig
 
 
@@ -52,4 +52,5 @@ class Config(ali.Config):
   discriminator_optimizer: OptimizerConfig = OptimizerConfig(2e-4, 0.5, 0.999)
 
 
-__all__ = ["Config", "State", "encode", "init", "reconstruct", "sample", "train_step"]
+__all__ = ["Config", "State", "encode", "init", "num_batches", "reconstruct", "sample",
+           "train_step"]

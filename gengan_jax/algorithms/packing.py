@@ -65,6 +65,21 @@ def packed_data(batch: jax.Array, m: int, name: str) -> jax.Array:
   return pack(expect_batches(batch, m, f"{name} with pack={m}"))
 
 
+def data_points(batch: jax.Array, m: int, name: str) -> jax.Array:
+  """A step's data ``[m, B, *shape]`` as its ``m * B`` points ``[m * B, *shape]``, batch 0 first.
+
+  For the steps whose other networks see the data points one by one while the
+  discriminator judges them packed (:func:`pack_samples` packs them back).
+  ``m = 1`` takes the one batch as it is. A batch with the wrong number of
+  batches raises the one-line error of :func:`gengan_jax.core.single_batch`
+  or :func:`gengan_jax.core.expect_batches`, naming ``name`` (and ``pack=m``).
+  """
+  if m == 1:
+    return single_batch(batch, name)
+  expect_batches(batch, m, f"{name} with pack={m}")
+  return batch.reshape((m * batch.shape[1],) + batch.shape[2:])
+
+
 def pack_samples(samples: jax.Array, m: int) -> jax.Array:
   """``[m * B, *shape]`` samples as ``B`` packed discriminator inputs.
 

@@ -144,6 +144,7 @@ def test_encode_is_the_posterior_mean(run):
 def test_bigan_is_ali_with_a_deterministic_encoder_bit_for_bit():
   assert bigan.train_step is ali.train_step
   assert bigan.init is ali.init and bigan.sample is ali.sample
+  assert bigan.num_batches is ali.num_batches
   _, b_cfg = tiny_config("bigan")
   assert b_cfg.encoder == "deterministic"
   a_cfg = ali.Config(**{f.name: getattr(b_cfg, f.name) for f in dataclasses.fields(b_cfg)})
@@ -164,6 +165,46 @@ def test_bigan_is_ali_with_a_deterministic_encoder_bit_for_bit():
   x = jnp.asarray(data[0])
   np.testing.assert_array_equal(bigan.encode(states[1], x),
                                 ts.forward(states[1].encoder, x, train=False))
+
+
+def test_packed_joint_discriminator_judges_m_pairs_at_once():
+  """With ``pack=3`` (BiGAN's deterministic encoder) the step takes 3 data
+  batches; the encoder codes all 48 points, and D judges 3 data pairs or 3
+  prior pairs at once, their points and their codes each concatenated
+  feature-wise (recomputed by hand, with the step's dropout masks)."""
+  _, cfg = tiny_config("bigan", pack=3)
+  assert bigan.num_batches(cfg) == 3
+  batch = tiny_data("mlp", 3, batch_size=16)
+  state = bigan.init(jax.random.key(0), cfg, batch[0])
+  kernel = state.discriminator.params["mlp"]["hidden_0"]["kernel"]
+  assert kernel.shape[0] == 3 * 2 + 3 * cfg.latent_dim  # 3 points of 2, 3 codes
+  new, metrics = jax.jit(bigan.train_step)(state, batch, KEY)
+  x = jnp.asarray(batch.reshape(48, 2))
+  z, _, rngs = _draws(state, x)
+  assert z.shape == (48, cfg.latent_dim)
+  z_hat = ts.forward(state.encoder, x)
+  x_tilde = ts.forward(state.generator, z)
+
+  def packed(v):  # [48, d] -> [16, 3 d]: row i of each of the 3 batches side by side
+    return jnp.concatenate(jnp.split(v, 3), axis=-1)
+
+  np.testing.assert_array_equal(packed(x)[5], np.concatenate(batch[:, 5]))
+  rho_q = np.asarray(ts.forward(state.discriminator, (packed(x), packed(z_hat)), rngs=rngs))
+  rho_p = np.asarray(ts.forward(state.discriminator, (packed(x_tilde), packed(z)), rngs=rngs))
+  assert rho_q.shape == rho_p.shape == (16,)
+  np.testing.assert_allclose(metrics["discriminator_loss"],
+                             np.mean(_softplus(-rho_q)) + np.mean(_softplus(rho_p)), rtol=1e-5)
+  np.testing.assert_allclose(metrics["generator_loss"],
+                             np.mean(_softplus(rho_q)) + np.mean(_softplus(-rho_p)), rtol=1e-5)
+  np.testing.assert_allclose(
+      metrics["reconstruction_l2"],
+      np.mean(np.sum((x - ts.forward(state.generator, z_hat)) ** 2, -1)), rtol=1e-5)
+  assert not np.array_equal(new.encoder.params["mlp"]["out"]["kernel"],
+                            state.encoder.params["mlp"]["out"]["kernel"])
+  with pytest.raises(ValueError, match=r"bigan with pack=3 takes 3 per step: \[3, B"):
+    bigan.train_step(state, batch[:1], KEY)
+  with pytest.raises(ConfigError, match="pack=0 is invalid"):
+    tiny_config("ali", pack=0)
 
 
 def test_bigan_defaults():
