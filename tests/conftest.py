@@ -6,11 +6,12 @@ same 8-device CPU platform (the sharding tests need it).
 Compiles: tests compile many tiny programs, and optimising them costs more
 than it saves, so every test runs with ``jax_disable_most_optimizations``
 except those marked ``@pytest.mark.optimized``. These run with XLA's
-default pipeline, the one users run (fusion and layout passes can reorder
-float operations and change which kernels a layer uses): a small subset
-that checks bitwise resume, 1 vs 8 devices and the strided convolutions
-inside ``lax.scan``, and the learning checks whose thousands of steps
-outweigh their compile (``test_learning.OPTIMIZED_CHECKS``). The fixture
+default pipeline, the one users run. It compiles the same optimised HLO (the
+partitioner's, fusion's and layout's decisions are the same:
+``tests/test_conftest.py``), and LLVM then optimises the code, which can
+change floats in their last bits: the marked tests are the strided
+convolutions inside ``lax.scan`` and the learning checks whose thousands of
+steps outweigh their compile (``test_learning.OPTIMIZED_CHECKS``). The fixture
 below clears JAX's caches on the way in and out, because the setting is not
 part of their keys.
 
