@@ -10,8 +10,8 @@ default pipeline, the one users run. It compiles the same optimised HLO (the
 partitioner's, fusion's and layout's decisions are the same:
 ``tests/test_conftest.py``), and LLVM then optimises the code, which can
 change floats in their last bits: the marked tests are the strided
-convolutions inside ``lax.scan`` and the learning checks whose thousands of
-steps outweigh their compile (``test_learning.OPTIMIZED_CHECKS``). The fixture
+convolutions inside ``lax.scan``. (The learning checks compile their training
+loops at LLVM's level 1 themselves: ``test_learning.LLVM_OPT_LEVEL``.) The fixture
 below clears JAX's caches on the way in and out, because the setting is not
 part of their keys.
 
