@@ -68,7 +68,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gengan_jax import losses
-from gengan_jax.algorithms import aae, avb, vae
+from gengan_jax.algorithms import aae, ali, avb, vae
 from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
 from gengan_jax.use.export import sampling_network
@@ -140,6 +140,8 @@ def code_noise(state, means: np.ndarray, draws: int, key: jax.Array) -> float:
     z = encoder((x, jax.random.normal(key, (x.shape[0], cfg.noise_dim))))
   elif isinstance(cfg, vae.BaseConfig):  # the VAE family: q(z | x) = N(mu(x), sigma(x)^2)
     z = losses.gaussian_sample(key, *encoder(x))
+  elif isinstance(cfg, ali.Config):  # ALI's (and BiGAN's) posterior sample
+    z = ali.posterior_sample(cfg, encoder, x, key)
   else:
     z = aae.codes(cfg, encoder, x, key)
   return float(np.asarray(z).reshape(len(means), draws, -1).std(axis=1).mean())

@@ -81,6 +81,21 @@ def test_an_aae_run_is_read_through_its_decoder(tmp_path):
   assert r["encoder"] == c.model.encoder and 0 <= r["high_quality"] <= 1
 
 
+def test_an_ali_run_reads_its_gaussian_posterior(tmp_path):
+  """ALI's encoder is Gaussian without alpha-GAN's bound: its code noise is its sigma."""
+  from experiments.configs import ali as ali_config  # pylint: disable=g-import-not-at-top
+  c = _runs.apply(ali_config.get_config(), _runs.changes("gan", 2))
+  c.model.discriminator_hidden = (16,)
+  loop.train(c, str(tmp_path), devices=jax.devices()[:1])
+  r = probe_codes.probe(str(tmp_path), num=50)
+  assert r["encoder"] == "gaussian" and 0 <= r["high_quality"] <= 1
+  model = load(str(tmp_path))
+  means = toy_mixture("ring").means.astype(np.float32)
+  _, log_scale = ts.forward(model.state.encoder, jnp.asarray(means), train=False)
+  np.testing.assert_allclose(probe_codes.code_noise(model.state, means, 4000, jax.random.key(0)),
+                             np.exp(np.asarray(log_scale)).mean(), rtol=0.05)
+
+
 @pytest.mark.parametrize("name, kind", [("vae", "gaussian"), ("avb", "implicit")])
 def test_likelihood_models_are_read_through_their_decoders_mean(tmp_path, name, kind):
   """The VAE family's and AVB's decoders give an observation's parameters: the
