@@ -289,18 +289,18 @@ def trainer(name: str, seed: int = 0, ema_decay: float = EMA_DECAY,
     batch = data(jax.random.fold_in(key(7), i))
     return train_step(state, batch, key(1))[0]
 
-  run_chunk = None  # compiled for the first state it runs (the mutant's has the same types)
+  def start(mutant: bool):
+    state = mutants.flipped(init, network) if mutant else init
+    return averaging.start(state) if ema_decay else state
+
+  # One program for the algorithm and its mutant (the same types), at LLVM level ``opt_level``.
+  loop = jax.jit(lambda state, c: jax.lax.fori_loop(c * chunk, (c + 1) * chunk, body, state))
+  run_chunk = loop.lower(start(False), 0).compile(
+      compiler_options={"xla_backend_optimization_level": opt_level})
   sample = jax.jit(averaging.on_average(module.sample), static_argnums=2)
 
   def train(mutant: bool = False) -> list[np.ndarray]:
-    state = mutants.flipped(init, network) if mutant else init
-    if ema_decay:
-      state = averaging.start(state)
-    nonlocal run_chunk
-    if run_chunk is None:
-      loop = jax.jit(lambda state, c: jax.lax.fori_loop(c * chunk, (c + 1) * chunk, body, state))
-      run_chunk = loop.lower(state, 0).compile(
-          compiler_options={"xla_backend_optimization_level": opt_level})
+    state = start(mutant)
     snapshots = []
     for c in range(CHUNKS):
       state = run_chunk(state, c)
