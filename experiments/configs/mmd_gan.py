@@ -3,7 +3,8 @@
 Variants: ``ring`` (the default), ``grid`` and ``mnist``, as ``common.py``
 describes them (``--config=experiments/configs/mmd_gan.py:grid``, or
 ``gengan-train --config=mmd_gan:grid``); ``mnist`` with the paper's clip 0.01
-and bandwidths {1, 2, 4, 8, 16}.
+and bandwidths {1, 2, 4, 8, 16}. PacGAN's packing of the critic's inputs (not
+in the paper) is ``--config.model.pack=2``.
 """
 
 from gengan_jax.configs import common
@@ -23,6 +24,7 @@ def get_config(arg=None):
     c.model.estimator = "unbiased"
     c.model.n_critic = 5
     c.model.clip = 0.01
+    c.model.pack = 1
     c.model.generator_optimizer = common.adam(5e-5, 0.5, 0.999)
     c.model.critic_optimizer = common.adam(5e-5, 0.5, 0.999)
     return c
@@ -42,6 +44,7 @@ def get_config(arg=None):
   # The paper's 0.01 is for DCGAN conv nets; with 2-D inputs and 128-unit
   # MLPs it shrinks the features far below the kernel bandwidths.
   c.model.clip = 0.1
+  c.model.pack = 1
   c.model.generator_optimizer = common.adam(2e-4, 0.5, 0.9)
   c.model.critic_optimizer = common.adam(2e-4, 0.5, 0.9)
   return c
