@@ -32,6 +32,27 @@ def make_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
   return Mesh(np.asarray(devices), (DATA_AXIS,))
 
 
+def check_mesh(mesh: Mesh) -> None:
+  """Raises ValueError unless ``mesh`` has a ``'data'`` axis and every axis is ``Auto``.
+
+  The steps are written for XLA's sharding propagation: under ``Explicit``
+  axes (``jax.make_mesh``'s default) the sharding is part of every array's
+  type, and most steps fail inside a layer (a DCGAN convolution's reshape, a
+  codebook lookup, a dropout mask) with an error that does not name the mesh.
+  """
+  if DATA_AXIS not in mesh.axis_names:
+    raise ValueError(f"the mesh's axes are {tuple(mesh.axis_names)}; the step splits its batch "
+                     f"over an axis named '{DATA_AXIS}': build the mesh with "
+                     f"gengan_jax.train.mesh.make_mesh(devices).")
+  not_auto = {name: t.name for name, t in zip(mesh.axis_names, mesh.axis_types)
+              if t != jax.sharding.AxisType.Auto}
+  if not_auto:
+    raise ValueError(
+        f"the mesh's axis types are {not_auto}; the steps need Auto axes (XLA propagates "
+        f"the shardings): build the mesh with gengan_jax.train.mesh.make_mesh(devices) or "
+        f"jax.make_mesh(shape, names, axis_types=(jax.sharding.AxisType.Auto,) * len(names)).")
+
+
 def replicated(mesh: Mesh) -> NamedSharding:
   """The state's sharding: a full copy on every device."""
   return NamedSharding(mesh, P())
@@ -57,7 +78,12 @@ def shard_step(train_step: Callable[..., Any], mesh: Mesh) -> Callable[..., Any]
 
   The state (argument 0) is donated: its buffers are reused for the new
   state, so the caller must not touch the old one after the call.
+
+  Raises:
+    ValueError: ``mesh`` has no ``'data'`` axis, or an axis that is not
+      ``Auto`` (:func:`check_mesh`).
   """
+  check_mesh(mesh)
   rep = replicated(mesh)
   return jax.jit(train_step,
                  in_shardings=(rep, batch_sharding(mesh), rep),

@@ -80,12 +80,14 @@ def shard_multi_step(train_step: Step, num_steps: int, mesh: Mesh) -> Step:
 
   The state is replicated and donated; the stacked batches are split along
   their example axis; metrics come back replicated, ``[num_steps]`` each.
+  A mesh without a ``'data'`` axis, or with one that is not ``Auto``, raises
+  :func:`.mesh.check_mesh`'s ValueError.
   """
+  mesh_lib.check_mesh(mesh)
   rep = mesh_lib.replicated(mesh)
   return jax.jit(multi_step(train_step, num_steps),
                  in_shardings=(rep, batches_sharding(mesh), rep),
                  out_shardings=(rep, rep), donate_argnums=0)
-
 
 
 def guarded_multi_step(train_step: Step, num_steps: int):

@@ -13,9 +13,11 @@ under XLA's default pipeline (``tests/test_conftest.py``), which changes only
 LLVM's code.
 """
 
+import jax
 import pytest
 
 from gengan_jax.train import mesh as mesh_lib
+from gengan_jax.train import multistep
 from tests.algorithms.helpers import (assert_one_device_equals_eight, run_on_one_and_eight,
                                       tiny_config, tiny_data)
 
@@ -32,3 +34,19 @@ def test_batch_not_divisible_by_devices_is_rejected():
   mesh = mesh_lib.make_mesh()
   with pytest.raises(ValueError, match=r"data.batch_size=12 .* divisible .* \(8\)"):
     mesh_lib.check_batch_size(12, mesh)
+
+
+def test_a_mesh_without_auto_data_axis_is_rejected_in_one_line():
+  """``jax.make_mesh``'s default Explicit axes, or a mesh without a 'data' axis: one
+  ValueError naming the mesh and how to build one, before anything is traced."""
+  explicit = jax.make_mesh((8,), (mesh_lib.DATA_AXIS,))
+  other_name = jax.make_mesh((8,), ("batch",), axis_types=(jax.sharding.AxisType.Auto,))
+  step = lambda state, batch, key: (state, {})
+  for build in (lambda m: mesh_lib.shard_step(step, m),
+                lambda m: multistep.shard_multi_step(step, 2, m)):
+    with pytest.raises(ValueError, match=r"axis types are \{'data': 'Explicit'\}; the steps "
+                                         r"need Auto axes .*make_mesh"):
+      build(explicit)
+    with pytest.raises(ValueError, match=r"axes are \('batch',\); .* named 'data'"):
+      build(other_name)
+    build(mesh_lib.make_mesh())  # the library's own mesh: Auto, 'data'
