@@ -10,8 +10,8 @@ population member, finishes) and its ``samples.png`` (the loop's last sample
 picture), and draws them side by side under titles such as ``seed 3: 25
 modes, 64.6% HQ`` (the seed, and the setting when the member has one; modes
 covered and the high-quality share where the run was evaluated on a
-mixture). The picture of a population's spread over seeds that the README's
-protocol tables show.
+mixture). The picture of a population's spread over seeds that the
+protocol tables of docs/results.md show.
 """
 
 from __future__ import annotations

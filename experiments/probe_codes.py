@@ -1,6 +1,6 @@
 r"""Where an auto-encoding model's codes lie on a 2-D mixture, and where its prior draws fall.
 
-A diagnostic of alpha-GAN's wide-latent cloud on the grid (README, "Where
+A diagnostic of alpha-GAN's wide-latent cloud on the grid (docs/results.md, "Where
 alpha-GAN's grid samples go"): for each trained run (a run directory, or a
 population member's ``<workdir>/members/<i>``) of an algorithm with an
 encoder, on the ring or the grid, it prints one table row:

@@ -29,7 +29,7 @@ def get_config(arg=None):
     # lambda_x multiplies the per-image squared L2 norm (784 pixels). At 0.01
     # the encoder sends every digit to nearly one code (0 of 32 active units,
     # every reconstruction the same blob); 0.1 reconstructs the digits with the
-    # same FID (README, "AGE on MNIST: the reconstruction weight").
+    # same FID (docs/results.md, "AGE on MNIST: the reconstruction weight").
     c.model.lambda_x = 0.1
     c.model.lambda_z = 10.0
     c.model.generator_updates = 2
@@ -44,7 +44,7 @@ def get_config(arg=None):
   # The data reconstruction is what keeps the encoder from collapsing the
   # generated codes (its -KL term is unbounded): its weight must grow as the
   # data's squared scale shrinks. E||x||^2 is 1 on the ring, 16 on the grid;
-  # the best of lambda_x in {1, 3, 10, 30, 100} over 3 seeds (README, "AGE on
+  # the best of lambda_x in {1, 3, 10, 30, 100} over 3 seeds (docs/results.md, "AGE on
   # the ring") is 30 on the ring (1 there: 1.3 of 8 modes) and 1 on the grid.
   c.model.lambda_x = 30.0 if v == "ring" else 1.0
   c.model.lambda_z = 10.0

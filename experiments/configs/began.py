@@ -39,7 +39,7 @@ def get_config(arg=None):
   # data's L1 energy is ~0.01, so lambda_k moves k by ~1e-5 a step, and
   # L(G(z)) stays above gamma L(x) (the discriminator never pushes the
   # samples). gamma 1 (the most diverse equilibrium) and gain 1 let k act;
-  # BEGAN still collapses onto few modes on these mixtures (see the README).
+  # BEGAN still collapses onto few modes on these mixtures (see docs/results.md).
   c.model.gamma = 1.0
   c.model.lambda_k = 1.0
   c.model.initial_k = 0.0

@@ -13,8 +13,8 @@ prior weighs those modes about ten times the edge ones.
 ``--config.model.pseudo_input_init_std=0.01`` and K = 250) starts them at the
 first batch's examples instead, the reference code's option; with the
 decoder's scale fixed at 0.05 and a cosine decay it covers the grid evenly
-(README, "The rest of the family on the grid"). The defaults stay as they
-are, so that the README's earlier rows of this config reproduce.
+(docs/results.md, "The rest of the family on the grid"). The defaults stay as they
+are, so that the earlier rows of this config in docs/results.md reproduce.
 """
 
 from gengan_jax.configs import common

@@ -26,7 +26,7 @@ describes them (``--config=experiments/configs/vq_vae.py:grid``, or
   Samples decode codes drawn from their training frequencies
   (``prior='marginal'``: with one code vector, the paper's fitted prior
   exactly); the uniform prior of training would also decode codes no point
-  uses. README, "The rest of the family on the grid", has the sweep.
+  uses. docs/results.md, "The rest of the family on the grid", has the sweep.
 """
 
 from gengan_jax.configs import common

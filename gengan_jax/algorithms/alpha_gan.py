@@ -27,7 +27,7 @@ to turn it down. With a Gaussian encoder on the grid, 2 of 3 seeds went NaN
 past 20,000 steps, their codes' empirical KL from 0.1 to 1e30 in 20 steps,
 and 6 more such bursts (to 2e4-2e25) recovered. ``-log D`` saturates there:
 with it the same three seeds never ran away (empirical KL at most 194 over
-80,000 steps; README, "Trained longer").
+80,000 steps; docs/results.md, "Trained longer").
 ``code_penalty='empirical_kl'`` replaces the code discriminator by the
 minibatch KL of Appendix D (eq. 18): the KL from a diagonal Gaussian fitted to
 the batch of codes to the prior.

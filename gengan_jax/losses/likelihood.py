@@ -212,7 +212,7 @@ def bounded_log_scale(log_scale: jax.typing.ArrayLike, bound: float) -> jax.Arra
   the rest of the loss moves freely; in a 100,000-step alpha-GAN run on the
   grid its mean drifted from -2 to -60 over 50,000 steps, spanning -133 to
   +38 across the data at the end, and the encoder's Adam moments overflowed
-  (README, "A longer hold").
+  (docs/results.md, "A longer hold").
 
   Args:
     log_scale: log standard deviations, any shape.

@@ -99,7 +99,7 @@ def test_fgan_jensen_shannon_is_the_non_saturating_gan_shifted_by_constants():
   """With g_f(v) = log 2 - softplus(-v) and f*(t) = -log(2 - e^t) (Nowozin et
   al., Table 2) the critic's loss is softplus(-v_real) + softplus(v_fake) - 2 log 2
   and the non-saturating generator's softplus(-v) - log 2: the GAN's losses less
-  constants, so the same updates (the README's grid runs of the two agree to
+  constants, so the same updates (the grid runs of the two in docs/results.md agree to
   every digit of their evaluations)."""
   f_state, f_metrics = _steps("fgan", critic_divergence="jensen_shannon")
   g_state, g_metrics = _steps("gan", loss="non_saturating")

@@ -93,9 +93,9 @@ def test_every_variant_builds_and_validates(algorithm, variant, mnist_dir):
 
 
 # Model settings a config sets per mixture, and why: AGE's data reconstruction
-# weight scales with the data's squared size (README, "AGE on the ring");
+# weight scales with the data's squared size (docs/results.md, "AGE on the ring");
 # VQ-VAE's codebook needs more codes than the mixture has modes (16 cannot
-# cover the grid's 25; README, "The rest of the family on the grid").
+# cover the grid's 25; docs/results.md, "The rest of the family on the grid").
 PER_MIXTURE = {"age": ("lambda_x",), "vq_vae": ("num_codes",)}
 
 
