@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -209,21 +210,30 @@ def row(r: dict) -> str:
           f"| {r['g_linear_in_z']:.2f} | {100 * r['high_quality']:.1f}% |")
 
 
-def main(argv: list[str]) -> None:
-  parser = argparse.ArgumentParser(usage=USAGE, add_help=False)
+def print_rows(argv: list[str], name: str, usage: str, header: str,
+               probe_run: Callable[[str, int, int, int | None], dict],
+               format_row: Callable[[dict], str]) -> None:
+  """The command line shared by the probes of trained runs: ``<run> [<run> ...]
+  [--num=N] [--seed=S] [--step=STEP]``, one table row per run (``probe_run(run,
+  num, seed, step)``, then ``format_row``), a run's error as one line named ``name``."""
+  parser = argparse.ArgumentParser(usage=usage, add_help=False)
   parser.add_argument("runs", nargs="*")
   parser.add_argument("--num", type=int, default=2000)
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--step", type=int, default=None)
   args, unknown = parser.parse_known_args(argv)
   if unknown or not args.runs or args.num < 2:
-    raise SystemExit(USAGE)
-  print(HEADER)
+    raise SystemExit(usage)
+  print(header)
   for run in args.runs:
     try:
-      print(row(probe(run, args.num, args.seed, args.step)), flush=True)
+      print(format_row(probe_run(run, args.num, args.seed, args.step)), flush=True)
     except user_errors() as e:  # a missing run or step, a damaged or foreign checkpoint
-      raise SystemExit(f"probe_codes: {e}") from None
+      raise SystemExit(f"{name}: {e}") from None
+
+
+def main(argv: list[str]) -> None:
+  print_rows(argv, "probe_codes", USAGE, HEADER, probe, row)
 
 
 if __name__ == "__main__":

@@ -37,14 +37,13 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 
+from experiments import probe_codes
 from gengan_jax.core import train_state as ts
 from gengan_jax.data import toy_mixture
-from gengan_jax.train.cli import user_errors
 from gengan_jax.use.loading import load
 
 USAGE = ("usage: python -m experiments.probe_mmd_critic <run> [<run> ...] [--num=N] "
@@ -147,21 +146,7 @@ def row(r: dict) -> str:
 
 
 def main(argv: list[str]) -> None:
-  parser = argparse.ArgumentParser(usage=USAGE, add_help=False)
-  parser.add_argument("runs", nargs="*")
-  parser.add_argument("--num", type=int, default=2000)
-  parser.add_argument("--seed", type=int, default=0)
-  parser.add_argument("--step", type=int, default=None)
-  args, unknown = parser.parse_known_args(argv)
-  if unknown or not args.runs or args.num < 2:
-    raise SystemExit(USAGE)
-  print(HEADER)
-  for run in args.runs:
-    try:
-      print(row(probe(run, args.num, args.seed, args.step)), flush=True)
-    except user_errors() as e:  # a missing run or step, a damaged or foreign checkpoint
-      raise SystemExit(f"probe_mmd_critic: {e}") from None
-
+  probe_codes.print_rows(argv, "probe_mmd_critic", USAGE, HEADER, probe, row)
 
 if __name__ == "__main__":
   main(sys.argv[1:])
