@@ -85,7 +85,7 @@ HEADER = ("| run | latent | encoder | code noise | code spread | 1-NN purity "
 GAIN_POINTS = 500
 
 
-def _nearest_distances(a: np.ndarray, b: np.ndarray, *, exclude_self: bool) -> tuple:
+def nearest_distances(a: np.ndarray, b: np.ndarray, *, exclude_self: bool) -> tuple:
   """For each row of ``a``: the distance to its nearest row of ``b`` and that row's index."""
   d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
   if exclude_self:
@@ -166,9 +166,9 @@ def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> 
   codes = np.asarray(model.encode(x))
   means = mixture.means.astype(np.float32)
   key_noise, key_prior = jax.random.split(jax.random.key(seed))
-  own, nearest = _nearest_distances(codes, codes, exclude_self=True)
+  own, nearest = nearest_distances(codes, codes, exclude_self=True)
   prior = np.asarray(jax.random.normal(key_prior, (num, codes.shape[1])))
-  from_prior, _ = _nearest_distances(prior, codes, exclude_self=False)
+  from_prior, _ = nearest_distances(prior, codes, exclude_self=False)
   samples = model.sample(num, seed=seed)
   decoder = getattr(state, sampling_network(state))  # an AAE's 'decoder', a GAN's 'generator'
 
@@ -182,7 +182,7 @@ def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> 
   # One compiled Jacobian for both sets of points: codes first, then prior draws.
   n = min(num, GAIN_POINTS)
   gains = decoder_gains(decode, np.concatenate([codes[:n], prior[:n]]))
-  to_mode, _ = _nearest_distances(samples, means, exclude_self=False)
+  to_mode, _ = nearest_distances(samples, means, exclude_self=False)
   return {
       "run": run,
       "step": model.step,

@@ -117,9 +117,9 @@ def probe(run: str, num: int = 2000, seed: int = 0, step: int | None = None) -> 
   fs = features(samples)
   pairs = neighbour_pairs(means)
   is_folded = folded(fm, pairs)
-  to_mode = np.min(np.linalg.norm(samples[:, None] - means[None], axis=-1), 1)
+  to_mode, _ = probe_codes.nearest_distances(samples, means, exclude_self=False)
   off = to_mode > 3 * mixture.std
-  in_features = np.min(np.linalg.norm(fs[:, None] - fm[None], axis=-1), 1)
+  in_features, _ = probe_codes.nearest_distances(fs, fm, exclude_self=False)
   segment, distance = nearest_segment(samples[off], means, pairs)
   near = distance < SEGMENT_WIDTH
   return {

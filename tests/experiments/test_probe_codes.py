@@ -120,10 +120,10 @@ def test_likelihood_models_are_read_through_their_decoders_mean(tmp_path, name, 
 
 def test_nearest_distances_by_hand():
   a, b = np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 1.0], [3.0, 3.0], [0.0, 0.0]])
-  d, i = probe_codes._nearest_distances(a, b, exclude_self=False)
+  d, i = probe_codes.nearest_distances(a, b, exclude_self=False)
   np.testing.assert_allclose(d, [0.0, 1.0])
   np.testing.assert_array_equal(i, [2, 1])
-  d, i = probe_codes._nearest_distances(a, a, exclude_self=True)
+  d, i = probe_codes.nearest_distances(a, a, exclude_self=True)
   np.testing.assert_allclose(d, [5.0, 5.0])
 
 
