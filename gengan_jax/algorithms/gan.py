@@ -288,8 +288,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
                                                                        "generator")
   keys = step_keys(key, state.step, *names)
   G = state.generator
-  if m > 1:  # [num_d * m, B, ...] -> [num_d, B, ..., m * C]: m data batches per input.
-    batch = jax.vmap(packing.pack)(batch.reshape((num_d, m) + batch.shape[1:]))
+  batch = packing.packed_updates(batch, num_d, m)  # [num_d, B, ..., m * C]
 
   prior = PRIORS[cfg.prior]
 

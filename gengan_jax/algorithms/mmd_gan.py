@@ -133,8 +133,7 @@ def train_step(state: State, batch: jax.Array, key: jax.Array) -> tuple[State, d
   G = state.generator
   kernel = moment_matching.make_kernel(cfg.kernel, cfg.kernel_scales)
   unbiased = cfg.estimator == "unbiased"
-  if m > 1:  # [n_critic * m, B, ...] -> [n_critic, B, ..., m * C]: m data batches per input.
-    batch = jax.vmap(packing.pack)(batch.reshape((num_c, m) + batch.shape[1:]))
+  batch = packing.packed_updates(batch, num_c, m)  # [n_critic, B, ..., m * C]
 
   def fake(g, z_key):
     """``B`` packed critic inputs of ``G``'s samples (``m * B`` of them), through ``g``."""

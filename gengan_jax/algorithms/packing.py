@@ -65,6 +65,15 @@ def packed_data(batch: jax.Array, m: int, name: str) -> jax.Array:
   return pack(expect_batches(batch, m, f"{name} with pack={m}"))
 
 
+def packed_updates(batch: jax.Array, updates: int, m: int) -> jax.Array:
+  """A step's data ``[updates * m, B, *shape]`` as ``[updates, B, *packed_shape]``:
+  update ``u`` packs batches ``u * m`` to ``u * m + m - 1`` (:func:`pack`).
+  ``m = 1`` returns ``batch`` as it is."""
+  if m == 1:
+    return batch
+  return jax.vmap(pack)(batch.reshape((updates, m) + batch.shape[1:]))
+
+
 def data_points(batch: jax.Array, m: int, name: str) -> jax.Array:
   """A step's data ``[m, B, *shape]`` as its ``m * B`` points ``[m * B, *shape]``, batch 0 first.
 
